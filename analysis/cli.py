@@ -1,0 +1,88 @@
+"""The ``needs`` command: ``needs indicators``, ``needs pack``, ``needs demo``.
+
+Every user error ends with a one-line message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import NeedsError
+
+
+def _default_data_dir() -> Path:
+    from .demo import ensure_demo_data
+
+    return ensure_demo_data()
+
+
+def cmd_indicators(args) -> int:
+    from . import benchmark, export
+
+    data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
+    table = benchmark.indicator_table(data_dir, years=args.year, las=args.la, vintage=args.population)
+    if args.out:
+        export.write_table(table, args.out)
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import write_demo_data
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = write_demo_data(out)
+    print(f"wrote {len(files)} demo files to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="needs", description="Needs analysis for children's services: "
+                                     "benchmarked indicators and the evidence pack from official DfE data.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ind = sub.add_parser("indicators", help="write the tidy benchmarked indicator table")
+    ind.add_argument("--data-dir", help="folder of official DfE/ONS files (default: the project's demo data)")
+    ind.add_argument("--year", action="append", help="keep this year (repeatable); default all years")
+    ind.add_argument("--la", nargs="+", action="extend", help="keep these LAs, by code, old code or name")
+    ind.add_argument("--out", help="write to FILE.csv or FILE.xlsx (default: CSV on standard output)")
+    ind.add_argument("--population", choices=["release", "latest"], default="release",
+                     help="denominators: each release's own population estimates (reproduces published rates; "
+                          "default) or the latest revised estimates for every year")
+    ind.set_defaults(func=cmd_indicators)
+
+    demo = sub.add_parser("demo", help="write the demo data set (synthetic, in the official layouts)")
+    demo.add_argument("--out", required=True, help="folder to write to")
+    demo.set_defaults(func=cmd_demo)
+
+    try:
+        from .pack import add_pack_parser
+    except ImportError:  # the pack module is optional until it exists
+        pass
+    else:
+        add_pack_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NeedsError as exc:
+        print(f"needs: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("needs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
