@@ -1,0 +1,35 @@
+# One command builds the evidence pack on the demo data; one runs every test. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LA ?= Stockton-on-Tees
+YEAR ?= 2024
+
+.PHONY: pack test lab bench check clean-outputs
+
+$(BIN)/needs: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name needs-analysis --display-name "Needs analysis (project)" >/dev/null
+	@touch $@
+
+pack: $(BIN)/needs  ## build the evidence pack (demo data unless DATA_DIR is given)
+	$(BIN)/needs pack --la "$(LA)" --year $(YEAR) $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
+
+test: $(BIN)/needs  ## run every test: library, notebooks (nbval), pack, browser
+	$(BIN)/python -m pytest tests --nbval-lax notebooks tests/notebooks -p no:cacheprovider
+
+lab: $(BIN)/needs  ## open JupyterLab with the project's kernel
+	$(BIN)/jupyter lab notebooks
+
+bench: $(BIN)/needs  ## speed benchmarks (ratios against baselines measured in the same run)
+	$(BIN)/python benchmarks/bench_indicators.py
+	$(BIN)/python benchmarks/bench_pack.py
+
+check: $(BIN)/needs  ## the acceptance checks in ../shared/checks
+	bash ../shared/checks/stockton-real.sh
+	bash ../shared/checks/pack-html.sh
+
+clean-outputs:
+	rm -rf outputs/*/ data/demo data/demo_returns
