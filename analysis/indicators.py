@@ -32,7 +32,6 @@ THEMES = {
     "care_leavers": "Care leavers",
 }
 CI_COLUMNS = ["value", "lower_95", "upper_95", "lower_99_8", "upper_99_8"]
-DEMO_STAMP = "DEMO_DATA"
 
 
 @lru_cache(maxsize=4)
@@ -93,6 +92,14 @@ class Dataset:
         return "demo" if self.is_demo else "published"
 
 
+def is_demo_folder(data_dir: Path) -> bool:
+    """True for a folder written by :mod:`analysis.demo` (its stamp, or its README's notice)."""
+    from .demo import DEMO_NOTICE, STAMP_FILE
+
+    readme = Path(data_dir) / "README.md"
+    return (Path(data_dir) / STAMP_FILE).exists() or (readme.is_file() and DEMO_NOTICE in readme.read_text("utf-8"))
+
+
 def data_files(data_dir: Path) -> list[Path]:
     """The CSV files of a data folder (``*.csv`` and ``*.csv.gz``), sorted by name."""
     return sorted(p for p in Path(data_dir).iterdir()
@@ -129,7 +136,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     if not paths:
         raise ParameterError(f"no CSV files in data folder {data_dir}")
     reg = reg or registry()
-    is_demo = (data_dir / DEMO_STAMP).exists()
+    is_demo = is_demo_folder(data_dir)
     kind = "demo" if is_demo else "published"
     obs, pops, neigh, files, warnings = [], [], [], [], []
     for path in paths:
