@@ -7,6 +7,7 @@ data folder.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,28 +22,11 @@ from .errors import InputError, ParameterError
 TABLE_COLUMNS = [
     "indicator", "time_period", "period_end", "geographic_level", "area_code", "old_la_code", "area_name",
     "region_code", "region_name", "numerator", "denominator", "value", "lower_95", "upper_95", "lower_99_8",
-    "upper_99_8", "status", "display", "published_value", "sn_mean", "sn_n", "sn_missing", "region_value",
+    "upper_99_8", "status", "published_value", "sn_mean", "sn_n", "sn_missing", "region_value",
     "england_value", "vs_england", "vs_sn", "vs_region", "rank", "rank_of", "quartile_band", "previous_value",
     "change", "trend", "target", "target_year", "target_status", "unit", "decimals", "polarity", "ci_method",
     "population_vintage", "denominator_kind", "source_file", "release", "data_kind",
 ]
-
-
-def _neighbour_stats(la: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
-    """Unweighted mean of the neighbours that have a value, how many did, and which did not (as LAIT does)."""
-    key = ["indicator", "time_period"]
-    if neighbours.empty:
-        return pd.DataFrame(columns=key + ["area_code", "sn_mean", "sn_n", "sn_missing"])
-    pairs = la[key + ["area_code"]].merge(neighbours[["area_code", "neighbour_code", "neighbour_name",
-                                                      "neighbour_rank"]], on="area_code")
-    vals = la[key + ["area_code", "value"]].rename(columns={"area_code": "neighbour_code", "value": "n_value"})
-    pairs = pairs.merge(vals, on=key + ["neighbour_code"], how="left")
-    group = key + ["area_code"]
-    stats = pairs.groupby(group, sort=False).agg(sn_mean=("n_value", "mean"), sn_n=("n_value", "count"))
-    lacking = pairs[pairs["n_value"].isna()].sort_values("neighbour_rank")
-    stats["sn_missing"] = lacking.groupby(group, sort=False)["neighbour_name"].agg("; ".join)
-    stats["sn_missing"] = stats["sn_missing"].fillna("")
-    return stats.reset_index()
 
 
 def load_targets(la_name: str, targets_dir: Path | None = None) -> pd.DataFrame:
@@ -93,7 +77,7 @@ def read_targets(path: str | Path) -> pd.DataFrame:
 
 
 def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = None,
-              targets: pd.DataFrame | None = None) -> pd.DataFrame:
+              targets: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
     """Benchmark every row of an indicator table.
 
     Parameters
@@ -107,11 +91,13 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         The registry.
     targets : pandas.DataFrame, optional
         Local targets (:func:`load_targets`).
+    confidence : {0.95, 0.998}
+        The interval used for every comparison.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`TABLE_COLUMNS`, one row per indicator, area and year:
+        :data:`TABLE_COLUMNS`, one row per indicator, area and year, in the order of ``table``:
 
         - ``sn_mean``, ``sn_n``, ``sn_missing``: unweighted mean of the LA's ten neighbours that have a value, how
           many contributed, and the names of those that did not (LAIT's method);
@@ -130,101 +116,187 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     """
     reg = reg or indicators.registry()
     frame = indicators.registry_frame(reg)
-    t = table.copy()
-    t["unit"] = t["indicator"].map(frame["unit"])
-    t["decimals"] = t["indicator"].map(frame["decimals"]).astype(int)
-    t["polarity"] = t["indicator"].map(frame["polarity"])
-    key = ["indicator", "time_period"]
-    is_la = t["geographic_level"].eq(areas.LEVEL_LA)
+    if confidence not in (0.95, 0.998):
+        raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
+    lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    # Work on numpy arrays throughout and build the output table once, in its final order.
+    needed = ["indicator", "geographic_level", "area_code", "region_code", "value", "numerator", "denominator",
+              "status", lo, hi]
+    c = {col: table[col].to_numpy() for col in needed}
+    n = len(table)
+    ind_i, ind_list = pd.factorize(table["indicator"])  # instant when the column is categorical
+    ind_list = pd.Index(np.asarray(ind_list, dtype=object))
+    reg_rows = frame.reindex(ind_list)
+    unit_codes, unit_names = pd.factorize(reg_rows["unit"])
+    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], categories=unit_names)
+    c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
+    pol_codes, pol_names = pd.factorize(reg_rows["polarity"])
+    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], categories=pol_names)
+    level = c["geographic_level"]
+    is_la = level == areas.LEVEL_LA
+
+    # One dense array per measure, indicator x area x year: every lookup below is array indexing.
+    area_i, area_list = pd.factorize(c["area_code"])
+    area_list = pd.Index(area_list)
+    # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
+    year = table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    year_i = year - year.min()
+    shape = (len(ind_list), len(area_list), year_i.max() + 1)
+
+    def dense(col):
+        arr = np.full(shape, np.nan)
+        arr[ind_i, area_i, year_i] = np.asarray(c[col], dtype=float)
+        return arr
+
+    V, N, D = dense("value"), dense("numerator"), dense("denominator")
+
+    def lookup(codes):
+        idx = area_list.get_indexer(codes)
+        ok = idx >= 0
+        out = np.full(n, np.nan)
+        out[ok] = V[ind_i[ok], idx[ok], year_i[ok]]
+        return out
 
     # England and region
-    eng = t[t["geographic_level"].eq(areas.LEVEL_NATIONAL)][key + ["value"]].rename(columns={"value": "england_value"})
-    t = t.merge(eng.drop_duplicates(key), on=key, how="left")
-    reg_rows = t[t["geographic_level"].eq(areas.LEVEL_REGION)][key + ["area_code", "value"]]
-    reg_rows = reg_rows.rename(columns={"area_code": "region_code", "value": "region_value"}).drop_duplicates(
-        key + ["region_code"])
-    t = t.merge(reg_rows, on=key + ["region_code"], how="left")
-    t.loc[~t["geographic_level"].eq(areas.LEVEL_LA), "region_value"] = np.nan
-    is_la = t["geographic_level"].eq(areas.LEVEL_LA)
+    eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
+    c["england_value"] = V[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
+    c["region_value"] = np.where(is_la, lookup(c["region_code"]), np.nan)
 
-    # Statistical neighbours
-    sn = _neighbour_stats(t[is_la], neighbours)
-    t = t.merge(sn, on=key + ["area_code"], how="left")
-    t["sn_n"] = t["sn_n"].astype("Int64")
-    t["sn_missing"] = t["sn_missing"].fillna("")
+    # Statistical neighbours: unweighted mean of those with a value, how many, and which had none (LAIT)
+    c["sn_mean"], c["sn_n"] = np.full(n, np.nan), np.full(n, np.nan)
+    c["sn_missing"] = np.full(n, "", dtype=object)
+    if len(neighbours):
+        nb = neighbours
+        slot = nb["neighbour_rank"].to_numpy(dtype=int) - 1
+        k = int(slot.max()) + 1
+        owners = area_list.get_indexer(nb["area_code"])
+        keep = owners >= 0
+        NB = np.full((len(area_list), k), -1)
+        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"])[keep]
+        NAMES = np.full((len(area_list), k), "", dtype=object)
+        NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy()[keep]
+        rows = np.flatnonzero(is_la & (NB[area_i] >= 0).any(axis=1))
+        nbi = NB[area_i[rows]]                                  # (rows, k) neighbour area indices
+        vals = np.where(nbi >= 0, V[ind_i[rows, None], np.maximum(nbi, 0), year_i[rows, None]], np.nan)
+        have = np.isfinite(vals)
+        count = have.sum(axis=1)
+        c["sn_mean"][rows] = np.where(count > 0, np.where(have, vals, 0).sum(axis=1) / np.maximum(count, 1), np.nan)
+        c["sn_n"][rows] = count
+        gaps = ~have & (nbi >= 0)
+        some = np.flatnonzero(gaps.any(axis=1))                 # only rows that lack a neighbour's value
+        if len(some):
+            listed = NAMES[area_i[rows[some]]]
+            missing = np.full(len(some), "", dtype=object)
+            for j in range(k):  # ten neighbour slots, not rows
+                missing = missing + np.where(gaps[some, j], listed[:, j] + "; ", "")
+            c["sn_missing"][rows[some]] = [m[:-2] for m in missing]
 
     # Significance by CI overlap
-    t["vs_england"] = compare.compare_ci(t["value"], t["lower_95"], t["upper_95"], t["england_value"], t["polarity"])
-    t["vs_sn"] = compare.compare_ci(t["value"], t["lower_95"], t["upper_95"], t["sn_mean"], t["polarity"])
-    t["vs_region"] = compare.compare_ci(t["value"], t["lower_95"], t["upper_95"], t["region_value"], t["polarity"])
-    t.loc[t["geographic_level"].eq(areas.LEVEL_NATIONAL), "vs_england"] = ""
-    t.loc[~is_la, ["vs_sn", "vs_region"]] = ""
+    value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
+    for col, comparator, keep in (("vs_england", c["england_value"], level != areas.LEVEL_NATIONAL),
+                                  ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
+        result = compare.compare_ci(value, lower, upper, comparator, c["polarity"])
+        c[col] = result.where(keep, "").set_axis(table.index)
 
-    # Rank and quartile band among LAs
-    la_groups = t["indicator"] + "|" + t["time_period"]
-    la_vals = t["value"].where(is_la)
-    t["rank"] = compare.rank_min(la_vals, la_groups)
-    t["rank_of"] = la_vals.notna().groupby(la_groups).transform("sum").where(is_la).astype("Int64")
-    t["quartile_band"] = pd.Series(compare.quartile_band(la_vals, la_groups), index=t.index).where(is_la, "").fillna("")
+    # Rank (1 = lowest, ties share the lowest) and quartile band among LAs, per indicator and year
+    c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
+    c["quartile_band"] = np.full(n, "", dtype=object)
+    r_rows = np.flatnonzero(is_la)
+    if len(r_rows):
+        la_areas = np.unique(area_i[is_la])
+        VL = V[:, la_areas, :]
+        ranks, (q1, q2, q3), rank_of = _rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
+        pos = np.full(len(area_list), -1)
+        pos[la_areas] = np.arange(len(la_areas))
+        ii, yy = ind_i[r_rows], year_i[r_rows]
+        c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
+        c["rank_of"][r_rows] = rank_of[ii, yy]
+        v = value[r_rows]
+        band = np.zeros(n, dtype=np.int8)
+        band[r_rows] = np.select([v <= q1[ii, yy], v <= q2[ii, yy], v <= q3[ii, yy], np.isfinite(v)], [1, 2, 3, 4], 0)
+        c["quartile_band"] = pd.Categorical.from_codes(band, categories=["", "A", "B", "C", "D"])
 
     # Change on last year
-    t["_year"] = pd.to_numeric(t["time_period"], errors="coerce")
-    prev = t[["indicator", "area_code", "_year", "value"]].copy()
-    prev["_year"] = prev["_year"] + 1
-    t = t.merge(prev.rename(columns={"value": "previous_value"}).drop_duplicates(["indicator", "area_code", "_year"]),
-                on=["indicator", "area_code", "_year"], how="left")
-    t["change"] = t["value"] - t["previous_value"]
+    prev = np.full(n, np.nan)
+    has_prev = year_i > 0
+    prev[has_prev] = V[ind_i[has_prev], area_i[has_prev], year_i[has_prev] - 1]
+    c["previous_value"] = prev
+    c["change"] = value - prev
 
-    # Recent trend: the five points up to each year
-    t["trend"] = _trends(t, frame)
+    # Recent trend: the five years up to each year
+    is_prop = (reg_rows["method"].to_numpy() == "proportion")[:, None, None]
+    trend_code, _ = trends.rolling_trend_codes(N, D, is_prop, n_points=5)
+    c["trend"] = pd.Categorical.from_codes(trend_code[ind_i, area_i, year_i], categories=list(trends.TREND_LABELS))
 
     # Targets
-    t["target"], t["target_year"], t["target_status"] = np.nan, "", ""
+    c["target"], c["target_year"], c["target_status"] = np.full(n, np.nan), np.full(n, "", dtype=object), np.full(n, "", dtype=object)
     if targets is not None and len(targets):
-        t = _apply_targets(t, targets)
+        _apply_targets(c, year, targets)
 
-    t["display"] = numbers.format_values(t["value"], t["decimals"], t["status"]).to_numpy()
-    t = t.sort_values(["indicator", "geographic_level", "area_code", "period_end"], key=None).reset_index(drop=True)
-    order = frame["order"]
-    t = t.iloc[np.lexsort((t["period_end"].to_numpy(), t["area_code"].to_numpy(),
-                           t["geographic_level"].map({areas.LEVEL_NATIONAL: 0, areas.LEVEL_REGION: 1,
-                                                      areas.LEVEL_LA: 2}).to_numpy(),
-                           t["indicator"].map(order).to_numpy()))].reset_index(drop=True)
-    return t[TABLE_COLUMNS]
+    new = {col: c[col] for col in TABLE_COLUMNS if col not in table.columns}
+    new["polarity"] = c["polarity"]
+    for col in ("sn_n", "rank", "rank_of"):
+        new[col] = pd.array(c[col], dtype="Int64")
+    added = pd.DataFrame(new, index=table.index)
+    return pd.concat([table, added], axis=1)[TABLE_COLUMNS]
 
 
-def _trends(t: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
-    """The recent trend for every row over the five years ending at its year (windows built by a cross join)."""
-    base = t[["indicator", "area_code", "_year"]].dropna()
-    points = t[["indicator", "area_code", "_year", "value", "numerator", "denominator"]].dropna(subset=["_year"])
-    windows = base.assign(_k=1).merge(pd.DataFrame({"_k": 1, "_offset": np.arange(5)}), on="_k")
-    windows["_point_year"] = windows["_year"] - windows["_offset"]
-    windows = windows.merge(points.rename(columns={"_year": "_point_year"}), on=["indicator", "area_code",
-                                                                                  "_point_year"], how="inner")
-    windows["method"] = windows["indicator"].map(frame["method"])
-    result = trends.recent_trend(windows, group_cols=["indicator", "area_code", "_year"], period_col="_point_year",
-                                 numerator_col="numerator", denominator_col="denominator", kind_col="method")
-    merged = t[["indicator", "area_code", "_year"]].merge(result[["indicator", "area_code", "_year", "trend"]],
-                                                         on=["indicator", "area_code", "_year"], how="left")
-    return merged["trend"].fillna("cannot be calculated").to_numpy()
+def _rank_and_quantiles(values: np.ndarray, probs, axis: int = 1):
+    """Ranks (1 = lowest, ties share the lowest, NaN stays NaN), type-7 quantiles and counts along an axis.
+
+    One sort serves all three. The quantile is R's type 7 (numpy's "linear"): with the k non-missing values sorted,
+    q(p) = x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]), h = (k - 1) p.
+    """
+    v = np.moveaxis(values, axis, -1)
+    order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
+    s = np.take_along_axis(v, order, axis=-1)
+    m = s.shape[-1]
+    idx = np.broadcast_to(np.arange(m), s.shape)
+    new_run = np.ones(s.shape, dtype=bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)
+    ranked = np.where(np.isfinite(s), first + 1.0, np.nan)
+    ranks = np.empty_like(ranked)
+    np.put_along_axis(ranks, order, ranked, axis=-1)
+    count = np.isfinite(s).sum(axis=-1)
+    quantiles = []
+    for p in probs:  # three quartiles, not rows
+        h = (count - 1) * p
+        low = np.clip(np.floor(h).astype(int), 0, m - 1)
+        high = np.clip(low + 1, 0, m - 1)
+        xl = np.take_along_axis(s, low[..., None], axis=-1)[..., 0]
+        xh = np.take_along_axis(s, high[..., None], axis=-1)[..., 0]
+        frac = h - np.floor(h)
+        q = np.where(frac > 0, xl + frac * (xh - xl), xl)
+        quantiles.append(np.where(count > 0, q, np.nan))
+    return np.moveaxis(ranks, -1, axis), quantiles, count
 
 
-def _apply_targets(t: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
-    tg = targets.copy()
-    tg["_tyear"] = pd.to_numeric(tg["target_year"], errors="coerce").fillna(0)
-    cand = t[["indicator", "area_code", "_year"]].reset_index().merge(tg, on=["indicator", "area_code"])
+def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:
+    """Fill target, target_year and target_status in the column arrays ``c`` (the latest target set by the year)."""
+    tg = targets.assign(_tyear=pd.to_numeric(targets["target_year"], errors="coerce").fillna(0))
+    rows = pd.DataFrame({"indicator": c["indicator"], "area_code": c["area_code"], "_year": year})
+    rows = rows[rows["area_code"].isin(tg["area_code"])].reset_index()
+    cand = rows.merge(tg, on=["indicator", "area_code"])
     cand = cand[cand["_year"] >= cand["_tyear"]].sort_values(["index", "_tyear"]).drop_duplicates("index", keep="last")
-    cand = cand.set_index("index")
-    t = t.copy()
-    t.loc[cand.index, "target"] = cand["target"].astype(float)
-    t.loc[cand.index, "target_year"] = cand["target_year"]
-    shown = pd.Series(numbers.round_half_up(t.loc[cand.index, "value"].to_numpy(),
-                                            t.loc[cand.index, "decimals"].to_numpy()), index=cand.index)
-    lower = cand["direction"].eq("lower")
-    met = np.where(lower, shown <= cand["target"], shown >= cand["target"])
-    status = np.where(shown.isna(), "", np.where(met, "on track", "off track"))
-    t.loc[cand.index, "target_status"] = status
-    return t
+    idx = cand["index"].to_numpy()
+    if not len(idx):
+        return
+    c["target"][idx] = cand["target"].to_numpy(dtype=float)
+    c["target_year"][idx] = cand["target_year"].to_numpy()
+    shown = numbers.round_half_up(np.asarray(c["value"], dtype=float)[idx], c["decimals"][idx])
+    lower = cand["direction"].to_numpy() == "lower"
+    target = cand["target"].to_numpy(dtype=float)
+    met = np.where(lower, shown <= target, shown >= target)
+    c["target_status"][idx] = np.where(np.isnan(shown), "", np.where(met, "on track", "off track"))
+
+
+def with_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with ``display``: each value as readers see it (DfE rounding, separators, symbols), after status."""
+    out = table.copy()
+    out.insert(out.columns.get_loc("status") + 1, "display",
+               numbers.format_values(out["value"], out["decimals"], out["status"]).to_numpy())
+    return out
 
 
 def indicator_table(data_dir, years=None, las=None, vintage: str = "release", targets: bool = True,
@@ -263,7 +335,7 @@ def indicator_table(data_dir, years=None, las=None, vintage: str = "release", ta
     tg = None
     if targets and chosen:
         tg = pd.concat([load_targets(c["area_name"]) for c in chosen], ignore_index=True)
-    out = benchmark(table, ds.neighbours, targets=tg)
+    out = with_display(benchmark(table, ds.neighbours, targets=tg))
     if years:
         wanted = [str(y) for y in years]
         have = set(out["time_period"])

@@ -62,12 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help="folder to write to")
     demo.set_defaults(func=cmd_demo)
 
-    try:
-        from .pack import add_pack_parser
-    except ImportError:  # the pack module is optional until it exists
-        pass
-    else:
-        add_pack_parser(sub)
+    from .pack import add_pack_parser
+
+    add_pack_parser(sub)
     return parser
 
 

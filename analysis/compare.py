@@ -61,48 +61,61 @@ _BYARS_FROM = 10
 # Helpers
 # ---------------------------------------------------------------------------------------------------------------
 
-def _polarity_array(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Polarity broadcast to ``shape`` as an object array, checked against :data:`POLARITIES`."""
-    if isinstance(polarity, (pd.Series, pd.Index)):
-        pol = polarity.to_numpy(dtype=object)
-    else:
-        pol = np.asarray(polarity, dtype=object)
+# Directions and polarities as small integer codes: comparing codes is far cheaper than comparing strings.
+_NOT, _HIGHER, _LOWER, _SIMILAR = 0, 1, 2, 3
+_POLARITY_CODE = {"none": 0, "low_is_good": 1, "high_is_good": 2}
+_WORDS = np.array([
+    [NOT_COMPARED, "higher", "lower", "similar"],   # polarity none: no judgement
+    [NOT_COMPARED, "worse", "better", "similar"],   # low is good
+    [NOT_COMPARED, "better", "worse", "similar"],   # high is good
+], dtype=object)
+
+
+def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Polarity broadcast to ``shape`` as codes (see :data:`_POLARITY_CODE`), checked against :data:`POLARITIES`."""
+    if isinstance(polarity, str):
+        if polarity not in _POLARITY_CODE:
+            raise ValueError(f"1 rows have an unknown polarity (first at position 0: {polarity!r}); use one of "
+                             f"{', '.join(POLARITIES)}")
+        return np.full(shape, _POLARITY_CODE[polarity], dtype=np.int8)
+    if isinstance(polarity, pd.Series) and isinstance(polarity.dtype, pd.CategoricalDtype):
+        polarity = polarity.array
+    if isinstance(polarity, pd.Categorical) and polarity.shape == shape:  # fast path: codes are already there
+        lut = np.array([_POLARITY_CODE.get(u, -1) for u in polarity.categories], dtype=np.int8)
+        codes = polarity.codes
+        if (codes < 0).any() or (lut[codes] < 0).any():
+            bad = (codes < 0) | (lut[np.maximum(codes, 0)] < 0)
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{int(bad.sum())} rows have an unknown polarity (first at position {first}: "
+                             f"{polarity[first]!r}); use one of {', '.join(POLARITIES)}")
+        return lut[codes]
+    pol = polarity.to_numpy(dtype=object) if isinstance(polarity, (pd.Series, pd.Index)) else np.asarray(polarity, dtype=object)
     pol = np.broadcast_to(pol, shape)
-    known = np.isin(pol, np.asarray(POLARITIES, dtype=object))
-    if not known.all():
-        first = int(np.flatnonzero(~known.ravel())[0])
+    codes, uniques = pd.factorize(pol.ravel())
+    lut = np.array([_POLARITY_CODE.get(u, -1) for u in uniques], dtype=np.int8)  # a few distinct values
+    out = lut[codes] if len(lut) else np.zeros(0, dtype=np.int8)
+    if (out < 0).any() or (codes < 0).any():
+        bad = (out < 0) | (codes < 0)
+        first = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{int((~known).sum())} rows have an unknown polarity (first at position {first}: "
+            f"{int(bad.sum())} rows have an unknown polarity (first at position {first}: "
             f"{pol.ravel()[first]!r}); use one of {', '.join(POLARITIES)}"
         )
-    return pol
+    return out.reshape(shape)
 
 
 def _judge(direction: np.ndarray, polarity: Any, index: pd.Index | None, scalar: bool) -> Any:
-    """Turn "higher"/"lower"/"similar"/"not compared" into better/worse by polarity; shape the output."""
-    pol = _polarity_array(polarity, direction.shape)
-    out = np.select(
-        [
-            (direction == "higher") & (pol == "low_is_good"),
-            (direction == "higher") & (pol == "high_is_good"),
-            (direction == "lower") & (pol == "low_is_good"),
-            (direction == "lower") & (pol == "high_is_good"),
-        ],
-        ["worse", "better", "better", "worse"],
-        default=direction,
-    ).astype(object)
+    """Turn direction codes (higher / lower / similar / not compared) into words by polarity; shape the output."""
+    pol = _polarity_codes(polarity, direction.shape)
+    out = np.asarray(_WORDS[pol, direction], dtype=object)
     if scalar:
         return str(out.reshape(-1)[0])
     return _str_series(out.ravel(), index=index)
 
 
 def _direction(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """"higher" when value > upper, "lower" when value < lower, else "similar"; "not compared" unless ok."""
-    return np.select(
-        [~ok, value > upper, value < lower],
-        [NOT_COMPARED, "higher", "lower"],
-        default="similar",
-    ).astype(object)
+    """Code for "higher" when value > upper, "lower" when value < lower, else "similar"; "not compared" unless ok."""
+    return np.select([~ok, value > upper, value < lower], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
 
 
 def _present(*arrays: np.ndarray) -> np.ndarray:
@@ -150,9 +163,7 @@ def compare_ci(value: Any, lower: Any, upper: Any, comparator: Any, polarity: An
     """
     (val, lo, up, comp), index, scalar = _broadcast(value, lower, upper, comparator)
     ok = _present(val, lo, up, comp)
-    direction = np.select(
-        [~ok, comp < lo, comp > up], [NOT_COMPARED, "higher", "lower"], default="similar"
-    ).astype(object)
+    direction = np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
     return _judge(direction, polarity, _index_of(value, lower, upper, comparator, polarity), scalar)
 
 

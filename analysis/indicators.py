@@ -65,7 +65,17 @@ def registry(path: str | Path | None = None) -> dict:
 
 def registry_frame(reg: dict | None = None) -> pd.DataFrame:
     """The registry as a table indexed by indicator id (scalar fields only)."""
-    reg = reg or registry()
+    if reg is None or reg is registry():
+        return _default_registry_frame().copy()
+    return _registry_frame(reg)
+
+
+@lru_cache(maxsize=1)
+def _default_registry_frame() -> pd.DataFrame:
+    return _registry_frame(registry())
+
+
+def _registry_frame(reg: dict) -> pd.DataFrame:
     fields = ["title", "short_title", "theme", "unit", "multiplier", "method", "polarity", "decimals", "source",
               "period", "definition", "outcome"]
     frame = pd.DataFrame([{f: e.get(f, "") for f in fields} for e in reg.values()], index=list(reg))
@@ -170,9 +180,20 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
                     .drop_duplicates(["indicator", "geographic_level", "area_code", "time_period"], keep="last"))
     populations = population.combine(pops)
     observations = population.attach_denominators(observations, populations, vintage=vintage)
+    observations = sort_rows(observations, reg)
+    observations["indicator"] = pd.Categorical(observations["indicator"], categories=list(reg))
     neighbours = pd.concat(neigh, ignore_index=True) if neigh else pd.DataFrame(columns=neighbours_mod.NEIGHBOUR_COLUMNS)
     return Dataset(data_dir, observations.reset_index(drop=True), populations, neighbours, files, warnings, is_demo,
                    vintage)
+
+
+def sort_rows(table: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
+    """Rows in reading order: indicator (registry order), England, regions, LAs (by code), then period."""
+    order = registry_frame(reg)["order"]
+    level = table["geographic_level"].map({"National": 0, "Regional": 1, "Local authority": 2}).fillna(3)
+    keys = pd.DataFrame({"i": table["indicator"].map(order).fillna(len(order)), "l": level,
+                         "a": table["area_code"], "p": table["period_end"]})
+    return table.iloc[keys.sort_values(["i", "l", "a", "p"], kind="stable").index.to_numpy()].reset_index(drop=True)
 
 
 def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
@@ -197,19 +218,24 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     is exact because both methods scale linearly.
     """
     frame = registry_frame(reg)
-    out = obs.copy()
-    for col in CI_COLUMNS:
-        out[col] = np.nan
-    out["ci_method"] = ""
-    mult = out["indicator"].map(frame["multiplier"]).astype(float)
-    method = out["indicator"].map(frame["method"])
+    codes, found = pd.factorize(obs["indicator"])
+    found = pd.Index(np.asarray(found, dtype=object))
+    mult = frame["multiplier"].reindex(found).to_numpy(dtype=float)[codes]
+    method = frame["method"].reindex(found).to_numpy()[codes]
+    num = obs["numerator"].to_numpy(dtype=float)
+    den = obs["denominator"].to_numpy(dtype=float)
+    cols = {c: np.full(len(obs), np.nan) for c in CI_COLUMNS}
+    ci_method = np.full(len(obs), "", dtype=object)
     for kind, func in (("rate", rates.rate_ci), ("proportion", rates.proportion_ci)):
-        m = (method == kind).to_numpy()
+        m = method == kind
         if not m.any():
             continue
-        ci = func(out.loc[m, "numerator"].to_numpy(dtype=float), out.loc[m, "denominator"].to_numpy(dtype=float),
-                  multiplier=1)
+        ci = func(num[m], den[m], multiplier=1)
         for col in CI_COLUMNS:
-            out.loc[m, col] = np.asarray(ci[col], dtype=float) * mult[m].to_numpy()
-        out.loc[m, "ci_method"] = pd.Series(ci["method"]).fillna("").astype(str).to_numpy()
+            cols[col][m] = ci[col].to_numpy(dtype=float) * mult[m]
+        ci_method[m] = ci["method"].to_numpy(dtype=object, na_value="")
+    out = obs.copy()
+    for col in CI_COLUMNS:
+        out[col] = cols[col]
+    out["ci_method"] = ci_method
     return out

@@ -55,16 +55,18 @@ def format_values(values, decimals, status=None, thousands: bool = True) -> pd.S
     -------
     pandas.Series of str
     """
-    vals = pd.Series(np.asarray(values, dtype=float))
-    dec = pd.Series(np.broadcast_to(np.asarray(decimals, dtype=int), vals.shape))
-    rounded = pd.Series(round_half_up(vals.to_numpy(), dec.to_numpy()))
+    vals = np.asarray(values, dtype=float)
+    dec = np.broadcast_to(np.asarray(decimals, dtype=int), vals.shape)
+    rounded = round_half_up(vals, dec)
     sep = "," if thousands else ""
-    text = pd.Series([""] * len(vals), dtype=object)
-    for d in sorted(dec.unique()):  # a handful of precisions, not rows
-        m = (dec == d) & rounded.notna()
-        text[m] = rounded[m].map(("{:" + sep + "." + str(d) + "f}").format)
-    stat = pd.Series([""] * len(vals) if status is None else np.asarray(status, dtype=object)).fillna("").astype(str)
-    use_symbol = stat.isin(list(SYMBOLS)) & rounded.isna()
-    text = text.where(~use_symbol, stat)
-    text = text.where(text != "", "x")
-    return text
+    text = np.full(vals.shape, "x", dtype=object)
+    finite = np.isfinite(rounded)
+    for d in np.unique(dec[finite]):  # a handful of precisions, not rows
+        m = finite & (dec == d)
+        fmt = ("{:" + sep + "." + str(int(d)) + "f}").format
+        text[m] = [fmt(v) for v in rounded[m].tolist()]
+    if status is not None:
+        stat = np.asarray(pd.Series(np.asarray(status, dtype=object)).fillna("").astype(str), dtype=object)
+        symbol = ~finite & pd.Series(stat).isin(list(SYMBOLS)).to_numpy()
+        text[symbol] = stat[symbol]
+    return pd.Series(text, dtype=object)

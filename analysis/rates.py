@@ -497,8 +497,11 @@ def rate_ci(
     limits = {}
     for level in _levels(confidence):
         low_col, up_col = _LEVEL_COLUMNS[level]
-        lower = np.where(exact, exact_lower(count, level), byars_lower(np.maximum(count, _BYARS_FROM), level))
-        upper = np.where(exact, exact_upper(count, level), byars_upper(count, level))
+        lower = byars_lower(np.maximum(count, _BYARS_FROM), level)
+        upper = byars_upper(count, level)
+        if exact.any():  # the chi-square quantiles are costly: only for the counts below 10
+            lower[exact] = exact_lower(count[exact], level)
+            upper[exact] = exact_upper(count[exact], level)
         limits[low_col] = lower * scale
         limits[up_col] = upper * scale
     with np.errstate(divide="ignore", invalid="ignore"):

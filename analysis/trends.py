@@ -225,3 +225,72 @@ def recent_trend(
     out["trend_statistic"] = statistic
     out["trend_points"] = pd.Series(points, dtype="Int64")
     return out[group_cols + TREND_COLUMNS]
+
+
+#: Labels of the codes :func:`rolling_trend_codes` returns, by code.
+TREND_LABELS = ("cannot be calculated", "no significant change", "increasing", "decreasing")
+
+
+def rolling_trend(numerator, denominator, is_proportion, n_points: int = 5, confidence: float | str = 0.998):
+    """As :func:`rolling_trend_codes`, with the trend as words."""
+    codes, statistic = rolling_trend_codes(numerator, denominator, is_proportion, n_points, confidence)
+    return np.asarray(TREND_LABELS, dtype=object)[codes], statistic
+
+
+def rolling_trend_codes(numerator, denominator, is_proportion, n_points: int = 5, confidence: float | str = 0.998):
+    """The recent-trend test for every window of ``n_points`` consecutive periods, on dense arrays.
+
+    The same statistic as :func:`recent_trend`, for tables already laid out as arrays whose last axis is time (for
+    example indicator x area x year): the result at position ``[..., k]`` tests the ``n_points`` periods ending at
+    ``k``. Every period in the window must have a value with a positive variance, else "cannot be calculated".
+
+    Parameters
+    ----------
+    numerator, denominator : numpy.ndarray
+        Same shape ``(..., T)``.
+    is_proportion : numpy.ndarray of bool
+        Broadcastable to the shape: proportions use variance p(1-p)/n, rates O/n^2.
+    n_points : int
+    confidence : float or str
+
+    Returns
+    -------
+    (trend, statistic) : (numpy.ndarray of int8, numpy.ndarray of float)
+        Shape ``(..., T)``; the trend as codes into :data:`TREND_LABELS`.
+    """
+    o = np.asarray(numerator, dtype="float64")
+    n = np.asarray(denominator, dtype="float64")
+    threshold = float(chi2.ppf(_parse_confidence(confidence), 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = o / n
+        var = np.where(np.broadcast_to(is_proportion, o.shape), y * (1 - y) / n, o / n**2)
+        ok_point = np.isfinite(o) & (n > 0) & (o >= 0) & (var > 0)
+        w = np.where(ok_point, 1 / np.where(ok_point, var, 1.0), 0.0)
+    y = np.where(ok_point, y, 0.0)
+    shape = o.shape
+    T = shape[-1]
+    trend = np.zeros(shape, dtype=np.int8)
+    statistic = np.full(shape, np.nan)
+    if T < n_points:
+        return trend, statistic
+    # Window sums from cumulative sums along time. The statistic does not depend on where time starts, so the
+    # absolute period index serves: Sxx = S(wt^2) - S(wt)^2/S(w), Sxy = S(wty) - S(wt)S(wy)/S(w).
+    t = np.arange(T, dtype="float64")
+
+    def window(a):
+        c = np.cumsum(a, axis=-1)
+        out = c[..., n_points - 1:].copy()
+        out[..., 1:] -= c[..., :-n_points]
+        return out
+
+    sw, swt, swtt = window(w), window(w * t), window(w * t * t)
+    swy, swty = window(w * y), window(w * t * y)
+    OK = window(ok_point.astype("float64")) == n_points
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sxx = swtt - swt * swt / sw
+        sxy = swty - swt * swy / sw
+        stat = np.where(OK & (sxx > 0), sxy**2 / sxx, np.nan)
+    label = np.where(~np.isfinite(stat), 0, np.where(stat > threshold, np.where(sxy > 0, 2, 3), 1))
+    trend[..., n_points - 1:] = label
+    statistic[..., n_points - 1:] = stat
+    return trend, statistic

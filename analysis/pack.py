@@ -1,0 +1,467 @@
+"""The evidence pack: execute the notebooks with papermill, render them to self-contained accessible HTML.
+
+``needs pack --la Stockton-on-Tees --year 2024`` writes ``outputs/stockton-on-tees/2024/``:
+``index.html`` and one page per notebook (no code, images embedded, nothing fetched from the network), ``tables.xlsx``
+(one sheet per table behind the pages), ``manifest.json`` (parameters, inputs with SHA-256, versions, timings) and
+``notebooks/`` (the executed notebooks: the audit record). A pack is built in a hidden folder and renamed into place,
+so it appears complete or not at all; a failed build is kept beside it as ``<year>.failed`` with the failing notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import pickle
+import platform
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import yaml
+
+from . import __version__, areas, export, narrative
+from .config import NOTEBOOKS_DIR, OUTPUTS_DIR
+from .errors import NeedsError, ParameterError
+
+KERNEL = "python3"
+
+
+class PackError(NeedsError):
+    """A notebook failed while building a pack."""
+
+
+@dataclass
+class PackParams:
+    """One pack's parameters, as the notebooks receive them (plus where to write)."""
+
+    la: str
+    year: int
+    data_dir: str = ""
+    neighbour_model: str = ""
+    confidence: float = 0.95
+    targets: str = ""
+    population: str = "release"
+    out: str = ""
+    notebooks: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Parameters
+
+
+def read_params_file(path: str | Path) -> dict:
+    """Parameters from YAML, read so that every value stays a string (codes like 808, dates, years).
+
+    Numbers the pack needs as numbers (``year``, ``confidence``) are converted where they are used.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"parameters file not found: {path}")
+    with open(path, encoding="utf-8") as fh:
+        try:
+            doc = yaml.load(fh, Loader=yaml.BaseLoader)  # BaseLoader: no implicit types, so 0808 stays "0808"
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict):
+        raise ParameterError(f"{path.name}: expected 'name: value' lines")
+    return doc
+
+
+def _as_year(value) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ParameterError(f"year '{value}' is not a year; expected e.g. 2024") from None
+
+
+def _as_confidence(value) -> float:
+    try:
+        c = float(str(value).strip().rstrip("%"))
+    except ValueError:
+        raise ParameterError(f"confidence '{value}' is not a number; expected 0.95 or 0.998") from None
+    c = c / 100 if c > 1 else c
+    if c not in (0.95, 0.998):
+        raise ParameterError(f"confidence must be 0.95 or 0.998, not {value}")
+    return c
+
+
+def notebook_paths(folder: str | Path = "") -> list[Path]:
+    folder = Path(folder) if folder else NOTEBOOKS_DIR
+    paths = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if not paths:
+        raise ParameterError(f"no notebooks in {folder}")
+    return paths
+
+
+def validate(params: PackParams) -> dict:
+    """Check every parameter before any notebook runs; return the context data to share with the notebooks.
+
+    Raises
+    ------
+    ParameterError
+        Unknown LA, a year with no data, a missing data folder, an output folder that is a file, ...
+    """
+    from .report import build_context_data
+
+    out_root = Path(params.out) if params.out else OUTPUTS_DIR
+    if out_root.exists() and not out_root.is_dir():
+        raise ParameterError(f"output folder {out_root} is a file; expected a folder")
+    if params.data_dir and not Path(params.data_dir).is_dir():
+        raise ParameterError(f"data folder not found: {params.data_dir}")
+    if params.targets and not Path(params.targets).is_file():
+        raise ParameterError(f"targets file not found: {params.targets}")
+    notebook_paths(params.notebooks)
+    return build_context_data(params.la, params.year, params.data_dir, params.neighbour_model, params.targets,
+                              params.population, params.confidence)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# HTML
+
+
+CSS = """
+:root { --text: #0b0c0c; --muted: #505a5f; --link: #1d70b8; --border: #b1b4b6; --focus: #ffdd00; }
+* { box-sizing: border-box; }
+body { font-family: Arial, "Helvetica Neue", Helvetica, sans-serif; color: var(--text); background: #fff; margin: 0;
+       line-height: 1.5; font-size: 1.05rem; }
+a { color: var(--link); } a:visited { color: #4c2c92; }
+a:focus { outline: 3px solid var(--focus); background: var(--focus); color: var(--text); }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; z-index: 10; }
+header.site { background: #12436d; color: #fff; padding: 0.8rem 1.5rem; }
+header.site p { margin: 0; font-weight: bold; } header.site a { color: #fff; }
+nav.sections { background: #f3f2f1; border-bottom: 1px solid var(--border); padding: 0.4rem 1.5rem; }
+nav.sections ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; }
+nav.sections a[aria-current="page"] { font-weight: bold; color: var(--text); text-decoration: none; }
+main { max-width: 70rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
+h1 { font-size: 2rem; line-height: 1.2; margin: 1rem 0; } h2 { font-size: 1.5rem; margin-top: 2.5rem;
+  border-top: 2px solid #12436d; padding-top: 0.8rem; } h3 { font-size: 1.2rem; margin-top: 1.8rem; }
+.demo-notice { border-left: 8px solid #f46a25; background: #fdf0e9; padding: 0.8rem 1rem; }
+.definition { color: var(--muted); }
+figure.chart { margin: 1rem 0; } figure.chart img { max-width: 100%; height: auto; border: 1px solid #e0e0e0; }
+figcaption { color: var(--muted); font-size: 0.95rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.95rem; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.4rem; }
+th, td { border-bottom: 1px solid var(--border); padding: 0.35rem 0.6rem; text-align: left; vertical-align: top; }
+thead th { border-bottom: 2px solid var(--text); } .num { text-align: right; font-variant-numeric: tabular-nums; }
+details.chart-data summary { cursor: pointer; color: var(--link); text-decoration: underline; }
+.table-wrap { overflow-x: auto; }
+td.rug { font-weight: bold; white-space: nowrap; }
+td.better { background: #cce2d8; color: #005a30; } td.worse { background: #f6d7d2; color: #942514; }
+td.similar { background: #fff7bf; color: #594d00; } td.higher, td.lower { background: #d2e2f1; color: #0b0c0c; }
+td.none { color: var(--muted); }
+.unit { color: var(--muted); font-size: 0.85rem; font-weight: normal; }
+ol.findings li { margin-bottom: 0.6rem; }
+footer { border-top: 1px solid var(--border); color: var(--muted); font-size: 0.9rem; padding: 1rem 1.5rem; }
+@media print { nav.sections, .skip { display: none; } details { display: block; } }
+"""
+
+
+def _markdown(text: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(text)
+
+
+def notebook_body(nb) -> str:
+    """The readable content of an executed notebook: markdown cells and rich outputs; code and logs left out."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if "remove-cell" in cell.metadata.get("tags", []):
+                continue
+            parts.append(_markdown(cell.source))
+        elif cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    raise PackError(f"{output.ename}: {output.evalue}")
+                if output.output_type not in ("display_data", "execute_result"):
+                    continue  # stdout/stderr are logs, not report content
+                data = output.get("data", {})
+                if "text/html" in data:
+                    parts.append(data["text/html"])
+                elif "text/markdown" in data:
+                    parts.append(_markdown(data["text/markdown"]))
+    return "\n".join(parts)
+
+
+def _page(title: str, body: str, nav: list[tuple[str, str]], current: str, footer: str) -> str:
+    links = "".join(f'<li><a href="{html.escape(href)}"{" aria-current=page" if href == current else ""}>'
+                    f"{html.escape(label)}</a></li>" for href, label in nav)
+    return (f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{html.escape(title)}</title>\n'
+            f"<style>{CSS}</style>\n</head>\n<body>\n"
+            f'<a class="skip" href="#content">Skip to content</a>\n'
+            f'<header class="site"><p>{html.escape(footer.split("|")[0].strip())}</p></header>\n'
+            f'<nav class="sections" aria-label="Sections of the pack"><ul>{links}</ul></nav>\n'
+            f'<main id="content">\n{body}\n</main>\n<footer><p>{html.escape(footer)}</p></footer>\n</body>\n</html>\n')
+
+
+def _wrap_tables(body: str) -> str:
+    return body.replace("<table", '<div class="table-wrap"><table').replace("</table>", "</table></div>")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Building
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _title_of(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return nb.metadata.get("needs", {}).get("title") or path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+
+
+def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
+    """Build one LA's pack; return the folder holding ``index.html``.
+
+    Raises
+    ------
+    ParameterError
+        Bad parameters (checked before any notebook runs).
+    PackError
+        A notebook failed; the failed build is kept as ``<year>.failed`` and the message names the notebook.
+    """
+    import papermill as pm
+
+    started = time.perf_counter()
+    data = context_data if context_data is not None else validate(params)
+    la = data["la"]
+    out_root = Path(params.out) if params.out else OUTPUTS_DIR
+    final = out_root / areas.slug(la["area_name"]) / str(params.year)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    build = final.parent / f".{final.name}.building-{os.getpid()}"
+    if build.exists():
+        shutil.rmtree(build)
+    (build / "notebooks").mkdir(parents=True)
+    cache = build / ".context.pickle"
+    with open(cache, "wb") as fh:
+        pickle.dump(data, fh)
+    nb_params = {"la": la["area_name"], "year": int(params.year), "data_dir": data["data_dir"],
+                 "neighbour_model": params.neighbour_model, "confidence": params.confidence,
+                 "targets": params.targets, "output_dir": str(build), "population": params.population,
+                 "table_cache": str(cache), **params.extra}
+    timings = {}
+    pages = []
+    try:
+        for path in notebook_paths(params.notebooks):
+            t0 = time.perf_counter()
+            executed = build / "notebooks" / path.name
+            try:
+                pm.execute_notebook(str(path), str(executed), parameters=nb_params, kernel_name=KERNEL,
+                                    progress_bar=False, log_output=False, cwd=str(path.parent))
+            except pm.PapermillExecutionError as exc:
+                raise PackError(f"{la['area_name']} {params.year}: notebook {path.name} failed in cell "
+                                f"{exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
+            timings[path.name] = round(time.perf_counter() - t0, 3)
+            pages.append((path, executed))
+        _render(build, pages, data, params, timings, started)
+    except BaseException:
+        failed = final.parent / f"{final.name}.failed"
+        if failed.exists():
+            shutil.rmtree(failed)
+        if build.exists():
+            cache.unlink(missing_ok=True)
+            build.rename(failed)
+        raise
+    cache.unlink(missing_ok=True)
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    build.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+    failed = final.parent / f"{final.name}.failed"
+    if failed.exists():
+        shutil.rmtree(failed)
+    return final
+
+
+def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float) -> None:
+    la = data["la"]
+    demo = " (demo data)" if data["is_demo"] else ""
+    site = f"Children's services needs analysis: {la['area_name']}, {params.year}{demo}"
+    footer = (f"{site} | Built by needs-analysis {__version__} on {dt.date.today().isoformat()} from "
+              f"{'synthetic demo data' if data['is_demo'] else 'published DfE and ONS data'}. "
+              "Figures follow DfE conventions: rounded half up; c = suppressed, x = not available, z = not applicable.")
+    nav = [("index.html", "Contents")] + [(p.stem + ".html", _title_of(p)) for p, _ in pages]
+    for source, executed in pages:
+        nb = nbformat.read(executed, as_version=4)
+        body = _wrap_tables(notebook_body(nb))
+        title = f"{_title_of(source)}: {la['area_name']}, {params.year}{demo}"
+        (build / f"{source.stem}.html").write_text(_page(title, body, nav, source.stem + ".html", footer), "utf-8")
+    # index
+    from .report import Context, demo_notice, summary_rows
+    ctx = Context(output_dir=None, **data)
+    rows = summary_rows(ctx)
+    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence)
+    items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
+    body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {params.year}</h1>"
+            f"{demo_notice(ctx)}"
+            f"<p>How many children in {html.escape(la['area_name'])} are in need, on child protection plans, looked "
+            f"after, missing from care, and not in education, employment or training, compared fairly with the "
+            f"council's ten statistical neighbours, the {html.escape(la['region_name'])} region and England, over "
+            f"time and against the council's own targets.</p>"
+            f"<h2>Key findings</h2><ol class=\"findings\">"
+            + "".join(f"<li>{html.escape(f)}</li>" for f in findings) +
+            f"</ol><h2>Contents</h2><ol>{items}</ol>"
+            f"<h2>Downloads</h2><ul><li><a href=\"tables.xlsx\">The data behind every chart and table (Excel "
+            f"workbook)</a></li><li><a href=\"manifest.json\">How this pack was built (parameters, input files and "
+            f"their fingerprints)</a></li></ul>")
+    (build / "index.html").write_text(_page(site, body, nav, "index.html", footer), "utf-8")
+    # workbook
+    tables_dir = build / "tables"
+    sheets, notes, contents = {}, {}, []
+    for i, csv in enumerate(sorted(tables_dir.glob("*.csv")) if tables_dir.exists() else [], start=1):
+        name = f"T{i:02d}"
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        sheets[name] = frame
+        notes[name] = f"{csv.stem} ({la['area_name']}, {params.year}{demo})"
+        contents.append({"Sheet": name, "Table": csv.stem, "Rows": len(frame)})
+    sheets = {"Contents": pd.DataFrame(contents), **sheets}
+    notes["Contents"] = f"{site}. Each sheet is a table behind the pack's pages."
+    export.write_workbook(sheets, build / "tables.xlsx", notes)
+    if tables_dir.exists():
+        shutil.rmtree(tables_dir)
+    # manifest
+    files = [{**f, "path": str(Path(data["data_dir"]) / f["file"])} for f in data["files"]]
+    manifest = {
+        "package": "needs-analysis", "version": __version__, "python": platform.python_version(),
+        "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "parameters": {"la": la["area_name"], "la_code": la["area_code"], "old_la_code": la["old_la_code"],
+                       "year": params.year, "data_dir": data["data_dir"], "neighbour_model": params.neighbour_model,
+                       "confidence": params.confidence, "targets": params.targets, "population": params.population,
+                       **{k: str(v) for k, v in params.extra.items()}},
+        "demo_data": bool(data["is_demo"]),
+        "inputs": files,
+        "notebooks": {p.name: {"sha256": _sha256(p), "seconds": timings.get(p.name)} for p, _ in pages},
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Many LAs
+
+
+def _build_one(params: PackParams):
+    try:
+        return params.la, str(build_pack(params)), ""
+    except NeedsError as exc:
+        return params.la, "", str(exc)
+
+
+def build_many(params_list: list[PackParams], jobs: int | None = None, progress: bool = True) -> list[tuple]:
+    """Build several packs in parallel; one LA's failure does not stop the others.
+
+    Returns
+    -------
+    list of (la, folder, error)
+    """
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(params_list)))
+    results = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(params_list), desc="packs", unit="LA", file=sys.stderr)
+    if jobs == 1:
+        for p in params_list:
+            results.append(_build_one(p))
+            bar and bar.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_build_one, p) for p in params_list]
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                bar and bar.update(1)
+    if bar:
+        bar.close()
+    order = {p.la: i for i, p in enumerate(params_list)}
+    return sorted(results, key=lambda r: order.get(r[0], 0))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_pack_parser(sub) -> None:
+    p = sub.add_parser("pack", help="build the evidence pack (HTML, workbook, manifest, executed notebooks)")
+    p.add_argument("-f", "--params", help="YAML file of parameters (values are read as text; options given on the "
+                                          "command line win)")
+    p.add_argument("--la", nargs="+", help="LA(s) by name, code or old code, or 'all' (default Stockton-on-Tees)")
+    p.add_argument("--year", help="report year (default 2024)")
+    p.add_argument("--data-dir", help="folder of official files (default: the project's demo data)")
+    p.add_argument("--out", help="output folder (default: outputs/); the pack goes to OUT/<la>/<year>/")
+    p.add_argument("--neighbour-model", help="a statistical-neighbour model file to use instead of the data folder's")
+    p.add_argument("--confidence", help="0.95 (default) or 0.998")
+    p.add_argument("--targets", help="local targets YAML (default targets/<la>.yaml)")
+    p.add_argument("--population", choices=["release", "latest"], help="population vintage (default release)")
+    p.add_argument("--jobs", type=int, help="parallel builds (default: all cores)")
+    p.add_argument("--notebooks", help=argparse_suppress())
+    p.set_defaults(func=cmd_pack)
+
+
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def cmd_pack(args) -> int:
+    from .demo import ensure_demo_data
+    from .indicators import load
+
+    doc = read_params_file(args.params) if args.params else {}
+    get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
+    las = get("la", ["Stockton-on-Tees"])
+    las = [las] if isinstance(las, str) else list(las)
+    year = _as_year(get("year", "2024"))
+    data_dir = get("data_dir", "") or ""
+    if data_dir and not Path(data_dir).is_dir():
+        raise ParameterError(f"data folder not found: {data_dir}")
+    out = get("out", "") or ""
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise ParameterError(f"output folder {out} is a file; expected a folder")
+    base = dict(year=year, data_dir=data_dir, neighbour_model=get("neighbour_model", "") or "",
+                confidence=_as_confidence(get("confidence", "0.95")), targets=get("targets", "") or "",
+                population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "")
+    if [x.lower() for x in las] == ["all"]:
+        ds = load(Path(data_dir) if data_dir else ensure_demo_data())
+        obs = ds.observations
+        las = sorted(obs.loc[(obs["geographic_level"] == areas.LEVEL_LA) & (obs["time_period"] == str(year)),
+                             "area_name"].unique())
+        if not las:
+            raise ParameterError(f"no local authority has data for {year}")
+    if len(las) == 1:
+        params = PackParams(la=las[0], **base)
+        folder = build_pack(params)
+        print(f"pack built: {folder / 'index.html'}")
+        return 0
+    # Several LAs: check each name first, so a typo fails before anything runs.
+    from .areas import resolve_la
+
+    for la in las:
+        resolve_la(la)
+    if not data_dir:
+        ensure_demo_data()
+    results = build_many([PackParams(la=la, **base) for la in las], jobs=getattr(args, "jobs", None))
+    failed = [r for r in results if r[2]]
+    for la, folder, error in results:
+        print(f"{'ok    ' if not error else 'FAILED'} {la}: {folder + '/index.html' if folder else error}")
+    print(f"{len(results) - len(failed)} of {len(results)} packs built" + (f"; {len(failed)} failed" if failed else ""))
+    return 1 if failed else 0
