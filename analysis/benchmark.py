@@ -24,7 +24,7 @@ TABLE_COLUMNS = [
     "region_code", "region_name", "numerator", "denominator", "value", "lower_95", "upper_95", "lower_99_8",
     "upper_99_8", "status", "published_value", "sn_mean", "sn_n", "sn_missing", "region_value",
     "england_value", "vs_england", "vs_sn", "vs_region", "rank", "rank_of", "quartile_band", "previous_value",
-    "change", "trend", "target", "target_year", "target_status", "unit", "decimals", "polarity", "ci_method",
+    "change", "trend", "target", "target_year", "target_status", "target_direction", "unit", "decimals", "polarity", "ci_method",
     "population_vintage", "denominator_kind", "source_file", "release", "data_kind",
 ]
 
@@ -112,7 +112,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
           trend, significant above qchisq(0.998, 1)); ``increasing``, ``decreasing``, ``no significant change`` or
           ``cannot be calculated``;
         - ``target``, ``target_year``, ``target_status``: ``on track`` / ``off track`` against a local target (the
-          latest target set on or before the year), compared on the published precision.
+          latest target set on or before the year), compared on the published precision; ``target_direction``
+          ``lower`` or ``higher`` (which side of the target is on track).
     """
     reg = reg or indicators.registry()
     frame = indicators.registry_frame(reg)
@@ -229,7 +230,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["trend"] = pd.Categorical.from_codes(trend_code[ind_i, area_i, year_i], categories=list(trends.TREND_LABELS))
 
     # Targets
-    c["target"], c["target_year"], c["target_status"] = np.full(n, np.nan), np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+    c["target"] = np.full(n, np.nan)
+    c["target_year"], c["target_status"], c["target_direction"] = (np.full(n, "", dtype=object) for _ in range(3))
     if targets is not None and len(targets):
         _apply_targets(c, year, targets)
 
@@ -284,6 +286,7 @@ def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:
         return
     c["target"][idx] = cand["target"].to_numpy(dtype=float)
     c["target_year"][idx] = cand["target_year"].to_numpy()
+    c["target_direction"][idx] = cand["direction"].to_numpy()
     shown = numbers.round_half_up(np.asarray(c["value"], dtype=float)[idx], c["decimals"][idx])
     lower = cand["direction"].to_numpy() == "lower"
     target = cand["target"].to_numpy(dtype=float)

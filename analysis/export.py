@@ -26,6 +26,7 @@ def atomic_path(path: str | Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; an output is as readable as any other
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

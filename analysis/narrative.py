@@ -35,6 +35,15 @@ def with_unit(value, entry: dict, status: str = "") -> str:
     return f"{text}%" if entry["unit"] == "%" else f"{text} {entry['unit']}"
 
 
+def as_noun(title: str) -> str:
+    """A title inside a sentence: first letter lower-cased unless it starts an acronym (NEET, EET stay)."""
+    words = title.split(" ", 1)
+    first = words[0]
+    if len(first) > 1 and first[1:2].isupper():
+        return title
+    return first[:1].lower() + first[1:] + (" " + words[1] if len(words) > 1 else "")
+
+
 def possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
@@ -56,7 +65,7 @@ def comparison_sentence(row: pd.Series, entry: dict, la_name: str, confidence: f
     Example: "Stockton-on-Tees' rate of children looked after at 31 March 2024, 132 per 10,000 children aged 0-17,
     is significantly higher than its statistical neighbours' average (101) and England (70)."
     """
-    subject = f"{possessive(la_name)} figure for {entry['short_title'].lower()} in {row['time_period']}"
+    subject = f"{possessive(la_name)} figure for {as_noun(entry['short_title'])} in {row['time_period']}"
     if pd.isna(row["value"]):
         reason = {"c": "suppressed to protect confidentiality", "x": "not available", "z": "not applicable",
                   "u": "of low reliability and not published"}.get(row.get("status", ""), "not available")
@@ -117,11 +126,7 @@ def target_sentence(row: pd.Series, entry: dict, targets: pd.DataFrame | None = 
     """The council's own target and whether the latest figure meets it."""
     if pd.isna(row.get("target")) or not row.get("target_status"):
         return ""
-    direction = "or lower"
-    if targets is not None and len(targets):
-        match = targets[targets["indicator"] == row["indicator"]]
-        if len(match) and match["direction"].iloc[-1] == "higher":
-            direction = "or higher"
+    direction = "or higher" if row.get("target_direction") == "higher" else "or lower"
     tgt = with_unit(row["target"], entry)
     return f"The council's target is {tgt} {direction}: it is {row['target_status']}."
 

@@ -15,10 +15,12 @@ import html
 import json
 import os
 import pickle
+import re
 import platform
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ from .config import NOTEBOOKS_DIR, OUTPUTS_DIR
 from .errors import NeedsError, ParameterError
 
 KERNEL = "python3"
+ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
 
 
 class PackError(NeedsError):
@@ -168,7 +171,7 @@ footer { border-top: 1px solid var(--border); color: var(--muted); font-size: 0.
 def _markdown(text: str) -> str:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    return markdown2html_mistune(text)
+    return ANCHOR.sub("", markdown2html_mistune(text))
 
 
 def notebook_body(nb) -> str:
@@ -226,6 +229,20 @@ def _title_of(path: Path) -> str:
     return nb.metadata.get("needs", {}).get("title") or path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
 
 
+@contextmanager
+def _kernel_log(path: Path):
+    """Send what kernels print to stderr (their start-up chatter) to a log beside the build, not the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
 
@@ -262,8 +279,9 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
             t0 = time.perf_counter()
             executed = build / "notebooks" / path.name
             try:
-                pm.execute_notebook(str(path), str(executed), parameters=nb_params, kernel_name=KERNEL,
-                                    progress_bar=False, log_output=False, cwd=str(path.parent))
+                with _kernel_log(build / ".kernel.log"):
+                    pm.execute_notebook(str(path), str(executed), parameters=nb_params, kernel_name=KERNEL,
+                                        progress_bar=False, log_output=False, cwd=str(path.parent))
             except pm.PapermillExecutionError as exc:
                 raise PackError(f"{la['area_name']} {params.year}: notebook {path.name} failed in cell "
                                 f"{exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
@@ -279,6 +297,7 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
             build.rename(failed)
         raise
     cache.unlink(missing_ok=True)
+    (build / ".kernel.log").unlink(missing_ok=True)
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         final.rename(old)
