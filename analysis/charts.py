@@ -214,30 +214,38 @@ class Chart:
     subtitle: str
     alt: str
     data: pd.DataFrame = field(repr=False)
-    png: bytes = field(repr=False)
+    image: bytes = field(repr=False)
     kind: str
+    mime: str = "image/svg+xml"
+    size: tuple = (0, 0)
+
+    @property
+    def png(self) -> bytes:
+        """The image as PNG bytes (only when the chart was rendered with ``fmt="png"``)."""
+        if self.mime != "image/png":
+            raise AttributeError("this chart was rendered as SVG; render with fmt='png' for PNG bytes")
+        return self.image
 
     @property
     def width(self) -> int:
         """Image width in pixels."""
-        return _png_size(self.png)[0]
+        return self.size[0]
 
     @property
     def height(self) -> int:
         """Image height in pixels."""
-        return _png_size(self.png)[1]
+        return self.size[1]
 
     def to_html(self) -> str:
         """A self-contained ``<figure>``: the image inline (base64) with its alternative text, and a caption.
 
         The caption holds the title and subtitle as text (no heading tags: the page decides the outline).
         """
-        width, height = _png_size(self.png)
-        src = base64.b64encode(self.png).decode("ascii")
+        src = base64.b64encode(self.image).decode("ascii")
         alt = html.escape(self.alt, quote=True)
         return (
             f'<figure class="chart">'
-            f'<img src="data:image/png;base64,{src}" alt="{alt}" width="{width}" height="{height}">'
+            f'<img src="data:{self.mime};base64,{src}" alt="{alt}" width="{self.width}" height="{self.height}">'
             f'<figcaption><span class="chart-title">{html.escape(self.title)}</span> '
             f'<span class="chart-subtitle">{html.escape(self.subtitle)}</span></figcaption>'
             f"</figure>"
@@ -245,6 +253,34 @@ class Chart:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+#: Default image format: SVG keeps text as text (sharp at any zoom, selectable, and quicker to render than PNG).
+IMAGE_FORMAT = "svg"
+_SVG_FONTS = "'DejaVu Sans', Arial, Helvetica, sans-serif"
+
+
+def render(fig: Figure, fmt: str | None = None) -> tuple[bytes, str, tuple[int, int]]:
+    """Render a figure once: ``(bytes, mime type, (width px, height px))`` as SVG (default) or PNG."""
+    fmt = fmt or IMAGE_FORMAT
+    if fmt == "png":
+        data = figure_png(fig)
+        return data, "image/png", _png_size(data)
+    if fmt == "svg":
+        w, h = fig.get_size_inches()
+        return figure_svg(fig), "image/svg+xml", (int(round(w * DPI)), int(round(h * DPI)))
+    raise ValueError(f"image format must be 'svg' or 'png', not {fmt!r}")
+
+
+def figure_svg(fig: Figure) -> bytes:
+    """Render a figure to SVG with its text as text, deterministic (fixed ids, no date)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"savefig.bbox": "standard", "savefig.transparent": False, "svg.fonttype": "none",
+                                "svg.hashsalt": "needs-analysis"}):
+        fig.savefig(buf, format="svg", facecolor="white", edgecolor="white", metadata={"Date": None})
+    text = buf.getvalue().decode("utf-8")
+    text = text.replace("'DejaVu Sans'", _SVG_FONTS).replace('"DejaVu Sans"', _SVG_FONTS.replace("'", ""))
+    return text.encode("utf-8")
 
 
 def figure_png(fig: Figure, dpi: float = DPI) -> bytes:
@@ -738,7 +774,7 @@ def _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, uni
 
 
 def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                la_name: str, start_at_zero: bool = True) -> Chart:
+                la_name: str, start_at_zero: bool = True, fmt: str | None = None) -> Chart:
     """Line chart of the LA against its comparators over time, directly labelled.
 
     Parameters
@@ -779,8 +815,9 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
     fig, tidy, alt = _trend_figure(data, title=title, subtitle=subtitle, unit=unit, decimals=decimals,
                                    source=source, la_name=la_name, start_at_zero=start_at_zero)
     with _style():
-        png = figure_png(fig)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, png=png, kind="trend")
+        image, mime, size = render(fig, fmt)
+    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, image=image, mime=mime, size=size,
+                 kind="trend")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -920,7 +957,7 @@ def _benchmark_alt(tidy: pd.DataFrame, shown: list[str], subtitle: str, unit: st
 
 
 def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                    la_name: str) -> Chart:
+                    la_name: str, fmt: str | None = None) -> Chart:
     """Horizontal bar chart of the LA, its statistical neighbours and its comparators, highest at the top.
 
     Parameters
@@ -949,8 +986,9 @@ def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str,
     fig, tidy, alt = _benchmark_figure(data, title=title, subtitle=subtitle, unit=unit, decimals=decimals,
                                        source=source, la_name=la_name)
     with _style():
-        png = figure_png(fig)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, png=png, kind="benchmark")
+        image, mime, size = render(fig, fmt)
+    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, image=image, mime=mime, size=size,
+                 kind="benchmark")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1145,7 +1183,7 @@ def _funnel_alt(out, value, den, num, ok, la_i, comparator, comparator_name, com
 
 def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str, method: str, multiplier: float,
                  title: str, subtitle: str, unit: str, decimals: int, source: str, la_name: str, x_label: str,
-                 start_at_zero: bool = True) -> Chart:
+                 start_at_zero: bool = True, fmt: str | None = None) -> Chart:
     """Funnel plot of every LA's value against its denominator, with 95% and 99.8% limits round the comparator.
 
     Parameters
@@ -1184,5 +1222,6 @@ def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str,
                                    decimals=decimals, source=source, la_name=la_name, x_label=x_label,
                                    start_at_zero=start_at_zero)
     with _style():
-        png = figure_png(fig)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=out, png=png, kind="funnel")
+        image, mime, size = render(fig, fmt)
+    return Chart(title=title, subtitle=subtitle, alt=alt, data=out, image=image, mime=mime, size=size,
+                 kind="funnel")

@@ -281,7 +281,8 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
             try:
                 with _kernel_log(build / ".kernel.log"):
                     pm.execute_notebook(str(path), str(executed), parameters=nb_params, kernel_name=KERNEL,
-                                        progress_bar=False, log_output=False, cwd=str(path.parent))
+                                        progress_bar=False, log_output=False, cwd=str(path.parent),
+                                        request_save_on_cell_execute=False, autosave_cell_every=0)
             except pm.PapermillExecutionError as exc:
                 raise PackError(f"{la['area_name']} {params.year}: notebook {path.name} failed in cell "
                                 f"{exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None

@@ -270,10 +270,16 @@ def _source(ctx: Context, ind: str) -> str:
     return f"{kind}: {file}"
 
 
-def section(ctx: Context, ind: str, funnel: bool = True) -> Html:
-    """One indicator's part of a theme page: finding, sentences, trend, benchmark and funnel charts, with data."""
+def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
+    """One indicator's part of a theme page: finding, sentences, trend, benchmark and funnel charts, with data.
+
+    The funnel plot of every LA is drawn for the theme's headline indicator (``headline: true`` in the registry)
+    unless ``funnel`` says otherwise.
+    """
     reg = ctx.registry()
     entry = reg[ind]
+    if funnel is None:
+        funnel = bool(entry.get("headline"))
     row = ctx.latest(ind)
     slug = ind.replace("_", "-")
     if row is None:

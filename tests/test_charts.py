@@ -69,7 +69,12 @@ def trend_data() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time_period", "series", "role", "value", "lower", "upper"])
 
 
-TREND_KW = dict(title="More children are looked after in Stockton-on-Tees than in England",
+def _nofmt(kw):
+    """The chart keywords without the image format, for the private figure builders."""
+    return {k: v for k, v in kw.items() if k != "fmt"}
+
+
+TREND_KW = dict(fmt="png", title="More children are looked after in Stockton-on-Tees than in England",
                 subtitle="Children looked after per 10,000 children aged 0-17, 2022 to 2024", **COMMON)
 
 
@@ -96,7 +101,7 @@ def test_trend_direct_labels_name_every_series_and_do_not_overlap():
     data = trend_data()
     # Make the neighbours' and the region's last values almost equal, so their labels must be moved apart.
     data.loc[(data["series"] == "Statistical neighbours") & (data["time_period"] == "2024"), "value"] = 112.0
-    fig, tidy, _ = charts._trend_figure(data, **TREND_KW)
+    fig, tidy, _ = charts._trend_figure(data, **_nofmt(TREND_KW))
     texts = _texts(fig)
     for name in data["series"].unique():
         assert any(t.startswith(name) for t in texts), name
@@ -121,7 +126,7 @@ def test_trend_direct_labels_name_every_series_and_do_not_overlap():
 def test_trend_label_names_period_when_last_value_missing():
     data = trend_data()
     data.loc[(data["series"] == "North East") & (data["time_period"] == "2024"), "value"] = np.nan
-    fig, _, alt = charts._trend_figure(data, **TREND_KW)
+    fig, _, alt = charts._trend_figure(data, **_nofmt(TREND_KW))
     assert "North East 108 (2023)" in _texts(fig)
     assert "North East" not in alt  # no 2024 value to quote
 
@@ -155,7 +160,7 @@ def bench_data() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["area_name", "role", "value", "lower", "upper", "status"])
 
 
-BENCH_KW = dict(title="Stockton-on-Tees has the highest rate among its neighbours",
+BENCH_KW = dict(fmt="png", title="Stockton-on-Tees has the highest rate among its neighbours",
                 subtitle="Children looked after per 10,000 children aged 0-17, 2024", **COMMON)
 
 
@@ -175,7 +180,7 @@ def test_benchmark_chart_image_html_and_alt():
 
 
 def test_benchmark_labels_bars_symbols_and_bold_la():
-    fig, tidy, _ = charts._benchmark_figure(bench_data(), **BENCH_KW)
+    fig, tidy, _ = charts._benchmark_figure(bench_data(), **_nofmt(BENCH_KW))
     texts = _texts(fig)
     for name in bench_data()["area_name"]:
         assert name in texts
@@ -196,10 +201,10 @@ def test_benchmark_rank_in_words():
     data = bench_data()
     data.loc[data["area_name"] == LA, "value"] = 105.0
     data.loc[data["area_name"] == "Redcar and Cleveland", ["value", "status"]] = [101.0, ""]
-    alt = charts._benchmark_figure(data, **BENCH_KW)[2]
+    alt = charts._benchmark_figure(data, **_nofmt(BENCH_KW))[2]
     assert "second highest when ranked with its four statistical neighbours (range 59 to 118)" in alt
     data.loc[data["area_name"] == LA, "value"] = 20.0
-    alt = charts._benchmark_figure(data, **BENCH_KW)[2]
+    alt = charts._benchmark_figure(data, **_nofmt(BENCH_KW))[2]
     assert "lower than all four of its statistical neighbours" in alt
 
 
@@ -258,7 +263,7 @@ def funnel_data() -> pd.DataFrame:
                          "denominator": den, "value": pct, "role": ["la"] + ["other"] * 9})
 
 
-FUNNEL_KW = dict(comparator=10.0, comparator_name="England", method="proportion", multiplier=100,
+FUNNEL_KW = dict(fmt="png", comparator=10.0, comparator_name="England", method="proportion", multiplier=100,
                  title="Stockton-on-Tees's rate of repeat plans is far above England's",
                  subtitle="Second or subsequent child protection plans, 2024", unit="%", decimals=1,
                  source="DfE, Characteristics of children in need", la_name=LA, x_label="Plans starting")
@@ -282,7 +287,7 @@ def test_funnel_chart_image_html_alt_and_data():
 
 
 def test_funnel_labels_and_limits():
-    fig, out, alt = charts._funnel_figure(funnel_data(), **FUNNEL_KW)
+    fig, out, alt = charts._funnel_figure(funnel_data(), **_nofmt(FUNNEL_KW))
     texts = _texts(fig)
     assert f"{LA} 30.0%" in texts
     assert "95% limits" in texts and "99.8% limits" in texts and "England 10.0%" in texts
@@ -299,9 +304,9 @@ def test_funnel_labels_and_limits():
 def test_funnel_alt_within_and_between():
     data = funnel_data()
     data.loc[0, "value"] = 15.0  # within 95% (upper 15.88 at n = 100)
-    assert "lies within the 95% limits" in charts._funnel_figure(data, **FUNNEL_KW)[2]
+    assert "lies within the 95% limits" in charts._funnel_figure(data, **_nofmt(FUNNEL_KW))[2]
     data.loc[0, "value"] = 17.0  # between 15.88 and 19.27
-    alt = charts._funnel_figure(data, **FUNNEL_KW)[2]
+    alt = charts._funnel_figure(data, **_nofmt(FUNNEL_KW))[2]
     assert "lies above the upper 95% limit but within the 99.8% limits" in alt and "17.0%" in alt
 
 
@@ -339,8 +344,22 @@ def test_user_style_does_not_change_charts():
 
 
 def test_figure_png_and_palette():
-    fig, _, _ = charts._trend_figure(trend_data(), **TREND_KW)
+    fig, _, _ = charts._trend_figure(trend_data(), **_nofmt(TREND_KW))
     png = charts.figure_png(fig)
     assert png.startswith(PNG_SIGNATURE) and _pixels(png) == (880, 495)
     assert charts.PALETTE == ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
     assert charts.ROLE_COLOURS["la"] == charts.DARK_BLUE
+
+
+def test_svg_is_the_default_and_keeps_text_as_text():
+    kw = {k: v for k, v in TREND_KW.items() if k != "fmt"}
+    chart = charts.trend_chart(trend_data(), **kw)
+    assert chart.mime == "image/svg+xml"
+    svg = chart.image.decode("utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<text" in svg
+    assert "Arial" in svg                       # a font fallback for machines without DejaVu Sans
+    assert "<script" not in svg and "http://www.w3.org" in svg and "https://" not in svg.replace("https://matplotlib.org", "")
+    assert 'src="data:image/svg+xml;base64,' in chart.to_html()
+    assert (chart.width, chart.height) == (880, 495)
+    # deterministic: the same chart twice gives the same bytes
+    assert charts.trend_chart(trend_data(), **kw).image == chart.image
