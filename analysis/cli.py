@@ -23,13 +23,38 @@ def cmd_indicators(args) -> int:
     from . import benchmark, export
 
     data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
-    table = benchmark.indicator_table(data_dir, years=args.year, las=args.la, vintage=args.population)
+    if args.returns or args.period:
+        table = _local_rows(args, data_dir)
+    else:
+        table = benchmark.indicator_table(data_dir, years=args.year, las=args.la, vintage=args.population)
     if args.out:
         export.write_table(table, args.out)
         print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False)
     return 0
+
+
+def _local_rows(args, data_dir):
+    """In-year rows from the LA's returns for one quarter (``--returns DIR --la CODE --period 2025Q1``)."""
+    from . import areas, benchmark, indicators, local
+    from .errors import ParameterError
+    from .returns import read_returns
+
+    if not (args.returns and args.period and args.la and len(args.la) == 1):
+        raise ParameterError("in-year figures need --returns DIR, one --la and --period (e.g. 2025Q1 or latest)")
+    folder = Path(args.returns)
+    if not folder.is_dir():
+        raise ParameterError(f"returns folder not found: {folder}")
+    period = local.resolve_period(args.period)
+    ds = indicators.load(data_dir, vintage=args.population)
+    la = areas.resolve_la(args.la[0])
+    published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours)
+    returns = read_returns(folder)
+    for line in returns.warning_summary() if hasattr(returns, "warning_summary") else []:
+        print(f"needs: warning: {line}", file=sys.stderr)
+    table = local.local_table(returns, la, period, published, ds.populations, quarters=max(args.quarters, 2))
+    return table if args.quarters > 1 else local.for_period(table, period)
 
 
 def cmd_demo(args) -> int:
@@ -56,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--population", choices=["release", "latest"], default="release",
                      help="denominators: each release's own population estimates (reproduces published rates; "
                           "default) or the latest revised estimates for every year")
+    ind.add_argument("--returns", help="folder of the LA's own returns (SSDA903, CIN census CSVs): in-year rows")
+    ind.add_argument("--period", help="with --returns: the quarter, e.g. 2025Q1 (financial-year quarters), or latest")
+    ind.add_argument("--quarters", type=int, default=1, help="with --returns: how many quarters up to --period")
     ind.set_defaults(func=cmd_indicators)
 
     demo = sub.add_parser("demo", help="write the demo data set (synthetic, in the official layouts)")

@@ -46,7 +46,7 @@ class PackParams:
     """One pack's parameters, as the notebooks receive them (plus where to write)."""
 
     la: str
-    year: int
+    year: int | str
     data_dir: str = ""
     neighbour_model: str = ""
     confidence: float = 0.95
@@ -54,6 +54,9 @@ class PackParams:
     population: str = "release"
     out: str = ""
     notebooks: str = ""
+    period: str = ""
+    returns_dir: str = ""
+    force: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -122,9 +125,11 @@ def validate(params: PackParams) -> dict:
         raise ParameterError(f"data folder not found: {params.data_dir}")
     if params.targets and not Path(params.targets).is_file():
         raise ParameterError(f"targets file not found: {params.targets}")
+    if params.returns_dir and not Path(params.returns_dir).is_dir():
+        raise ParameterError(f"returns folder not found: {params.returns_dir}")
     notebook_paths(params.notebooks)
     return build_context_data(params.la, params.year, params.data_dir, params.neighbour_model, params.targets,
-                              params.population, params.confidence)
+                              params.population, params.confidence, params.period, params.returns_dir)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -243,7 +248,33 @@ def _kernel_log(path: Path):
             os.close(saved)
 
 
-def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
+def _fingerprint(params: PackParams, data: dict) -> str:
+    """A hash of everything a pack is made from: inputs, returns, notebooks, targets, parameters and version."""
+    h = hashlib.sha256()
+    parts = {"version": __version__, "la": data["la"]["area_code"], "year": str(data["year"]),
+             "period": data.get("period", ""), "confidence": params.confidence, "population": params.population,
+             "inputs": sorted(f["sha256"] for f in data["files"]),
+             "returns": sorted(f.get("sha256", "") for f in data.get("returns_files", [])),
+             "notebooks": [_sha256(p) for p in notebook_paths(params.notebooks)],
+             "targets": data["targets"].to_json() if len(data["targets"]) else "",
+             "neighbour_model": _sha256(Path(params.neighbour_model)) if params.neighbour_model else "",
+             "package": sorted((p.name, _sha256(p)) for p in Path(__file__).parent.glob("*.py"))
+             + sorted((p.name, _sha256(p)) for p in Path(__file__).parent.glob("*.yaml"))}
+    h.update(json.dumps(parts, sort_keys=True, default=str).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _up_to_date(final: Path, fingerprint: str) -> bool:
+    manifest = final / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return json.loads(manifest.read_text("utf-8")).get("fingerprint") == fingerprint
+    except (OSError, ValueError):
+        return False
+
+
+def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
 
     Raises
@@ -259,7 +290,14 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
     data = context_data if context_data is not None else validate(params)
     la = data["la"]
     out_root = Path(params.out) if params.out else OUTPUTS_DIR
-    final = out_root / areas.slug(la["area_name"]) / str(params.year)
+    final = out_root / areas.slug(la["area_name"]) / (data.get("period") or str(data["year"]))
+    fingerprint = _fingerprint(params, data)
+    if not params.force and _up_to_date(final, fingerprint):
+        if status is not None:
+            status["skipped"] = True
+        return final
+    if status is not None:
+        status["skipped"] = False
     final.parent.mkdir(parents=True, exist_ok=True)
     build = final.parent / f".{final.name}.building-{os.getpid()}"
     if build.exists():
@@ -268,10 +306,11 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
     cache = build / ".context.pickle"
     with open(cache, "wb") as fh:
         pickle.dump(data, fh)
-    nb_params = {"la": la["area_name"], "year": int(params.year), "data_dir": data["data_dir"],
+    nb_params = {"la": la["area_name"], "year": int(data["year"]), "data_dir": data["data_dir"],
                  "neighbour_model": params.neighbour_model, "confidence": params.confidence,
                  "targets": params.targets, "output_dir": str(build), "population": params.population,
-                 "table_cache": str(cache), **params.extra}
+                 "table_cache": str(cache), "period": data.get("period", ""),
+                 "returns_dir": params.returns_dir, **params.extra}
     timings = {}
     pages = []
     try:
@@ -288,7 +327,7 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
                                 f"{exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
             timings[path.name] = round(time.perf_counter() - t0, 3)
             pages.append((path, executed))
-        _render(build, pages, data, params, timings, started)
+        _render(build, pages, data, params, timings, started, fingerprint)
     except BaseException:
         failed = final.parent / f"{final.name}.failed"
         if failed.exists():
@@ -311,10 +350,12 @@ def build_pack(params: PackParams, context_data: dict | None = None) -> Path:
     return final
 
 
-def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float) -> None:
+def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float,
+            fingerprint: str = "") -> None:
     la = data["la"]
     demo = " (demo data)" if data["is_demo"] else ""
-    site = f"Children's services needs analysis: {la['area_name']}, {params.year}{demo}"
+    when = f"{data['period']} (published benchmarks {data['year']})" if data.get("period") else str(data["year"])
+    site = f"Children's services needs analysis: {la['area_name']}, {when}{demo}"
     footer = (f"{site} | Built by needs-analysis {__version__} on {dt.date.today().isoformat()} from "
               f"{'synthetic demo data' if data['is_demo'] else 'published DfE and ONS data'}. "
               "Figures follow DfE conventions: rounded half up; c = suppressed, x = not available, z = not applicable.")
@@ -322,16 +363,16 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     for source, executed in pages:
         nb = nbformat.read(executed, as_version=4)
         body = _wrap_tables(notebook_body(nb))
-        title = f"{_title_of(source)}: {la['area_name']}, {params.year}{demo}"
+        title = f"{_title_of(source)}: {la['area_name']}, {when}{demo}"
         (build / f"{source.stem}.html").write_text(_page(title, body, nav, source.stem + ".html", footer), "utf-8")
     # index
-    from .report import Context, demo_notice, summary_rows
+    from .report import Context, demo_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
     rows = summary_rows(ctx)
     findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence)
     items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
-    body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {params.year}</h1>"
-            f"{demo_notice(ctx)}"
+    body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {html.escape(when)}</h1>"
+            f"{demo_notice(ctx)}{local_notice(ctx)}"
             f"<p>How many children in {html.escape(la['area_name'])} are in need, on child protection plans, looked "
             f"after, missing from care, and not in education, employment or training, compared fairly with the "
             f"council's ten statistical neighbours, the {html.escape(la['region_name'])} region and England, over "
@@ -350,7 +391,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         name = f"T{i:02d}"
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
         sheets[name] = frame
-        notes[name] = f"{csv.stem} ({la['area_name']}, {params.year}{demo})"
+        notes[name] = f"{csv.stem} ({la['area_name']}, {when}{demo})"
         contents.append({"Sheet": name, "Table": csv.stem, "Rows": len(frame)})
     sheets = {"Contents": pd.DataFrame(contents), **sheets}
     notes["Contents"] = f"{site}. Each sheet is a table behind the pack's pages."
@@ -363,11 +404,14 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         "package": "needs-analysis", "version": __version__, "python": platform.python_version(),
         "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "parameters": {"la": la["area_name"], "la_code": la["area_code"], "old_la_code": la["old_la_code"],
-                       "year": params.year, "data_dir": data["data_dir"], "neighbour_model": params.neighbour_model,
+                       "year": int(data["year"]), "period": data.get("period", ""), "returns_dir": params.returns_dir,
+                       "data_dir": data["data_dir"], "neighbour_model": params.neighbour_model,
                        "confidence": params.confidence, "targets": params.targets, "population": params.population,
                        **{k: str(v) for k, v in params.extra.items()}},
         "demo_data": bool(data["is_demo"]),
         "inputs": files,
+        "returns": data.get("returns_files", []),
+        "fingerprint": fingerprint,
         "notebooks": {p.name: {"sha256": _sha256(p), "seconds": timings.get(p.name)} for p, _ in pages},
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -432,6 +476,10 @@ def add_pack_parser(sub) -> None:
     p.add_argument("--targets", help="local targets YAML (default targets/<la>.yaml)")
     p.add_argument("--population", choices=["release", "latest"], help="population vintage (default release)")
     p.add_argument("--jobs", type=int, help="parallel builds (default: all cores)")
+    p.add_argument("--period", help="quarterly run: a quarter such as 2025Q2 (financial-year quarters) or 'latest' "
+                                    "(the latest complete quarter); needs --returns")
+    p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census CSVs)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed")
     p.add_argument("--notebooks", help=argparse_suppress())
     p.set_defaults(func=cmd_pack)
 
@@ -450,7 +498,20 @@ def cmd_pack(args) -> int:
     get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
     las = get("la", ["Stockton-on-Tees"])
     las = [las] if isinstance(las, str) else list(las)
-    year = _as_year(get("year", "2024"))
+    period = str(get("period", "") or "")
+    year_text = str(get("year", "") or "latest")
+    year = year_text if year_text.lower() == "latest" else _as_year(year_text)
+    returns_dir = str(get("returns", "") or get("returns_dir", "") or "")
+    if period and not returns_dir:
+        raise ParameterError("--period needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+    if returns_dir and not Path(returns_dir).is_dir():
+        raise ParameterError(f"returns folder not found: {returns_dir}")
+    if period:
+        from .local import resolve_period
+        period = resolve_period(period)
+    elif returns_dir:
+        from .local import resolve_period
+        period = resolve_period("latest")
     data_dir = get("data_dir", "") or ""
     if data_dir and not Path(data_dir).is_dir():
         raise ParameterError(f"data folder not found: {data_dir}")
@@ -459,18 +520,25 @@ def cmd_pack(args) -> int:
         raise ParameterError(f"output folder {out} is a file; expected a folder")
     base = dict(year=year, data_dir=data_dir, neighbour_model=get("neighbour_model", "") or "",
                 confidence=_as_confidence(get("confidence", "0.95")), targets=get("targets", "") or "",
-                population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "")
+                population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "",
+                period=period, returns_dir=returns_dir, force=bool(getattr(args, "force", False)))
     if [x.lower() for x in las] == ["all"]:
         ds = load(Path(data_dir) if data_dir else ensure_demo_data())
         obs = ds.observations
-        las = sorted(obs.loc[(obs["geographic_level"] == areas.LEVEL_LA) & (obs["time_period"] == str(year)),
-                             "area_name"].unique())
+        la_rows = obs["geographic_level"] == areas.LEVEL_LA
+        if year != "latest":
+            la_rows &= obs["time_period"] == str(year)
+        las = sorted(obs.loc[la_rows, "area_name"].unique())
         if not las:
             raise ParameterError(f"no local authority has data for {year}")
     if len(las) == 1:
         params = PackParams(la=las[0], **base)
-        folder = build_pack(params)
-        print(f"pack built: {folder / 'index.html'}")
+        status = {}
+        folder = build_pack(params, validate(params), status)
+        if status.get("skipped"):
+            print(f"pack up to date (inputs unchanged): {folder / 'index.html'}")
+        else:
+            print(f"pack built: {folder / 'index.html'}")
         return 0
     # Several LAs: check each name first, so a typo fails before anything runs.
     from .areas import resolve_la

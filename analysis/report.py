@@ -56,6 +56,10 @@ class Context:
     targets: pd.DataFrame
     output_dir: Path | None = None
     tables: dict = field(default_factory=dict)
+    local: pd.DataFrame | None = None
+    period: str = ""
+    returns_files: list = field(default_factory=list)
+    returns_notes: list = field(default_factory=list)
 
     @property
     def la_name(self) -> str:
@@ -74,10 +78,10 @@ class Context:
         return t[(t["indicator"] == indicator) & (t["area_code"] == (area_code or self.la_code))].sort_values("period_end")
 
     def latest(self, indicator: str) -> pd.Series | None:
-        """The LA's row for the report year (None if the indicator has no row that year)."""
+        """The LA's latest row up to the report year (releases come out at different times), or None."""
         r = self.rows(indicator)
-        r = r[r["time_period"] == self.year]
-        return r.iloc[0] if len(r) else None
+        r = r[r["time_period"] <= self.year]
+        return r.iloc[-1] if len(r) else None
 
     def register(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Keep a table for the workbook (and write it as CSV when an output folder is set)."""
@@ -90,7 +94,8 @@ class Context:
 
 
 def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str = "", targets: str = "",
-                       population: str = "release", confidence: float = 0.95) -> dict:
+                       population: str = "release", confidence: float = 0.95, period: str = "",
+                       returns_dir: str = "") -> dict:
     """Read and benchmark everything once; the result can be pickled and shared by every notebook of a pack.
 
     Raises
@@ -113,21 +118,58 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
         neighbour_table = neighbours_mod.from_model(raw)
     las = ds.observations[ds.observations["geographic_level"] == areas.LEVEL_LA][["area_code", "old_la_code", "area_name"]]
     la_row = areas.resolve_la(la, las.drop_duplicates("area_code"))
-    year = str(year)
     years = sorted(ds.observations.loc[ds.observations["area_code"] == la_row["area_code"], "time_period"].unique())
+    year = str(year).strip().lower()
+    if year in ("", "latest", "none") and years:
+        # the year most indicators have reached (releases come out at different times; ties go to the later)
+        obs = ds.observations
+        mine = obs[(obs["area_code"] == la_row["area_code"]) & obs["numerator"].notna()]
+        latest = mine.groupby("indicator", observed=True)["time_period"].max()
+        year = max(latest.value_counts().items(), key=lambda kv: (kv[1], kv[0]))[0] if len(latest) else years[-1]
     if year not in years:
         raise ParameterError(f"no data for {la_row['area_name']} in {year} in {folder}; years available: "
                              f"{years[0]} to {years[-1]}" if years else f"no data for {la_row['area_name']} in {folder}")
     tg = benchmark.read_targets(targets) if targets else benchmark.load_targets(la_row["area_name"])
     table = benchmark.benchmark(indicators.compute(ds.observations), neighbour_table, targets=tg, confidence=confidence)
-    return {"la": la_row, "year": year, "table": table, "neighbours": neighbour_table, "files": ds.files,
+    data = {"la": la_row, "year": year, "table": table, "neighbours": neighbour_table, "files": ds.files,
             "warnings": ds.warnings, "is_demo": ds.is_demo, "data_dir": str(folder), "vintage": population,
             "confidence": confidence, "targets": tg}
+    if returns_dir or period:
+        data.update(local_context(la_row, period, returns_dir, table, ds.populations, confidence))
+    return data
+
+
+def local_context(la_row, period: str, returns_dir: str, published: pd.DataFrame, populations: pd.DataFrame,
+                  confidence: float) -> dict:
+    """In-year figures for the context: the aggregated, suppressed table only (no record leaves this function).
+
+    Raises
+    ------
+    ParameterError
+        No returns folder, or a bad period.
+    """
+    from . import local
+    from .returns import read_returns
+
+    if not returns_dir:
+        raise ParameterError("a quarterly pack needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+    folder = Path(returns_dir)
+    if not folder.is_dir():
+        raise ParameterError(f"returns folder not found: {folder}")
+    period = local.resolve_period(period or "latest")
+    returns = read_returns(folder)
+    table = local.local_table(returns, la_row, period, published, populations, quarters=12, confidence=confidence)
+    files = [{"file": f["file"], "table": f.get("table", ""), "rows": f.get("rows", ""), "sha256": f.get("sha256", "")}
+             for f in returns.sources]
+    notes = list(returns.warning_summary())
+    for kind, reason in getattr(returns, "missing_tables", {}).items():
+        notes.append(f"{kind}: {reason}")
+    return {"local": table, "period": period, "returns_files": files, "returns_notes": notes}
 
 
 def load(la: str = "Stockton-on-Tees", year=2024, data_dir: str = "", neighbour_model: str = "",
          confidence: float = 0.95, targets: str = "", output_dir: str = "", population: str = "release",
-         table_cache: str = "") -> Context:
+         table_cache: str = "", period: str = "", returns_dir: str = "") -> Context:
     """The report context for one LA and year (from the pack's shared cache when it gives one).
 
     Parameters
@@ -150,6 +192,10 @@ def load(la: str = "Stockton-on-Tees", year=2024, data_dir: str = "", neighbour_
         Population vintage for denominators.
     table_cache : str
         A pickle written by :func:`analysis.pack` so that a pack's notebooks read the data once.
+    period : str
+        A quarter (``2025Q2``) or ``latest``: adds in-year figures from ``returns_dir``.
+    returns_dir : str
+        Folder of the LA's record-level returns (SSDA903 and CIN census CSVs).
     """
     if confidence not in (0.95, 0.998):
         raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
@@ -157,7 +203,8 @@ def load(la: str = "Stockton-on-Tees", year=2024, data_dir: str = "", neighbour_
         with open(table_cache, "rb") as fh:
             data = pickle.load(fh)
     else:
-        data = build_context_data(la, year, data_dir, neighbour_model, targets, population, confidence)
+        data = build_context_data(la, year, data_dir, neighbour_model, targets, population, confidence, period,
+                                  returns_dir)
     return Context(output_dir=Path(output_dir) if output_dir else None, **data)
 
 
@@ -168,7 +215,17 @@ def load(la: str = "Stockton-on-Tees", year=2024, data_dir: str = "", neighbour_
 def title(ctx: Context, section: str) -> Html:
     """The page's one ``<h1>`` and the demo-data notice where it applies."""
     notice = demo_notice(ctx)
-    return Html(f"<h1>{esc(section)}: {esc(ctx.la_name)}, {esc(ctx.year)}</h1>{notice}")
+    when = f"{ctx.period} (published benchmarks {ctx.year})" if ctx.period else ctx.year
+    return Html(f"<h1>{esc(section)}: {esc(ctx.la_name)}, {esc(when)}</h1>{notice}{local_notice(ctx)}")
+
+
+def local_notice(ctx: Context) -> str:
+    if not ctx.period:
+        return ""
+    return (f'<p class="local-notice"><strong>Unpublished local figures.</strong> The in-year figures for '
+            f'{esc(ctx.period)} come from {esc(narrative.possessive(ctx.la_name))} own returns (SSDA903 and CIN census) and are not '
+            f'official statistics; they are set beside the latest published figures for its statistical neighbours, '
+            f'region and England. Counts from 1 to 5 are shown as c.</p>')
 
 
 def demo_notice(ctx: Context) -> str:
@@ -228,10 +285,16 @@ def trend_data(ctx: Context, ind: str, years: int = 10) -> pd.DataFrame:
     return out[out["time_period"].isin(periods)].reset_index(drop=True)
 
 
+def _year_of(ctx: Context, ind: str) -> str:
+    row = ctx.latest(ind)
+    return row["time_period"] if row is not None else ctx.year
+
+
 def benchmark_data(ctx: Context, ind: str) -> pd.DataFrame:
-    """The LA, its ten neighbours, their average, the region and England for the report year."""
+    """The LA, its ten neighbours, their average, the region and England for the indicator's latest year."""
     lo, hi = _lim(ctx)
-    t = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == ctx.year)].set_index("area_code")
+    year = _year_of(ctx, ind)
+    t = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == year)].set_index("area_code")
     near = neighbours_mod.neighbours_of(ctx.neighbours, ctx.la_code)
     rows = [(ctx.la_code, ctx.la_name, "la")] + [(c, n, "neighbour") for c, n in
                                                   zip(near["neighbour_code"], near["neighbour_name"])]
@@ -251,7 +314,7 @@ def benchmark_data(ctx: Context, ind: str) -> pd.DataFrame:
 
 def funnel_data(ctx: Context, ind: str) -> pd.DataFrame:
     t = ctx.table
-    la = t[(t["indicator"] == ind) & (t["time_period"] == ctx.year) & (t["geographic_level"] == areas.LEVEL_LA)
+    la = t[(t["indicator"] == ind) & (t["time_period"] == _year_of(ctx, ind)) & (t["geographic_level"] == areas.LEVEL_LA)
            & t["value"].notna() & t["denominator"].gt(0)]
     return pd.DataFrame({"area_name": la["area_name"], "numerator": la["numerator"], "denominator": la["denominator"],
                          "value": la["value"], "role": np.where(la["area_code"] == ctx.la_code, "la", "other")})
@@ -304,11 +367,11 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
                   data_details(data, f"{entry['short_title']} over time ({unit})", list(data.columns[1:]))]
     bd = benchmark_data(ctx, ind)
     chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{entry['short_title']}, {unit}, "
-                                   f"{_period_words(entry, ctx.year, ctx.year)}; lines: {lo_words} confidence intervals",
+                                   f"{_period_words(entry, row['time_period'], row['time_period'])}; lines: {lo_words} confidence intervals",
                                    unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
     data = ctx.register(f"{ind}_neighbours", _readable_bench(bd, entry))
     parts += ["<h3>Compared with statistical neighbours</h3>", chart.to_html(),
-              data_details(data, f"{entry['short_title']} in {ctx.year}: {ctx.la_name} and its statistical neighbours",
+              data_details(data, f"{entry['short_title']} in {row['time_period']}: {ctx.la_name} and its statistical neighbours",
                            ["Value", "Lower limit", "Upper limit"])]
     if funnel:
         fd = funnel_data(ctx, ind)
@@ -317,12 +380,12 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
             chart = charts.funnel_chart(fd, comparator=eng, comparator_name="England", method=entry["method"],
                                         multiplier=entry["multiplier"], title=_funnel_title(ctx, entry, fd, eng),
                                         subtitle=f"{entry['short_title']}, {unit}, all local authorities, "
-                                                 f"{_period_words(entry, ctx.year, ctx.year)}",
+                                                 f"{_period_words(entry, row['time_period'], row['time_period'])}",
                                         unit=unit, decimals=entry["decimals"], source=_source(ctx, ind),
                                         la_name=ctx.la_name, x_label=_denominator_label(entry))
             data = ctx.register(f"{ind}_funnel", _readable_funnel(chart.data, entry))
             parts += ["<h3>All local authorities</h3>", chart.to_html(),
-                      data_details(data, f"{entry['short_title']} in {ctx.year}: every local authority against England",
+                      data_details(data, f"{entry['short_title']} in {row['time_period']}: every local authority against England",
                                    ["Numerator", "Denominator", "Value"])]
     parts.append("</section>")
     return Html("".join(parts))
@@ -553,3 +616,133 @@ def caveats(ctx: Context) -> Html:
     if not items:
         items = ["The input files were read without warnings."]
     return Html("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# In-year figures (quarterly run)
+
+
+def _local_rows(ctx: Context, ind: str) -> pd.DataFrame:
+    if ctx.local is None or ctx.local.empty:
+        return pd.DataFrame()
+    return ctx.local[ctx.local["indicator"] == ind].sort_values("period_end")
+
+
+def in_year(ctx: Context, theme: str) -> Html:
+    """The theme's in-year figures by quarter from the LA's returns, beside the latest published benchmarks.
+
+    Empty in an annual pack (no returns given). Indicators a missing return cannot give are named.
+    """
+    if not ctx.period:
+        return Html("")
+    reg = ctx.registry()
+    from . import local
+
+    parts = [f'<section id="in-year" class="in-year"><h2>Latest local figures: {esc(ctx.period)} (unpublished)</h2>']
+    shown = 0
+    for ind in theme_indicators(theme):
+        if ind not in local.LOCAL_INDICATORS:
+            continue
+        entry = reg[ind]
+        rows = _local_rows(ctx, ind)
+        if rows.empty:
+            parts.append(f"<p>{esc(entry['short_title'])}: the return this needs was not supplied.</p>")
+            continue
+        shown += 1
+        last = rows.iloc[-1]
+        parts.append(f"<h3>{esc(entry['short_title'])}</h3><p>{esc(_local_sentence(ctx, last, entry))}</p>")
+        lo, hi = _lim(ctx)
+        td = pd.concat([
+            pd.DataFrame({"time_period": rows["time_period"], "series": f"{ctx.la_name} (local, unpublished)",
+                          "role": "la", "value": rows["value"], "lower": rows[lo], "upper": rows[hi]}),
+            *[pd.DataFrame({"time_period": rows["time_period"], "series": f"{name} (published {rows['source_file'].iloc[-1].rsplit(' ', 1)[-1]})",
+                            "role": role, "value": rows[col], "lower": np.nan, "upper": np.nan})
+              for name, role, col in (("Statistical neighbours (average)", "sn", "sn_mean"),
+                                      (ctx.la["region_name"], "region", "region_value"), ("England", "england", "england_value"))],
+        ], ignore_index=True)
+        if rows["value"].notna().sum() >= 2:
+            chart = charts.trend_chart(td, title=f"{entry['short_title']} in {ctx.la_name} by quarter, to {ctx.period}",
+                                       subtitle=f"{entry['short_title']}, {entry['unit']}, rolling figures at each quarter "
+                                                f"end (local returns, unpublished); comparators: latest published",
+                                       unit=entry["unit"], decimals=entry["decimals"],
+                                       source="Local returns (SSDA903, CIN census), unpublished; comparators: DfE",
+                                       la_name=f"{ctx.la_name} (local, unpublished)")
+            parts.append(chart.to_html())
+        d = entry["decimals"]
+        data = pd.DataFrame({"Quarter": rows["time_period"],
+                             "Numerator": format_values(rows["numerator"].to_numpy(), 0, rows["status"].to_numpy()).to_numpy(),
+                             "Denominator": format_values(rows["denominator"].to_numpy(), 0, rows["status"].to_numpy()).to_numpy(),
+                             "Value": rows["display"].to_numpy(),
+                             "Compared with England": rows["vs_england"].to_numpy()})
+        ctx.register(f"{ind}_in_year", data)
+        parts.append(data_details(data, f"{entry['short_title']} by quarter, {ctx.la_name} local returns (unpublished)",
+                                  ["Numerator", "Denominator", "Value"]))
+    if not shown:
+        parts.append("<p>No in-year figures for this theme: the returns given do not cover it.</p>")
+    parts.append("</section>")
+    return Html("".join(parts))
+
+
+def _local_sentence(ctx: Context, row: pd.Series, entry: dict) -> str:
+    subject = f"In the local returns for {ctx.period}, {possessive_name(ctx.la_name)} figure for {narrative.as_noun(entry['short_title'])}"
+    if pd.isna(row["value"]):
+        return f"{subject} is suppressed (c): it rests on 5 children or fewer."
+    text = f"{subject} was {narrative.with_unit(row['value'], entry)}"
+    comps = []
+    for col, comp, name in (("vs_sn", "sn_mean", "the statistical neighbours' latest published average"),
+                            ("vs_england", "england_value", "England's latest published figure")):
+        if pd.notna(row.get(comp)) and row.get(col) in ("higher", "lower", "better", "worse", "similar"):
+            comps.append(f"{narrative._judgement(row[col])} {name} ({narrative.fmt(row[comp], entry['decimals'])})")
+    if comps:
+        text += ", " + " and ".join(comps)
+    if pd.notna(row.get("previous_value")):
+        text += f"; the quarter before it was {narrative.fmt(row['previous_value'], entry['decimals'])}"
+    return text + "."
+
+
+def possessive_name(name: str) -> str:
+    return narrative.possessive(name)
+
+
+def in_year_summary(ctx: Context) -> Html:
+    """Every in-year indicator for the period, beside the latest published figures (the summary page)."""
+    if not ctx.period:
+        return Html("")
+    reg = ctx.registry()
+    rows = ctx.local[ctx.local["time_period"] == ctx.period] if ctx.local is not None else pd.DataFrame()
+    if rows.empty:
+        return Html(f"<h2>Where things stand now: {esc(ctx.period)}</h2><p>The returns given hold no figures for "
+                    f"{esc(ctx.period)}.</p>")
+    records_ = []
+    for _, r in rows.iterrows():  # one row per indicator
+        e = reg[r["indicator"]]
+        published = ctx.rows(r["indicator"])
+        published = published[(published["time_period"] <= ctx.year) & published["value"].notna()]
+        pub = published.iloc[-1] if len(published) else None
+        records_.append({"Indicator": e["short_title"], "Unit": e["unit"], f"{ctx.period} (local)": r["display"],
+                         "Quarter before": narrative.fmt(r["previous_value"], e["decimals"]) if pd.notna(r["previous_value"]) else "x",
+                         "Latest published": (f"{narrative.fmt(pub['value'], e['decimals'])} ({pub['time_period']})"
+                                              if pub is not None else "x"),
+                         "Neighbours' average (published)": narrative.fmt(r["sn_mean"], e["decimals"]) if pd.notna(r["sn_mean"]) else "x",
+                         "England (published)": narrative.fmt(r["england_value"], e["decimals"]) if pd.notna(r["england_value"]) else "x",
+                         "Compared with England": r["vs_england"]})
+    frame = pd.DataFrame(records_)
+    ctx.register("in_year_summary", frame)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in ctx.returns_notes)
+    return Html(f"<h2>Where things stand now: {esc(ctx.period)} (unpublished local figures)</h2>"
+                + table_html(frame, f"In-year figures for {ctx.la_name} from its own returns, {ctx.period}, beside the "
+                                    "latest published figures", row_header="Indicator")
+                + (f"<p>Notes on the returns:</p><ul>{notes}</ul>" if notes else ""))
+
+
+def returns_table(ctx: Context) -> Html:
+    """The record-level files read (names, tables, rows, fingerprints: never their contents)."""
+    if not ctx.returns_files:
+        return Html("")
+    frame = pd.DataFrame(ctx.returns_files).rename(columns={"file": "File", "table": "Table", "rows": "Rows",
+                                                             "sha256": "SHA-256"})
+    frame["SHA-256"] = frame["SHA-256"].astype(str).str[:16] + "…"
+    ctx.register("returns_files", frame)
+    return Html("<h2>The LA's own returns (unpublished)</h2>" + table_html(frame, "Record-level files read for the "
+                "in-year figures (their contents never leave the analysis; counts from 1 to 5 are suppressed)",
+                ["Rows"]))

@@ -62,3 +62,36 @@ def b1_rows():
 @pytest.fixture
 def b1_file(tmp_path):
     return write_csv(tmp_path / "cin.csv", B1_HEADER, b1_rows())
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The evidence pack: built once per test session with the real command, shared by test_pack.py and test_browser.py.
+
+PACK_SECTIONS = ["00_summary", "10_children_in_need", "20_child_protection", "30_looked_after", "40_missing",
+                 "50_neet", "60_care_leavers", "99_data_and_methods"]
+
+
+def run_needs(*args, cwd=None, timeout=900):
+    """``python -m analysis.cli ARGS`` as a user runs it (from the project root unless told otherwise)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "analysis.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=timeout)
+
+
+def pack_built(result, out: Path, la_slug: str = "stockton-on-tees", year: str = "2024") -> Path:
+    """Check a successful ``needs pack`` run and return the pack folder it names."""
+    assert result.returncode == 0, f"needs pack failed ({result.returncode}):\n{result.stderr[-3000:]}"
+    folder = Path(out) / la_slug / year
+    last = result.stdout.strip().splitlines()[-1]
+    assert str(folder / "index.html") in last, last
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_pack(tmp_path_factory) -> Path:
+    """The default pack (Stockton-on-Tees 2024, demo data), built once with ``needs pack``; returns its folder."""
+    out = tmp_path_factory.mktemp("demo_pack")
+    result = run_needs("pack", "--la", "Stockton-on-Tees", "--year", "2024", "--out", out)
+    return pack_built(result, out)

@@ -1,0 +1,153 @@
+"""In-year figures from the LA's own returns, in the same table as the published data, beside the latest benchmarks.
+
+Published benchmarks come once a year and are months old; the quarterly run shows where the LA stands now. The
+record-level returns (:mod:`analysis.returns`) give counts for any quarter end (:mod:`analysis.records`); this module
+turns them into rows of the benchmarked table (:data:`analysis.benchmark.TABLE_COLUMNS`), with confidence
+intervals, compared with the latest *published* statistical-neighbour average, region and England.
+
+Privacy: only counts leave this module, and counts from 1 to 5 are suppressed (shown as ``c``) together with any
+rate or percentage made from them, so nothing published reveals a small number of children.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import areas, benchmark, compare, indicators, records
+from .errors import ParameterError
+from .suppression import suppress_counts
+
+LOCAL_INDICATORS = list(records.INDICATORS)
+SMALL = 5  # counts from 1 to SMALL are suppressed
+
+
+def resolve_period(period: str, today=None) -> str:
+    """``latest`` -> the latest complete quarter; otherwise a checked label like ``2025Q1``.
+
+    Quarters are financial-year quarters labelled by the year the financial year starts: ``2024Q4`` ends
+    31 March 2025 (see :func:`analysis.records.quarter_end`).
+    """
+    if str(period).strip().lower() == "latest":
+        return records.latest_complete_quarter(today)
+    try:
+        records.quarter_end(period)
+    except (ValueError, TypeError):
+        raise ParameterError(f"period '{period}' is not a quarter; expected e.g. 2025Q1 (financial-year quarters: "
+                             "Q1 ends 30 June) or 'latest'") from None
+    return str(period).strip().upper()
+
+
+def _previous_label(label: str, back: int) -> str:
+    year, q = int(label[:4]), int(label[-1])
+    index = year * 4 + (q - 1) - back
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _population_for_quarters(labels: list[str], populations: pd.DataFrame, la_code: str) -> dict:
+    """The 0-17 population for each quarter: the estimate for the year ending 31 March that contains the quarter
+    end (the latest vintage), or the latest year available when the quarter is beyond the estimates."""
+    pops = populations[(populations["area_code"] == la_code)]
+    if pops.empty:
+        return {}
+    latest = pops.sort_values("vintage").drop_duplicates("time_period", keep="last")
+    by_year = latest.set_index(latest["time_period"].astype(int))["population"].sort_index()
+    out = {}
+    for label in labels:
+        end = records.quarter_end(label)
+        year = end.year if end.month <= 3 else end.year + 1
+        usable = by_year[by_year.index <= year]
+        if len(usable):
+            out[label] = float(usable.iloc[-1])
+    return out
+
+
+def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, populations: pd.DataFrame,
+                quarters: int = 12, confidence: float = 0.95) -> pd.DataFrame:
+    """In-year rows for the quarters up to ``period``, in the benchmarked table's layout.
+
+    Parameters
+    ----------
+    returns : analysis.returns.Returns
+        The LA's record-level returns (either may be absent: its indicators are then missing).
+    la : pandas.Series
+        The LA (``area_code, old_la_code, area_name, region_code, region_name``).
+    period : str
+        The last quarter, e.g. ``2025Q2``.
+    published : pandas.DataFrame
+        The benchmarked published table (:func:`analysis.benchmark.benchmark`): its latest year for each indicator
+        gives the neighbours' average, region and England the in-year figures are compared with.
+    populations : pandas.DataFrame
+        Population estimates (:data:`analysis.population.POP_COLUMNS`) for the rates' denominators.
+    quarters : int
+        How many quarters to show, ending at ``period`` (the rolling trend by quarter).
+    confidence : {0.95, 0.998}
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`analysis.benchmark.TABLE_COLUMNS` plus ``display``; ``time_period`` is the quarter label,
+        ``data_kind`` is ``local``, ``release`` is "local (unpublished)", ``rank`` and ``quartile_band`` are empty
+        (LAs are ranked on published figures only), ``previous_value`` and ``change`` are against the quarter
+        before, ``trend`` is "cannot be calculated" (rolling 12-month figures overlap, so the trend test does not
+        apply), and ``source_file`` names the published year the comparators come from.
+    """
+    labels = [_previous_label(period, back) for back in range(quarters - 1, -1, -1)]
+    ends = [records.quarter_end(label) for label in labels]
+    counts = records.record_counts_many(returns, ends, la["area_code"])
+    pops = _population_for_quarters(labels, populations, la["area_code"])
+    obs = records.record_observations(counts, pd.Series(pops, dtype=float) if pops else None,
+                                      area_code=la["area_code"], area_name=la["area_name"],
+                                      old_la_code=la["old_la_code"], region_code=la["region_code"],
+                                      region_name=la["region_name"], source_file="LA returns",
+                                      population_vintage="latest ONS estimate for the year")
+    if obs.empty:
+        return pd.DataFrame(columns=benchmark.TABLE_COLUMNS + ["display"])
+    obs = obs[obs["indicator"].isin(indicators.registry())].reset_index(drop=True)
+    obs = _suppress(obs)
+    table = indicators.compute(obs)
+    frame = indicators.registry_frame()
+    table["unit"] = table["indicator"].map(frame["unit"])
+    table["decimals"] = table["indicator"].map(frame["decimals"]).astype(int)
+    table["polarity"] = table["indicator"].map(frame["polarity"])
+    # The latest published comparators for each indicator
+    pub = published[(published["area_code"] == la["area_code"]) & published["value"].notna()]
+    pub = pub.sort_values("period_end").drop_duplicates("indicator", keep="last").set_index("indicator")
+    for col in ("sn_mean", "sn_n", "sn_missing", "region_value", "england_value"):
+        table[col] = table["indicator"].map(pub[col]) if len(pub) else np.nan
+    table["sn_missing"] = table["sn_missing"].fillna("")
+    table["source_file"] = "LA returns; comparators: published " + table["indicator"].map(pub["time_period"]).fillna("none")
+    lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    for col, comp in (("vs_england", "england_value"), ("vs_sn", "sn_mean"), ("vs_region", "region_value")):
+        table[col] = compare.compare_ci(table["value"], table[lo], table[hi], table[comp], table["polarity"]).to_numpy()
+    table["rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["rank_of"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table["sn_n"] = pd.array(table["sn_n"], dtype="Int64")
+    table["quartile_band"] = ""
+    table = table.sort_values(["indicator", "period_end"]).reset_index(drop=True)
+    table["previous_value"] = table.groupby("indicator", observed=True)["value"].shift(1)
+    table["change"] = table["value"] - table["previous_value"]
+    table["trend"] = "cannot be calculated"
+    table["target"], table["target_year"], table["target_status"], table["target_direction"] = np.nan, "", "", ""
+    table["indicator"] = table["indicator"].astype(str)
+    table = indicators.sort_rows(table)
+    return benchmark.with_display(table[benchmark.TABLE_COLUMNS])
+
+
+def _suppress(obs: pd.DataFrame) -> pd.DataFrame:
+    """Counts 1-5 become missing with status ``c``, and so does anything worked out from them."""
+    out = obs.copy()
+    small_num = out["numerator"].between(1, SMALL)
+    small_den = out["denominator_kind"].eq("file") & out["denominator"].between(1, SMALL)
+    hide = small_num | small_den
+    shown = suppress_counts(out["numerator"].where(~hide))  # checks the rule independently of the mask above
+    hide |= shown.eq("c")
+    out.loc[hide, "numerator"] = np.nan
+    out.loc[hide & out["denominator_kind"].eq("file"), "denominator"] = np.nan
+    out.loc[hide, "status"] = "c"
+    return out
+
+
+def for_period(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of one quarter."""
+    return table[table["time_period"] == period].reset_index(drop=True)
