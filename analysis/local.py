@@ -32,7 +32,7 @@ def resolve_period(period: str, today=None) -> str:
         return records.latest_complete_quarter(today)
     try:
         records.quarter_end(period)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ParameterError):
         raise ParameterError(f"period '{period}' is not a quarter; expected e.g. 2025Q1 (financial-year quarters: "
                              "Q1 ends 30 June) or 'latest'") from None
     return str(period).strip().upper()
