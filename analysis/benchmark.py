@@ -196,8 +196,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
     for col, comparator, keep in (("vs_england", c["england_value"], level != areas.LEVEL_NATIONAL),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
-        result = compare.compare_ci(value, lower, upper, comparator, c["polarity"])
-        c[col] = result.where(keep, "").set_axis(table.index)
+        codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
+        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=list(compare.RESULT_WORDS))
 
     # Rank (1 = lowest, ties share the lowest) and quartile band among LAs, per indicator and year
     c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
@@ -235,12 +235,15 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     if targets is not None and len(targets):
         _apply_targets(c, year, targets)
 
-    new = {col: c[col] for col in TABLE_COLUMNS if col not in table.columns}
-    new["polarity"] = c["polarity"]
     for col in ("sn_n", "rank", "rank_of"):
-        new[col] = pd.array(c[col], dtype="Int64")
-    added = pd.DataFrame(new, index=table.index)
-    return pd.concat([table, added], axis=1)[TABLE_COLUMNS]
+        c[col] = pd.array(c[col], dtype="Int64")
+    for col in ("sn_missing", "target_year", "target_status", "target_direction"):  # mostly empty text
+        codes, words = pd.factorize(c[col])
+        c[col] = pd.Categorical.from_codes(codes, categories=words)
+    # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).
+    out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
+           for col in TABLE_COLUMNS}
+    return pd.DataFrame(out, index=table.index, copy=False)
 
 
 def _rank_and_quantiles(values: np.ndarray, probs, axis: int = 1):

@@ -129,6 +129,26 @@ def _present(*arrays: np.ndarray) -> np.ndarray:
 # Significance
 # ---------------------------------------------------------------------------------------------------------------
 
+#: The words :func:`compare_ci_codes` codes index, in order ("" is for rows a caller leaves uncompared).
+RESULT_WORDS = ("", NOT_COMPARED, "higher", "lower", "similar", "better", "worse")
+_RESULT_CODES = np.array([
+    [1, 2, 3, 4],   # polarity none
+    [1, 6, 5, 4],   # low is good: higher is worse
+    [1, 5, 6, 4],   # high is good
+], dtype=np.int8)
+
+
+def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> np.ndarray:
+    """:func:`compare_ci` as integer codes into :data:`RESULT_WORDS` (for tables of many rows: no strings made).
+
+    ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words.
+    """
+    (val, lo, up, comp), _, _ = _broadcast(value, lower, upper, comparator)
+    ok = _present(val, lo, up, comp)
+    direction = np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+    return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
+
+
 def compare_ci(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> Any:
     """Compare each area with a comparator by whether its confidence interval contains the comparator.
 

@@ -226,14 +226,15 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     den = obs["denominator"].to_numpy(dtype=float)
     cols = {c: np.full(len(obs), np.nan) for c in CI_COLUMNS}
     ci_method = np.full(len(obs), "", dtype=object)
-    for kind, func in (("rate", rates.rate_ci), ("proportion", rates.proportion_ci)):
+    for kind, func in (("rate", rates.rate_arrays), ("proportion", rates.proportion_arrays)):
         m = method == kind
         if not m.any():
             continue
-        ci = func(num[m], den[m], multiplier=1)
-        for col in CI_COLUMNS:
-            cols[col][m] = ci[col].to_numpy(dtype=float) * mult[m]
-        ci_method[m] = ci["method"].to_numpy(dtype=object, na_value="")
+        value, limits, names = func(num[m], den[m], 1.0)
+        cols["value"][m] = value * mult[m]
+        for col, arr in limits.items():
+            cols[col][m] = arr * mult[m]
+        ci_method[m] = np.where(pd.isna(names), "", names)
     out = obs.copy()
     for col in CI_COLUMNS:
         out[col] = cols[col]

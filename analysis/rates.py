@@ -443,6 +443,30 @@ def _table_inputs(
     return num.ravel(), den.ravel(), mult.ravel(), index
 
 
+def rate_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
+    """The arrays behind :func:`rate_ci` (value, {limit column: array}, method), for callers that want no table."""
+    _check_non_negative(num, "numerator", "rate_ci")
+    _check_non_negative(den, "denominator", "rate_ci")
+    usable = ~np.isnan(num) & (den > 0)
+    scale = np.where(usable, mult / np.where(usable, den, 1.0), np.nan)
+    exact = num < _BYARS_FROM
+    count = np.where(np.isnan(num), 0.0, num)  # placeholder for missing counts; masked by ``scale``
+    limits = {}
+    for level in _levels(confidence):
+        low_col, up_col = _LEVEL_COLUMNS[level]
+        lower = byars_lower(np.maximum(count, _BYARS_FROM), level)
+        upper = byars_upper(count, level)
+        if exact.any():  # the chi-square quantiles are costly: only for the counts below 10
+            lower[exact] = exact_lower(count[exact], level)
+            upper[exact] = exact_upper(count[exact], level)
+        limits[low_col] = lower * scale
+        limits[up_col] = upper * scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(usable, num / den * mult, np.nan)
+    method = np.where(np.isnan(num), None, np.where(exact, "Exact", "Byars")).astype(object)
+    return value, limits, method
+
+
 def rate_ci(
     numerator: Any,
     denominator: Any,
@@ -488,26 +512,23 @@ def rate_ci(
     multiplier. Inputs are not modified.
     """
     num, den, mult, index = _table_inputs(numerator, denominator, multiplier)
-    _check_non_negative(num, "numerator", "rate_ci")
-    _check_non_negative(den, "denominator", "rate_ci")
+    value, limits, method = rate_arrays(num, den, mult, confidence)
+    return _ci_frame(value, limits, method, index, num.size)
+
+
+def proportion_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
+    """The arrays behind :func:`proportion_ci` (value, {limit column: array}, method)."""
+    _check_proportion_inputs(num, den, "proportion_ci")
     usable = ~np.isnan(num) & (den > 0)
-    scale = np.where(usable, mult / np.where(usable, den, 1.0), np.nan)
-    exact = num < _BYARS_FROM
-    count = np.where(np.isnan(num), 0.0, num)  # placeholder for missing counts; masked by ``scale``
     limits = {}
     for level in _levels(confidence):
         low_col, up_col = _LEVEL_COLUMNS[level]
-        lower = byars_lower(np.maximum(count, _BYARS_FROM), level)
-        upper = byars_upper(count, level)
-        if exact.any():  # the chi-square quantiles are costly: only for the counts below 10
-            lower[exact] = exact_lower(count[exact], level)
-            upper[exact] = exact_upper(count[exact], level)
-        limits[low_col] = lower * scale
-        limits[up_col] = upper * scale
+        limits[low_col] = np.where(usable, _wilson(num, den, level, -1) * mult, np.nan)
+        limits[up_col] = np.where(usable, _wilson(num, den, level, +1) * mult, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(usable, num / den * mult, np.nan)
-    method = np.where(np.isnan(num), None, np.where(exact, "Exact", "Byars")).astype(object)
-    return _ci_frame(value, limits, method, index, num.size)
+    method = np.full(num.size, "Wilson", dtype=object)
+    return value, limits, method
 
 
 def proportion_ci(
@@ -549,14 +570,5 @@ def proportion_ci(
     ``phe_proportion``; see :func:`wilson_lower`. Inputs are not modified.
     """
     num, den, mult, index = _table_inputs(numerator, denominator, multiplier)
-    _check_proportion_inputs(num, den, "proportion_ci")
-    usable = ~np.isnan(num) & (den > 0)
-    limits = {}
-    for level in _levels(confidence):
-        low_col, up_col = _LEVEL_COLUMNS[level]
-        limits[low_col] = np.where(usable, _wilson(num, den, level, -1) * mult, np.nan)
-        limits[up_col] = np.where(usable, _wilson(num, den, level, +1) * mult, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(usable, num / den * mult, np.nan)
-    method = np.full(num.size, "Wilson", dtype=object)
+    value, limits, method = proportion_arrays(num, den, mult, confidence)
     return _ci_frame(value, limits, method, index, num.size)
