@@ -51,7 +51,7 @@ def _local_rows(args, data_dir):
     la = areas.resolve_la(args.la[0])
     published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours)
     returns = read_returns(folder)
-    for line in returns.warning_summary() if hasattr(returns, "warning_summary") else []:
+    for line in returns.warning_summary():
         print(f"needs: warning: {line}", file=sys.stderr)
     table = local.local_table(returns, la, period, published, ds.populations, quarters=max(args.quarters, 2))
     return table if args.quarters > 1 else local.for_period(table, period)
