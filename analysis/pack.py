@@ -295,6 +295,9 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     if not params.force and _up_to_date(final, fingerprint):
         if status is not None:
             status["skipped"] = True
+        stale = final.parent / f"{final.name}.failed"
+        if stale.exists():  # an older failed attempt; the pack beside it is current
+            shutil.rmtree(stale)
         return final
     if status is not None:
         status["skipped"] = False
@@ -518,8 +521,10 @@ def cmd_pack(args) -> int:
     out = get("out", "") or ""
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ParameterError(f"output folder {out} is a file; expected a folder")
-    base = dict(year=year, data_dir=data_dir, neighbour_model=get("neighbour_model", "") or "",
-                confidence=_as_confidence(get("confidence", "0.95")), targets=get("targets", "") or "",
+    absolute = lambda v: str(Path(v).resolve()) if v else ""  # noqa: E731  (paths mean the same from anywhere)
+    data_dir, returns_dir = absolute(data_dir), absolute(returns_dir)
+    base = dict(year=year, data_dir=data_dir, neighbour_model=absolute(get("neighbour_model", "") or ""),
+                confidence=_as_confidence(get("confidence", "0.95")), targets=absolute(get("targets", "") or ""),
                 population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "",
                 period=period, returns_dir=returns_dir, force=bool(getattr(args, "force", False)))
     if [x.lower() for x in las] == ["all"]:

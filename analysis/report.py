@@ -105,7 +105,7 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
     """
     from .demo import ensure_demo_data
 
-    folder = Path(data_dir) if data_dir else ensure_demo_data()
+    folder = Path(data_dir).resolve() if data_dir else ensure_demo_data()
     ds = indicators.load(folder, vintage=population)
     neighbour_table = ds.neighbours
     if neighbour_model:

@@ -714,8 +714,6 @@ def test_real_pack_manifest_lists_the_real_files(real_pack):
         assert recorded.resolve() == real.resolve(), f
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: a relative --data-dir is recorded as given (relative to the "
-                                       "folder the command ran from), not as an absolute path")
 def test_real_pack_manifest_paths_are_absolute(real_pack):
     m = json.loads((real_pack / "manifest.json").read_text("utf-8"))
     assert Path(m["parameters"]["data_dir"]).is_absolute(), m["parameters"]["data_dir"]
