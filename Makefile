@@ -26,6 +26,7 @@ lab: $(BIN)/needs  ## open JupyterLab with the project's kernel
 bench: $(BIN)/needs  ## speed benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/bench_indicators.py
 	$(BIN)/python benchmarks/bench_pack.py
+	$(BIN)/python benchmarks/bench_records.py
 
 check: $(BIN)/needs  ## the acceptance checks in ../shared/checks
 	bash ../shared/checks/stockton-real.sh
