@@ -234,6 +234,60 @@ def _title_of(path: Path) -> str:
     return nb.metadata.get("needs", {}).get("title") or path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
 
 
+class KernelSession:
+    """One kernel for all of a pack's notebooks, each run as papermill would run it.
+
+    For each notebook: the user namespace is cleared (``%reset -f``), papermill injects the parameters (recorded in
+    the notebook's metadata, as papermill does), and nbclient executes the cells; the executed notebook is saved,
+    with the error output if a cell fails. Imports are paid once per pack instead of once per notebook. Each
+    notebook still runs on its own from a fresh kernel under nbval, which catches any dependence on another.
+    """
+
+    def __init__(self, log_path: Path, cwd: Path, timeout: int = 1800):
+        self.log_path, self.cwd, self.timeout = log_path, cwd, timeout
+
+    def __enter__(self):
+        from jupyter_client.manager import KernelManager
+
+        self._log = open(self.log_path, "ab")
+        self.km = KernelManager(kernel_name=KERNEL)
+        self.km.start_kernel(cwd=str(self.cwd), stdout=self._log, stderr=self._log)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=120)
+        return self
+
+    def run(self, path: Path, executed: Path, parameters: dict, what: str) -> None:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        self.kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')", timeout=60, store_history=False)
+        nb = parameterize_notebook(load_notebook_node(str(path)), parameters, kernel_name=KERNEL,
+                                   language="python")
+        client = NotebookClient(nb, km=self.km, timeout=self.timeout, kernel_name=KERNEL,
+                                resources={"metadata": {"path": str(path.parent)}})
+        client.kc = self.kc
+        try:
+            client.execute(cleanup_kc=False)
+        except CellExecutionError as exc:
+            nbformat.write(nb, executed)
+            cell = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error"
+                                                                   for o in c.get("outputs", []))), None)
+            raise PackError(f"{what}: notebook {path.name} failed in cell {cell}: {exc.ename}: "
+                            f"{str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
+        nbformat.write(nb, executed)
+
+    def __exit__(self, *exc):
+        try:
+            self.kc.stop_channels()
+            self.km.shutdown_kernel(now=True)
+        finally:
+            self._log.close()
+        return False
+
+
 @contextmanager
 def _kernel_log(path: Path):
     """Send what kernels print to stderr (their start-up chatter) to a log beside the build, not the terminal."""
@@ -284,8 +338,6 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     PackError
         A notebook failed; the failed build is kept as ``<year>.failed`` and the message names the notebook.
     """
-    import papermill as pm
-
     started = time.perf_counter()
     data = context_data if context_data is not None else validate(params)
     la = data["la"]
@@ -317,19 +369,13 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     timings = {}
     pages = []
     try:
-        for path in notebook_paths(params.notebooks):
-            t0 = time.perf_counter()
-            executed = build / "notebooks" / path.name
-            try:
-                with _kernel_log(build / ".kernel.log"):
-                    pm.execute_notebook(str(path), str(executed), parameters=nb_params, kernel_name=KERNEL,
-                                        progress_bar=False, log_output=False, cwd=str(path.parent),
-                                        request_save_on_cell_execute=False, autosave_cell_every=0)
-            except pm.PapermillExecutionError as exc:
-                raise PackError(f"{la['area_name']} {params.year}: notebook {path.name} failed in cell "
-                                f"{exc.exec_count}: {exc.ename}: {str(exc.evalue).splitlines()[0] if exc.evalue else ''}") from None
-            timings[path.name] = round(time.perf_counter() - t0, 3)
-            pages.append((path, executed))
+        with KernelSession(build / ".kernel.log", cwd=notebook_paths(params.notebooks)[0].parent) as kernel:
+            for path in notebook_paths(params.notebooks):
+                t0 = time.perf_counter()
+                executed = build / "notebooks" / path.name
+                kernel.run(path, executed, nb_params, f"{la['area_name']} {data.get('period') or data['year']}")
+                timings[path.name] = round(time.perf_counter() - t0, 3)
+                pages.append((path, executed))
         _render(build, pages, data, params, timings, started, fingerprint)
     except BaseException:
         failed = final.parent / f"{final.name}.failed"
