@@ -1,7 +1,9 @@
 """Speed of building packs, against floors measured in the same run.
 
 1. One LA's pack against the floor: papermill executing the same number of notebooks that hold only the
-   parameters cell and the imports, with the same options, plus the same HTML rendering. Target: at most 1.5x.
+   parameters cell and the imports, plus the same HTML rendering. Target: at most 1.5x. The pack runs all its
+   notebooks in one kernel (see analysis.pack.KernelSession), so it is also timed against a second floor: the same
+   parameters-and-imports notebooks run by the pack's own one-kernel executor: the cost of the pack's content.
 2. Many LAs with `--la` on all cores (build_many) against the same LAs built one after another. Target: at least
    1.7x faster on 2 cores.
 
@@ -57,6 +59,19 @@ def run_floor(paths: list[Path], out: Path, parameters: dict) -> float:
     return time.perf_counter() - t0
 
 
+def run_floor_shared(paths: list[Path], out: Path, parameters: dict) -> float:
+    """The floor notebooks through the pack's own executor (one kernel for all), plus the same HTML rendering."""
+    t0 = time.perf_counter()
+    with pack.KernelSession(out / ".kernel.log", cwd=paths[0].parent) as kernel:
+        for path in paths:
+            executed = out / path.name
+            kernel.run(path, executed, parameters, "floor")
+            nb = nbformat.read(executed, as_version=4)
+            body = pack._wrap_tables(pack.notebook_body(nb))
+            (out / f"{path.stem}.html").write_text(pack._page("floor", body, [], "", "floor"), "utf-8")
+    return time.perf_counter() - t0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--las", type=int, default=20, help="LAs for the parallel benchmark (default 20)")
@@ -74,11 +89,16 @@ def main():
         # warm both (file caches, font cache) before timing
         pack.build_pack(pack.PackParams(la="Stockton-on-Tees", year=2024, out=str(work / "warm")))
         floor_s = run_floor(paths, work / "floor_out", parameters)
+        (work / "floor_shared").mkdir()
+        shared_s = run_floor_shared(paths, work / "floor_shared", parameters)
         t0 = time.perf_counter()
         pack.build_pack(pack.PackParams(la="Stockton-on-Tees", year=2024, out=str(work / "one")))
         one_s = time.perf_counter() - t0
-        print(f"one pack ({n} notebooks): {one_s:.1f} s; floor (same notebooks with only parameters + imports, "
-              f"same execution and HTML rendering): {floor_s:.1f} s; ratio {one_s / floor_s:.2f}x (target <= 1.5x)")
+        print(f"one pack ({n} notebooks): {one_s:.1f} s; floor (papermill running {n} notebooks with only the "
+              f"parameters cell and the imports, plus the same HTML rendering): {floor_s:.1f} s; ratio "
+              f"{one_s / floor_s:.2f}x (target <= 1.5x)")
+        print(f"  like for like: the same floor notebooks through the pack's one-kernel executor: {shared_s:.1f} s; "
+              f"ratio {one_s / shared_s:.2f}x (what the pack's content costs over kernel start-up and imports)")
         if args.skip_many:
             return
         from analysis.indicators import load
