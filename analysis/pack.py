@@ -158,7 +158,9 @@ figure.chart { margin: 1rem 0; } figure.chart img { max-width: 100%; height: aut
 figcaption { color: var(--muted); font-size: 0.95rem; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.95rem; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.4rem; }
-th, td { border-bottom: 1px solid var(--border); padding: 0.35rem 0.6rem; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--border); padding: 0.35rem 0.6rem; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
+td { max-width: 24rem; }
 thead th { border-bottom: 2px solid var(--text); } .num { text-align: right; font-variant-numeric: tabular-nums; }
 details.chart-data summary { cursor: pointer; color: var(--link); text-decoration: underline; }
 .table-wrap { overflow-x: auto; }
