@@ -238,6 +238,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     for col in ("sn_n", "rank", "rank_of"):
         c[col] = pd.array(c[col], dtype="Int64")
     for col in ("sn_missing", "target_year", "target_status", "target_direction"):  # mostly empty text
+        if col != "sn_missing" and (targets is None or not len(targets)):
+            c[col] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
+            continue
         codes, words = pd.factorize(c[col])
         c[col] = pd.Categorical.from_codes(codes, categories=words)
     # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).

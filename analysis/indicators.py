@@ -225,18 +225,20 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     num = obs["numerator"].to_numpy(dtype=float)
     den = obs["denominator"].to_numpy(dtype=float)
     cols = {c: np.full(len(obs), np.nan) for c in CI_COLUMNS}
-    ci_method = np.full(len(obs), "", dtype=object)
     for kind, func in (("rate", rates.rate_arrays), ("proportion", rates.proportion_arrays)):
         m = method == kind
         if not m.any():
             continue
-        value, limits, names = func(num[m], den[m], 1.0)
+        value, limits, _ = func(num[m], den[m], 1.0)
         cols["value"][m] = value * mult[m]
         for col, arr in limits.items():
             cols[col][m] = arr * mult[m]
-        ci_method[m] = np.where(pd.isna(names), "", names)
+    # The method each row's limits used, as rates.rate_ci / proportion_ci name it (codes, not strings: cheap)
+    known = ~np.isnan(num)
+    code = np.select([known & (method == "proportion"), known & (method == "rate") & (num < 10),
+                      known & (method == "rate")], [3, 1, 2], 0)
     out = obs.copy()
     for col in CI_COLUMNS:
         out[col] = cols[col]
-    out["ci_method"] = ci_method
+    out["ci_method"] = pd.Categorical.from_codes(code, categories=["", "Exact", "Byars", "Wilson"])
     return out
