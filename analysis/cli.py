@@ -41,16 +41,20 @@ def _local_rows(args, data_dir):
     from .errors import ParameterError
     from .returns import read_returns
 
-    if not (args.returns and args.period and args.la and len(args.la) == 1):
+    returns_dir = args.returns
+    if not returns_dir and not args.data_dir and args.period:
+        from .demo_returns import ensure_demo_returns  # the embedded default: the demo LA's synthetic returns
+        returns_dir = str(ensure_demo_returns()[0].parent)
+    if not (returns_dir and args.period and args.la and len(args.la) == 1):
         raise ParameterError("in-year figures need --returns DIR, one --la and --period (e.g. 2025Q1 or latest)")
-    folder = Path(args.returns)
+    folder = Path(returns_dir)
     if not folder.is_dir():
         raise ParameterError(f"returns folder not found: {folder}")
-    period = local.resolve_period(args.period)
+    returns = read_returns(folder)
+    period = local.resolve_period(args.period, returns=returns)
     ds = indicators.load(data_dir, vintage=args.population)
     la = areas.resolve_la(args.la[0])
     published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours)
-    returns = read_returns(folder)
     for line in returns.warning_summary():
         print(f"needs: warning: {line}", file=sys.stderr)
     table = local.local_table(returns, la, period, published, ds.populations, quarters=max(args.quarters, 2))

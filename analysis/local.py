@@ -22,20 +22,44 @@ LOCAL_INDICATORS = list(records.INDICATORS)
 SMALL = 5  # counts from 1 to SMALL are suppressed
 
 
-def resolve_period(period: str, today=None) -> str:
-    """``latest`` -> the latest complete quarter; otherwise a checked label like ``2025Q1``.
+def resolve_period(period: str, today=None, returns=None) -> str:
+    """``latest`` -> the latest complete quarter (that the returns cover, when given); else a checked label.
 
     Quarters are financial-year quarters labelled by the year the financial year starts: ``2024Q4`` ends
-    31 March 2025 (see :func:`analysis.records.quarter_end`).
+    31 March 2025 (see :func:`analysis.records.quarter_end`). With ``returns``, "latest" is also no later than the
+    quarter holding the latest date recorded in them, so an extract taken in October gives the quarter to
+    September even if the run happens later.
     """
     if str(period).strip().lower() == "latest":
-        return records.latest_complete_quarter(today)
+        label = records.latest_complete_quarter(today)
+        last = _last_recorded(returns) if returns is not None else None
+        if last is not None:
+            covered = records.latest_complete_quarter((last + pd.Timedelta(days=1)).date())
+            if records.quarter_end(covered) < records.quarter_end(label):
+                label = covered
+        return label
     try:
         records.quarter_end(period)
     except (ValueError, TypeError, ParameterError):
         raise ParameterError(f"period '{period}' is not a quarter; expected e.g. 2025Q1 (financial-year quarters: "
                              "Q1 ends 30 June) or 'latest'") from None
     return str(period).strip().upper()
+
+
+def _last_recorded(returns) -> pd.Timestamp | None:
+    """The latest date any start or end in the returns records (the extract's effective date)."""
+    found = []
+    for table, cols in (("episodes", ("DECOM", "DEC")), ("missing", ("MIS_START", "MIS_END")),
+                        ("cin_details", ("CINreferralDate", "CINclosureDate")), ("cp_plans", ("CPPstartDate", "CPPendDate"))):
+        frame = getattr(returns, table, None)
+        if frame is None:
+            continue
+        for col in cols:
+            if col in frame:
+                value = frame[col].max()
+                if pd.notna(value):
+                    found.append(pd.Timestamp(value))
+    return max(found) if found else None
 
 
 def _previous_label(label: str, back: int) -> str:

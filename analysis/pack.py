@@ -549,21 +549,24 @@ def cmd_pack(args) -> int:
     get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
     las = get("la", ["Stockton-on-Tees"])
     las = [las] if isinstance(las, str) else list(las)
+    data_dir = get("data_dir", "") or ""
     period = str(get("period", "") or "")
     year_text = str(get("year", "") or "latest")
     year = year_text if year_text.lower() == "latest" else _as_year(year_text)
     returns_dir = str(get("returns", "") or get("returns_dir", "") or "")
     if period and not returns_dir:
-        raise ParameterError("--period needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+        if data_dir:
+            raise ParameterError("--period needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+        # the embedded default: demo data and the demo LA's synthetic returns
+        from .demo_returns import ensure_demo_returns
+        returns_dir = str(ensure_demo_returns()[0].parent)
     if returns_dir and not Path(returns_dir).is_dir():
         raise ParameterError(f"returns folder not found: {returns_dir}")
-    if period:
+    if period and period.lower() != "latest":
         from .local import resolve_period
         period = resolve_period(period)
-    elif returns_dir:
-        from .local import resolve_period
-        period = resolve_period("latest")
-    data_dir = get("data_dir", "") or ""
+    elif returns_dir and not period:
+        period = "latest"
     if data_dir and not Path(data_dir).is_dir():
         raise ParameterError(f"data folder not found: {data_dir}")
     out = get("out", "") or ""

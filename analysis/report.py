@@ -156,8 +156,8 @@ def local_context(la_row, period: str, returns_dir: str, published: pd.DataFrame
     folder = Path(returns_dir)
     if not folder.is_dir():
         raise ParameterError(f"returns folder not found: {folder}")
-    period = local.resolve_period(period or "latest")
     returns = read_returns(folder)
+    period = local.resolve_period(period or "latest", returns=returns)
     table = local.local_table(returns, la_row, period, published, populations, quarters=12, confidence=confidence)
     files = [{"file": f["file"], "table": f.get("table", ""), "rows": f.get("rows", ""), "sha256": f.get("sha256", "")}
              for f in returns.sources]

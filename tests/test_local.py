@@ -35,3 +35,18 @@ def test_periods():
     assert local._previous_label("2025Q1", 4) == "2024Q1"
     with pytest.raises(ParameterError, match="not a quarter"):
         local.resolve_period("March")
+
+
+def test_latest_is_capped_by_what_the_returns_cover():
+    from types import SimpleNamespace
+    import datetime as dt
+
+    # Run on 23 November 2026: the latest complete quarter is 2026Q2 (July-September 2026).
+    assert local.resolve_period("latest", today=dt.date(2026, 11, 23)) == "2026Q2"
+    # An extract whose last recorded date is 2 October 2025 covers quarters to 2025Q2 (ends 30 September 2025).
+    eps = pd.DataFrame({"DECOM": pd.to_datetime(["2024-01-05", "2025-10-02"]),
+                        "DEC": pd.to_datetime(["2024-06-01", None])})
+    returns = SimpleNamespace(episodes=eps, missing=None, cin_details=None, cp_plans=None)
+    assert local.resolve_period("latest", today=dt.date(2026, 11, 23), returns=returns) == "2025Q2"
+    # A quarter given explicitly is kept as given.
+    assert local.resolve_period("2024Q4", returns=returns) == "2024Q4"
