@@ -129,6 +129,13 @@ def _present(*arrays: np.ndarray) -> np.ndarray:
 # Significance
 # ---------------------------------------------------------------------------------------------------------------
 
+def _ci_direction(val: np.ndarray, lo: np.ndarray, up: np.ndarray, comp: np.ndarray) -> np.ndarray:
+    """Direction codes by CI overlap: higher when the comparator is below the lower limit, lower when above the
+    upper, similar otherwise (on a limit counts as similar), not compared when anything is missing."""
+    ok = _present(val, lo, up, comp)
+    return np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+
+
 #: The words :func:`compare_ci_codes` codes index, in order ("" is for rows a caller leaves uncompared).
 RESULT_WORDS = ("", NOT_COMPARED, "higher", "lower", "similar", "better", "worse")
 _RESULT_CODES = np.array([
@@ -144,8 +151,7 @@ def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polari
     ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words.
     """
     (val, lo, up, comp), _, _ = _broadcast(value, lower, upper, comparator)
-    ok = _present(val, lo, up, comp)
-    direction = np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+    direction = _ci_direction(val, lo, up, comp)
     return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
 
 
@@ -182,8 +188,7 @@ def compare_ci(value: Any, lower: Any, upper: Any, comparator: Any, polarity: An
     (a comparator exactly on a limit counts as similar).
     """
     (val, lo, up, comp), index, scalar = _broadcast(value, lower, upper, comparator)
-    ok = _present(val, lo, up, comp)
-    direction = np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+    direction = _ci_direction(val, lo, up, comp)
     return _judge(direction, polarity, _index_of(value, lower, upper, comparator, polarity), scalar)
 
 

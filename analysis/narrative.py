@@ -122,7 +122,7 @@ def rank_sentence(row: pd.Series) -> str:
     return text + (f", in {band_words} (band {band})." if band_words else ".")
 
 
-def target_sentence(row: pd.Series, entry: dict, targets: pd.DataFrame | None = None) -> str:
+def target_sentence(row: pd.Series, entry: dict) -> str:
     """The council's own target and whether the latest figure meets it."""
     if pd.isna(row.get("target")) or not row.get("target_status"):
         return ""
@@ -149,11 +149,10 @@ def headline(row: pd.Series, entry: dict, la_name: str) -> str:
     return f"{name}: {', '.join(bits)}" if bits else name
 
 
-def paragraph(row: pd.Series, entry: dict, la_name: str, confidence: float = 0.95,
-              targets: pd.DataFrame | None = None) -> str:
+def paragraph(row: pd.Series, entry: dict, la_name: str, confidence: float = 0.95) -> str:
     """All the sentences for one indicator, in reading order."""
     parts = [comparison_sentence(row, entry, la_name, confidence), trend_sentence(row, entry), rank_sentence(row),
-             target_sentence(row, entry, targets)]
+             target_sentence(row, entry)]
     return " ".join(p for p in parts if p)
 
 

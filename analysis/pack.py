@@ -20,7 +20,6 @@ import platform
 import shutil
 import sys
 import time
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -288,20 +287,6 @@ class KernelSession:
         finally:
             self._log.close()
         return False
-
-
-@contextmanager
-def _kernel_log(path: Path):
-    """Send what kernels print to stderr (their start-up chatter) to a log beside the build, not the terminal."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def _fingerprint(params: PackParams, data: dict) -> str:

@@ -351,7 +351,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     parts = [f'<section id="{slug}" class="indicator">',
              f"<h2>{esc(narrative.headline(row, entry, ctx.la_name))}</h2>",
              f'<p class="definition">{esc(entry["definition"])}</p>',
-             f"<p>{esc(narrative.paragraph(row, entry, ctx.la_name, ctx.confidence, ctx.targets))}</p>"]
+             f"<p>{esc(narrative.paragraph(row, entry, ctx.la_name, ctx.confidence))}</p>"]
     unit = entry["unit"]
     lo_words = "95%" if ctx.confidence == 0.95 else "99.8%"
     td = trend_data(ctx, ind)
@@ -684,7 +684,7 @@ def in_year(ctx: Context, theme: str) -> Html:
 
 
 def _local_sentence(ctx: Context, row: pd.Series, entry: dict) -> str:
-    subject = f"In the local returns for {ctx.period}, {possessive_name(ctx.la_name)} figure for {narrative.as_noun(entry['short_title'])}"
+    subject = f"In the local returns for {ctx.period}, {narrative.possessive(ctx.la_name)} figure for {narrative.as_noun(entry['short_title'])}"
     if pd.isna(row["value"]):
         return f"{subject} is suppressed (c): it rests on 5 children or fewer."
     text = f"{subject} was {narrative.with_unit(row['value'], entry)}"
@@ -698,10 +698,6 @@ def _local_sentence(ctx: Context, row: pd.Series, entry: dict) -> str:
     if pd.notna(row.get("previous_value")):
         text += f"; the quarter before it was {narrative.fmt(row['previous_value'], entry['decimals'])}"
     return text + "."
-
-
-def possessive_name(name: str) -> str:
-    return narrative.possessive(name)
 
 
 def in_year_summary(ctx: Context) -> Html:

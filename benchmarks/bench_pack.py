@@ -24,10 +24,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 import papermill as pm  # noqa: E402
 
 from analysis import pack  # noqa: E402
 from analysis.demo import ensure_demo_data  # noqa: E402
+
+
+@contextmanager
+def kernel_log(path: Path):
+    """Send what kernels print to stderr (their start-up chatter) to a log beside the build, not the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def floor_notebooks(folder: Path, count: int) -> list[Path]:
@@ -49,7 +64,7 @@ def run_floor(paths: list[Path], out: Path, parameters: dict) -> float:
     t0 = time.perf_counter()
     for path in paths:
         executed = out / path.name
-        with pack._kernel_log(out / ".kernel.log"):
+        with kernel_log(out / ".kernel.log"):
             pm.execute_notebook(str(path), str(executed), parameters=parameters, kernel_name=pack.KERNEL,
                                 progress_bar=False, log_output=False, cwd=str(path.parent),
                                 request_save_on_cell_execute=False, autosave_cell_every=0)
