@@ -25,7 +25,7 @@ TABLE_COLUMNS = [
     "upper_99_8", "status", "published_value", "sn_mean", "sn_n", "sn_missing", "region_value",
     "england_value", "vs_england", "vs_sn", "vs_region", "rank", "rank_of", "quartile_band", "previous_value",
     "change", "trend", "target", "target_year", "target_status", "target_direction", "unit", "decimals", "polarity", "ci_method",
-    "population_vintage", "denominator_kind", "source_file", "release", "data_kind",
+    "population_vintage", "denominator_kind", "source_file", "release", "data_kind", "value_basis", "neighbour_model",
 ]
 
 
@@ -77,7 +77,8 @@ def read_targets(path: str | Path) -> pd.DataFrame:
 
 
 def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = None,
-              targets: pd.DataFrame | None = None, confidence: float = 0.95) -> pd.DataFrame:
+              targets: pd.DataFrame | None = None, confidence: float = 0.95,
+              neighbour_model: str = "") -> pd.DataFrame:
     """Benchmark every row of an indicator table.
 
     Parameters
@@ -93,6 +94,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         Local targets (:func:`load_targets`).
     confidence : {0.95, 0.998}
         The interval used for every comparison.
+    neighbour_model : str
+        Which statistical-neighbour model ``neighbours`` is (file and description), for the ``neighbour_model``
+        column.
 
     Returns
     -------
@@ -243,6 +247,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
             continue
         codes, words = pd.factorize(c[col])
         c[col] = pd.Categorical.from_codes(codes, categories=words)
+    c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[neighbour_model or ""])
+    if "value_basis" not in table.columns:  # observations made before releases could omit the published figure
+        c["value_basis"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=["published"])
     # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).
     out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
            for col in TABLE_COLUMNS}
@@ -339,12 +346,13 @@ def indicator_table(data_dir, years=None, las=None, vintage: str = "release", ta
     """
     ds = dataset or indicators.load(data_dir, vintage=vintage)
     table = indicators.compute(ds.observations)
+    model = getattr(ds, "neighbour_model", "") or ""
     available = table[table["geographic_level"].eq(areas.LEVEL_LA)][["area_code", "old_la_code", "area_name"]]
     chosen = [areas.resolve_la(la, available.drop_duplicates("area_code")) for la in (las or [])]
     tg = None
     if targets and chosen:
         tg = pd.concat([load_targets(c["area_name"]) for c in chosen], ignore_index=True)
-    out = with_display(benchmark(table, ds.neighbours, targets=tg))
+    out = with_display(benchmark(table, ds.neighbours, targets=tg, neighbour_model=str(model)))
     if years:
         wanted = [str(y) for y in years]
         have = set(out["time_period"])

@@ -1,4 +1,4 @@
-"""The ``needs`` command: ``needs indicators``, ``needs pack``, ``needs demo``.
+"""The ``needs`` command: ``needs indicators``, ``needs sources``, ``needs pack``, ``needs demo``.
 
 Every user error ends with a one-line message on stderr and exit status 2, never a traceback.
 """
@@ -19,6 +19,30 @@ def _default_data_dir() -> Path:
     return ensure_demo_data()
 
 
+def warn(lines) -> None:
+    """Warnings go to the terminal only (stderr), one line each; they may name files, never children."""
+    for line in lines:
+        print(f"needs: warning: {line}", file=sys.stderr)
+
+
+def warn_returns(returns) -> None:
+    """The returns' problems: counts by file and problem always; the children concerned only on an interactive
+    terminal, so that identifiers never reach a log file (a scheduled run redirects stderr to one)."""
+    warn(returns.warning_summary())
+    if sys.stderr.isatty():
+        warn(returns.warnings)
+
+
+def _load(args, data_dir: Path):
+    """Read a data folder once, as the options ask; print its warnings."""
+    from . import indicators
+
+    ds = indicators.load(data_dir, vintage=args.population, indicators=args.indicator or None,
+                         neighbour_model=getattr(args, "neighbour_model", None) or None)
+    warn(ds.warnings)
+    return ds
+
+
 def cmd_indicators(args) -> int:
     from . import benchmark, export
 
@@ -26,7 +50,11 @@ def cmd_indicators(args) -> int:
     if args.returns or args.period:
         table = _local_rows(args, data_dir)
     else:
-        table = benchmark.indicator_table(data_dir, years=args.year, las=args.la, vintage=args.population)
+        ds = _load(args, data_dir)
+        table = benchmark.indicator_table(data_dir, years=args.year, las=args.la, vintage=args.population,
+                                          dataset=ds)
+    if args.indicator:
+        table = table[table["indicator"].astype(str).isin(args.indicator)].reset_index(drop=True)
     if args.out:
         export.write_table(table, args.out)
         print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
@@ -52,13 +80,27 @@ def _local_rows(args, data_dir):
         raise ParameterError(f"returns folder not found: {folder}")
     returns = read_returns(folder)
     period = local.resolve_period(args.period, returns=returns)
-    ds = indicators.load(data_dir, vintage=args.population)
+    ds = _load(args, data_dir)
     la = areas.resolve_la(args.la[0])
-    published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours)
-    for line in returns.warning_summary():
-        print(f"needs: warning: {line}", file=sys.stderr)
+    published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours,
+                                    neighbour_model=str(getattr(ds, "neighbour_model", "") or ""))
+    warn_returns(returns)
     table = local.local_table(returns, la, period, published, ds.populations, quarters=max(args.quarters, 2))
     return table if args.quarters > 1 else local.for_period(table, period)
+
+
+def cmd_sources(args) -> int:
+    from . import export, indicators
+
+    data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
+    ds = _load(args, data_dir)
+    table = indicators.inventory(ds)
+    if args.out:
+        export.write_table(table, args.out, sheet="sources")
+        print(f"wrote {len(table):,} rows to {args.out}", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -85,10 +127,23 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--population", choices=["release", "latest"], default="release",
                      help="denominators: each release's own population estimates (reproduces published rates; "
                           "default) or the latest revised estimates for every year")
+    ind.add_argument("--indicator", action="append", help="keep this indicator (registry id, repeatable); the run "
+                     "fails if no file in the folder provides it")
+    ind.add_argument("--neighbour-model", help="a statistical-neighbour model file (path, or a file name in the data "
+                     "folder) to use instead of the newest model in the folder")
     ind.add_argument("--returns", help="folder of the LA's own returns (SSDA903, CIN census CSVs): in-year rows")
     ind.add_argument("--period", help="with --returns: the quarter, e.g. 2025Q1 (financial-year quarters), or latest")
     ind.add_argument("--quarters", type=int, default=1, help="with --returns: how many quarters up to --period")
     ind.set_defaults(func=cmd_indicators)
+
+    src = sub.add_parser("sources", help="list every file in a data folder: layout, release, periods, areas, "
+                         "indicators fed, rows used and superseded, SHA-256")
+    src.add_argument("--data-dir", help="folder of official DfE/ONS files (default: the project's demo data)")
+    src.add_argument("--out", help="write to FILE.csv or FILE.xlsx (default: CSV on standard output)")
+    src.add_argument("--population", choices=["release", "latest"], default="release", help=argparse.SUPPRESS)
+    src.add_argument("--indicator", action="append", help=argparse.SUPPRESS)
+    src.add_argument("--neighbour-model", help="a statistical-neighbour model file to use instead of the newest")
+    src.set_defaults(func=cmd_sources)
 
     demo = sub.add_parser("demo", help="write the demo data set (synthetic, in the official layouts)")
     demo.add_argument("--out", required=True, help="folder to write to")
@@ -107,6 +162,10 @@ def main(argv=None) -> int:
         return args.func(args)
     except NeedsError as exc:
         print(f"needs: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permission denied, disk full, a file vanishing mid-run: a user's problem, not a bug
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"needs: error: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("needs: interrupted", file=sys.stderr)

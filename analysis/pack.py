@@ -19,6 +19,7 @@ import re
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -107,6 +108,52 @@ def notebook_paths(folder: str | Path = "") -> list[Path]:
     return paths
 
 
+def check_writable(folder: Path) -> None:
+    """Raise a one-line :class:`ParameterError` unless ``folder`` (or its nearest existing parent) can be written.
+
+    Checked by creating and removing a temporary file, which is what the build will do, so permissions, read-only
+    mounts and full disks are all caught before any notebook runs.
+    """
+    probe_dir = Path(folder)
+    while not probe_dir.exists() and probe_dir.parent != probe_dir:
+        probe_dir = probe_dir.parent
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe_dir, prefix=".needs-write-check-"):
+            pass
+    except OSError as exc:
+        raise ParameterError(f"cannot write to output folder {folder} ({exc.strerror or exc}); "
+                             "expected a folder you can write to (--out)") from None
+
+
+def clear_stale_builds(parent: Path, name: str) -> list[Path]:
+    """Remove hidden build folders left by a killed build of ``name`` (their process is no longer running).
+
+    Returns the folders removed. A folder whose process is still alive (another build running now) is left alone.
+    """
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for stale in parent.glob(f".{name}.*-*"):
+        kind, _, pid = stale.name.rpartition("-")
+        if not (kind.endswith(".building") or kind.endswith(".old")) or not pid.isdigit():
+            continue
+        if int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+        removed.append(stale)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def validate(params: PackParams) -> dict:
     """Check every parameter before any notebook runs; return the context data to share with the notebooks.
 
@@ -120,6 +167,7 @@ def validate(params: PackParams) -> dict:
     out_root = Path(params.out) if params.out else OUTPUTS_DIR
     if out_root.exists() and not out_root.is_dir():
         raise ParameterError(f"output folder {out_root} is a file; expected a folder")
+    check_writable(out_root)
     if params.data_dir and not Path(params.data_dir).is_dir():
         raise ParameterError(f"data folder not found: {params.data_dir}")
     if params.targets and not Path(params.targets).is_file():
@@ -341,6 +389,7 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     if status is not None:
         status["skipped"] = False
     final.parent.mkdir(parents=True, exist_ok=True)
+    clear_stale_builds(final.parent, final.name)
     build = final.parent / f".{final.name}.building-{os.getpid()}"
     if build.exists():
         shutil.rmtree(build)
@@ -445,6 +494,8 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
                        "confidence": params.confidence, "targets": params.targets, "population": params.population,
                        **{k: str(v) for k, v in params.extra.items()}},
         "demo_data": bool(data["is_demo"]),
+        "data_kind": "demo" if data["is_demo"] else "published",
+        "neighbour_model_used": str(data.get("neighbour_model", "") or ""),
         "inputs": files,
         "returns": data.get("returns_files", []),
         "fingerprint": fingerprint,
@@ -472,6 +523,8 @@ def build_many(params_list: list[PackParams], jobs: int | None = None, progress:
     -------
     list of (la, folder, error)
     """
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"--jobs {jobs}: expected 1 or more parallel builds")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(params_list)))
     results = []
     bar = None
@@ -531,6 +584,8 @@ def cmd_pack(args) -> int:
     from .indicators import load
 
     doc = read_params_file(args.params) if args.params else {}
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs {args.jobs}: expected 1 or more parallel builds")
     get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
     las = get("la", ["Stockton-on-Tees"])
     las = [las] if isinstance(las, str) else list(las)
@@ -575,7 +630,10 @@ def cmd_pack(args) -> int:
     if len(las) == 1:
         params = PackParams(la=las[0], **base)
         status = {}
-        folder = build_pack(params, validate(params), status)
+        data = validate(params)
+        for line in data.get("warnings", []):
+            print(f"needs: warning: {line}", file=sys.stderr)
+        folder = build_pack(params, data, status)
         if status.get("skipped"):
             print(f"pack up to date (inputs unchanged): {folder / 'index.html'}")
         else:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import areas, benchmark, charts, indicators, narrative, neighbours as neighbours_mod, sources
+from . import areas, benchmark, charts, indicators, narrative, neighbours as neighbours_mod
 from .errors import ParameterError
 from .numbers import format_values
 
@@ -60,6 +60,8 @@ class Context:
     period: str = ""
     returns_files: list = field(default_factory=list)
     returns_notes: list = field(default_factory=list)
+    inventory: pd.DataFrame | None = None
+    neighbour_model: str = ""
 
     @property
     def la_name(self) -> str:
@@ -106,16 +108,8 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
     from .demo import ensure_demo_data
 
     folder = Path(data_dir).resolve() if data_dir else ensure_demo_data()
-    ds = indicators.load(folder, vintage=population)
+    ds = indicators.load(folder, vintage=population, neighbour_model=neighbour_model or None)
     neighbour_table = ds.neighbours
-    if neighbour_model:
-        path = Path(neighbour_model)
-        if not path.is_file():
-            raise ParameterError(f"neighbour model file not found: {path}")
-        raw = sources.read_raw(path)
-        if raw.layout.name != "sn_model":
-            raise ParameterError(f"{path.name} is not a statistical-neighbour model (it looks like {raw.layout.publication})")
-        neighbour_table = neighbours_mod.from_model(raw)
     las = ds.observations[ds.observations["geographic_level"] == areas.LEVEL_LA][["area_code", "old_la_code", "area_name"]]
     la_row = areas.resolve_la(la, las.drop_duplicates("area_code"))
     years = sorted(ds.observations.loc[ds.observations["area_code"] == la_row["area_code"], "time_period"].unique())
@@ -130,10 +124,12 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
         raise ParameterError(f"no data for {la_row['area_name']} in {year} in {folder}; years available: "
                              f"{years[0]} to {years[-1]}" if years else f"no data for {la_row['area_name']} in {folder}")
     tg = benchmark.read_targets(targets) if targets else benchmark.load_targets(la_row["area_name"])
-    table = benchmark.benchmark(indicators.compute(ds.observations), neighbour_table, targets=tg, confidence=confidence)
+    table = benchmark.benchmark(indicators.compute(ds.observations), neighbour_table, targets=tg, confidence=confidence,
+                                neighbour_model=str(ds.neighbour_model or ""))
     data = {"la": la_row, "year": year, "table": table, "neighbours": neighbour_table, "files": ds.files,
             "warnings": ds.warnings, "is_demo": ds.is_demo, "data_dir": str(folder), "vintage": population,
-            "confidence": confidence, "targets": tg}
+            "confidence": confidence, "targets": tg, "inventory": indicators.inventory(ds),
+            "neighbour_model": ds.neighbour_model}
     if returns_dir or period:
         data.update(local_context(la_row, period, returns_dir, table, ds.populations, confidence))
     return data
@@ -576,14 +572,24 @@ def theme_summary(ctx: Context, theme: str) -> Html:
 
 
 def sources_table(ctx: Context) -> Html:
-    files = pd.DataFrame(ctx.files)
-    cols = {"file": "File", "publication": "Publication", "release": "Release", "years": "Years", "indicators":
-            "Indicators", "rows": "Rows", "sha256": "SHA-256"}
+    """Every file in the data folder (``needs sources``): what it is, which release, what it fed, what was superseded."""
+    if ctx.inventory is None:  # a context pickled by an older version
+        files = pd.DataFrame(ctx.files)
+        cols = {"file": "File", "publication": "Publication", "release": "Release", "years": "Periods",
+                "indicators": "Indicators", "rows": "Rows used", "sha256": "SHA-256"}
+    else:
+        files = ctx.inventory
+        cols = {"file": "File", "publication": "Publication", "status": "Status", "reason": "Why",
+                "release": "Release", "periods": "Periods", "areas": "Areas", "indicators": "Indicators",
+                "rows_used": "Rows used", "rows_superseded": "Rows superseded", "sha256": "SHA-256"}
     files = files.reindex(columns=list(cols)).rename(columns=cols).fillna("")
-    files["SHA-256"] = files["SHA-256"].str[:16] + "…"
+    files["SHA-256"] = files["SHA-256"].astype(str).str[:12]
     ctx.register("sources", files)
-    return Html(table_html(files, "Input files, with their publication, release and a fingerprint (first 16 "
-                                  "characters of the SHA-256; the full value is in manifest.json)", ["Rows"]))
+    model = (f"<p>Statistical neighbours: {esc(ctx.neighbour_model)}.</p>" if ctx.neighbour_model else "")
+    return Html(table_html(files, "Every file in the data folder: its publication, release, the periods and areas it "
+                                  "covers, the indicators it fed, rows used and rows superseded by a newer release, and "
+                                  "a fingerprint (first 12 characters of the SHA-256; the full value is in "
+                                  "manifest.json)", ["Rows used", "Rows superseded"]) + model)
 
 
 def vintages_table(ctx: Context) -> Html:

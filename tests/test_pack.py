@@ -719,3 +719,74 @@ def test_real_pack_manifest_paths_are_absolute(real_pack):
     assert Path(m["parameters"]["data_dir"]).is_absolute(), m["parameters"]["data_dir"]
     for f in m["inputs"]:
         assert Path(f["path"]).is_absolute(), f["path"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 11. Leftovers and impossible requests
+
+
+def test_jobs_zero_is_a_parameter_error(tmp_path, fixture_ok):
+    out = tmp_path / "out"
+    r = run_needs("pack", "--la", LA, "Darlington", "--year", "2024", "--out", out, "--notebooks", fixture_ok,
+                  "--jobs", "0")
+    lines = assert_one_line_error(r, "--jobs 0", "1 or more", code=2)
+    assert len(lines) == 1, r.stderr
+    assert not out.exists() or list(out.rglob("*")) == []
+
+
+def test_a_killed_builds_hidden_folder_is_cleared_by_the_next_run(tmp_path, fixture_ok):
+    out = tmp_path / "out"
+    parent = out / SLUG
+    parent.mkdir(parents=True)
+    # what a build killed with SIGKILL leaves: its hidden folder, named after a process that no longer runs
+    dead = 2**22 + 12345  # above the default pid_max, so no process has it
+    killed = parent / f".2024.building-{dead}"
+    (killed / "notebooks").mkdir(parents=True)
+    (killed / "index.html").write_text("half a page", "utf-8")
+    stale_old = parent / f".2024.old-{dead}"
+    stale_old.mkdir()
+    unrelated = parent / ".keep-me"
+    unrelated.mkdir()
+    folder = pack_built(run_needs("pack", "--la", LA, "--year", "2024", "--out", out, "--notebooks", fixture_ok), out)
+    assert (folder / "index.html").is_file()
+    assert not killed.exists() and not stale_old.exists()
+    assert unrelated.is_dir(), "only a build's own hidden folders are removed"
+
+
+def test_clear_stale_builds_leaves_a_running_builds_folder_alone(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from analysis.pack import clear_stale_builds
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        live = tmp_path / f".2024.building-{proc.pid}"
+        live.mkdir()
+        dead = tmp_path / f".2024.building-{2**22 + 1}"
+        dead.mkdir()
+        removed = clear_stale_builds(tmp_path, "2024")
+        assert removed == [dead] and live.is_dir() and not dead.exists()
+        assert os.getpid() != proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_an_output_folder_that_cannot_be_written_fails_before_any_notebook(tmp_path, monkeypatch):
+    """Root ignores permission bits, so the refusal is simulated where the check makes its probe file."""
+    import tempfile as tempfile_mod
+
+    from analysis import pack
+    from analysis.errors import ParameterError
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile_mod, "NamedTemporaryFile", refuse)
+    with pytest.raises(ParameterError) as err:
+        pack.check_writable(tmp_path / "out" / "deeper")
+    message = str(err.value)
+    assert "cannot write to output folder" in message and "Permission denied" in message and "deeper" in message
+    assert "\n" not in message
