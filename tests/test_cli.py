@@ -17,12 +17,15 @@ def run(*args, cwd=None):
 
 
 def assert_user_error(result, *fragments):
+    """Exit 2 and exactly one error line, last (warnings about the folder, one line each, may come before it)."""
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    errors = [line for line in lines if not line.startswith("needs: warning: ")]
+    assert len(errors) == 1 and errors[0] == lines[-1], result.stderr
+    assert errors[0].startswith("needs: error: "), result.stderr
     assert "Traceback" not in result.stderr
     for f in fragments:
-        assert f in lines[0], lines[0]
+        assert f in errors[0], errors[0]
 
 
 def test_indicators_on_real_data_writes_contract_columns(tmp_path):
