@@ -210,14 +210,18 @@ def _closest(exc: InputError, columns: list[str]) -> str:
         closest, missing = best, best_missing
     if isinstance(closest, str):
         closest = sources.LAYOUTS.get(closest, closest)
-    shown = ", ".join(columns[:6]) + (", ..." if len(columns) > 6 else "")
+    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
     if closest is None:
-        return f"its columns ({shown}) match no known table"
+        return f"unknown layout: its columns ({shown}) match no known table"
     name = getattr(closest, "name", str(closest))
     publication = getattr(closest, "publication", name)
     missing = list(missing or [])
-    lacks = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-    return f"its columns ({shown}) match no known table; closest is {publication} ({name}), which also needs {lacks}"
+    if len(missing) == 1:
+        lacks = f"column '{missing[0]}' is missing"
+    else:
+        lacks = ("columns " + ", ".join(f"'{m}'" for m in missing[:5])
+                 + (f" and {len(missing) - 5} more" if len(missing) > 5 else "") + " are missing")
+    return f"unknown layout: closest is {publication} ({name}), but {lacks} (columns found: {shown})"
 
 
 def _scan(path: Path, reg: dict) -> _File:
@@ -589,10 +593,11 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     # Which indicators have a source.
     present = set(observations["indicator"].unique())
     if not present:
-        counts = pd.Series([f.status or "used" for f in files]).value_counts()
-        raise ParameterError(f"no file in {data_dir} yields any indicator ("
-                             + ", ".join(f"{n} {s}" for s, n in counts.items()) + "); expected DfE tables such as "
-                             f"{sources.LAYOUTS['cin_b1'].publication}")
+        bad = [f for f in sorted(files, key=lambda f: f.name) if f.status in ("unreadable", "not recognised")]
+        why = "; ".join(f"{f.name}: {f.reason}" for f in bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3
+                                                                       else "")
+        raise ParameterError(f"no file in {data_dir} yields any indicator" + (f" ({why})" if why else "")
+                             + f"; expected DfE tables such as {sources.LAYOUTS['cin_b1'].publication}")
     absent = [ind for ind in reg if ind not in present]
     asked = [ind for ind in wanted if ind in absent]
     if asked:
