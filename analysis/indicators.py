@@ -504,9 +504,9 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     warnings: list[str] = []
     files = [_scan(p, reg) for p in paths]
 
-    # An identical second download is read once.
+    # An identical second download is read once: the shortest name is kept ("b1.csv" rather than "b1 (1).csv").
     first_of: dict[str, _File] = {}
-    for f in sorted(files, key=lambda f: f.name):
+    for f in sorted(files, key=lambda f: (len(f.name), f.name)):
         if not f.sha256 or f.status in ("unreadable",):
             continue
         if f.sha256 in first_of:
