@@ -546,6 +546,8 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
                 warnings.append(f"{f.name}: not recognised, not used: {f.reason}")
                 continue
             f.obs, f.pops = res["obs"], res["pops"]
+            if f.kind == "population":
+                f.n_rows = res["n_rows"]
             if f.obs is None:
                 f.obs = pd.DataFrame(columns=sources.OBS_COLUMNS)
             elif f.keys is None and len(f.obs):  # not scanned (the only file of its table): what it covers
@@ -704,6 +706,7 @@ def _neighbours(files: list[_File], data_dir: Path, named, reg: dict, warnings: 
     top.reason = "named" if chosen_file is not None else ("the only model" if len(order) == 1 else
                                                            "the model that fits today's LAs best")
     top.rows_used = len(table)
+    top.n_rows = len(raws[best].table)
     description = neighbours_mod.describe(raws[best], facts[best])
     for name in order:
         if name != best:
@@ -747,7 +750,14 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame) -> None:
         f.reason = (f"{f.rows_superseded} figure(s) replaced by a newer release" if f.rows_superseded else "")
     else:
         f.status = "superseded"
-        f.reason = "every figure it holds is also in a newer release (or a same-year copy chosen by content)"
+        won = (observations[OBS_KEY + ["source_file", "release"]].astype({"indicator": str})
+               .merge(f.obs[OBS_KEY].astype({"indicator": str}), on=OBS_KEY))
+        winner = won["source_file"].mode()
+        winner = winner.iloc[0] if len(winner) else "another file"
+        same = len(won) and (won["release"] == str(f.release)).all()
+        f.reason = (f"every figure it holds is also in {winner}, "
+                    + ("the same release, chosen by content (more periods, then more rows, then SHA-256)" if same
+                       else "a newer release"))
 
 
 def _inventory_row(f: _File) -> dict:
@@ -767,7 +777,7 @@ def _inventory_row(f: _File) -> dict:
 def _legacy_row(f: _File) -> dict:
     """The row :attr:`Dataset.files` has always had for a file whose figures are used."""
     row = {"file": f.name, "layout": f.layout.name, "publication": f.layout.publication, "sha256": f.sha256,
-           "rows": f.n_rows if f.kind == "data" else f.rows_used, "release": str(f.release or ""), "years": ""}
+           "rows": f.n_rows, "release": str(f.release or ""), "years": ""}
     if f.kind == "population" and f.periods:
         row["years"] = f"mid-{int(f.periods[0]) - 1} to mid-{int(f.periods[-1]) - 1}"
     elif f.kind == "data":
