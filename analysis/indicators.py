@@ -1,6 +1,10 @@
 """The indicator registry, and the indicator table: observations with values and confidence intervals.
 
 An indicator is data, not code: :func:`registry` reads ``indicators.yaml``; every chart, table and sentence reads it.
+
+:func:`load` reads a folder as analysts keep it (several releases of a table side by side, second downloads,
+unrelated files): the newest release wins for each figure, decided by content; files it cannot use are one warning
+each; :func:`inventory` says what became of every file.
 """
 
 from __future__ import annotations
@@ -573,7 +577,8 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
         f.rows_used, f.rows_superseded = int(used.get(i, 0)), int(dropped.get(i, 0))
     observations = observations.drop(columns="_rank")
 
-    # Populations: every vintage read, most trusted first; a superseded release's own estimates when a winner needs them.
+    # Populations: every vintage read, most trusted first; a superseded release's own estimates when a winning
+    # figure of the same release divides by them.
     pops = [f.pops for f in live if f.pops is not None]
     need = observations.loc[observations["denominator_kind"].eq("population"), "release"].astype(int).unique()
     have = {int(v) for p in pops for v in p["vintage"].unique()}

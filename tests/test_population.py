@@ -48,7 +48,8 @@ def b1_2023(tmp_path):
 def releases(tmp_path):
     """CIN 2023 release; CLA 2023 release (2023 only, population 40,000); CLA 2024 release revising 2023 to 41,000."""
     b1_2023(tmp_path)
-    write_csv(tmp_path / "cla_new.csv", CLA_HEADER, [cla_row("2023", 510, 41000, 124), cla_row("2024", 520, 41500, 125)])
+    write_csv(tmp_path / "cla_new.csv", CLA_HEADER,
+              [cla_row("2023", 510, 41000, 124), cla_row("2024", 520, 41500, 125)])
     write_csv(tmp_path / "cla_old.csv", CLA_HEADER, [cla_row("2023", 500, 40000, 125)])
     return tmp_path
 
