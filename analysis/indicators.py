@@ -264,15 +264,24 @@ def _scan(path: Path, reg: dict) -> _File:
 
 def _cover(f: _File, reg: dict) -> None:
     """:func:`_coverage`, kept per content for the life of the process."""
-    cache_key = (f.sha256, f.layout.name) if reg is registry() else None
+    _cached(f, reg, "keys", _coverage, ("status", "reason", "keys", "combos", "matched", "area_text"))
+
+
+def _span_of(f: _File, reg: dict) -> None:
+    """:func:`_periods`, kept per content for the life of the process."""
+    _cached(f, reg, "periods", _periods, ("status", "reason", "release", "periods", "n_rows"))
+
+
+def _cached(f: _File, reg: dict, what: str, func, fields: tuple) -> None:
+    cache_key = (f.sha256, f.layout.name, what) if reg is registry() else None
     hit = _COVERAGE_CACHE.get(cache_key) if cache_key else None
     if hit is not None:
         for name, value in hit.items():
             setattr(f, name, value)
         return
-    _coverage(f, reg)
-    if cache_key and f.kind == "data":
-        _remember(_COVERAGE_CACHE, cache_key, {name: getattr(f, name) for name in _COVERAGE_FIELDS})
+    func(f, reg)
+    if cache_key:
+        _remember(_COVERAGE_CACHE, cache_key, {name: getattr(f, name) for name in fields})
 
 
 #: What a file's content decides, kept per SHA-256 for the life of the process (content, not name: renaming or
@@ -280,14 +289,41 @@ def _cover(f: _File, reg: dict) -> None:
 _COVERAGE_CACHE: dict = {}
 _PARSE_CACHE: dict = {}
 _CACHE_SIZE = 96
-_COVERAGE_FIELDS = ("kind", "status", "reason", "release", "periods", "n_rows", "keys", "combos", "matched",
-                    "area_text")
 
 
 def _remember(cache: dict, key, value) -> None:
     if len(cache) >= _CACHE_SIZE:
         cache.pop(next(iter(cache)))
     cache[key] = value
+
+
+def _read_columns(f: _File, canonical: list[str]) -> pd.DataFrame | None:
+    """Some columns of a recognised file, by canonical name, as stripped strings (None, and a status, if unreadable)."""
+    wanted = {f.mapping[c]: c for c in canonical if c in f.mapping}
+    try:
+        t = pd.read_csv(io.StringIO(f.text), dtype=str, keep_default_na=False,
+                        usecols=lambda c: str(c).strip().lstrip("\ufeff") in wanted)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        f.status, f.reason = "unreadable", f"is not a well-formed CSV ({str(exc).strip()})"
+        return None
+    if t.empty:
+        f.status, f.reason = "unreadable", "has a header but no data rows"
+        return None
+    t.columns = [wanted[str(c).strip().lstrip("\ufeff")] for c in t.columns]
+    return t.loc[:, ~t.columns.duplicated()]
+
+
+def _periods(f: _File, reg: dict) -> None:
+    """A table's rows, periods and release (its latest period), from two columns: enough to rank releases."""
+    t = _read_columns(f, ["time_period", "geographic_level"])
+    if t is None:
+        return
+    f.n_rows = len(t)
+    level = t["geographic_level"].str.strip()
+    period = t["time_period"].str.strip()[level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])]
+    good = period.str.fullmatch(r"\d{4}")
+    f.periods = sorted(period[good].unique())
+    f.release = int(f.periods[-1]) if len(f.periods) and good.all() else None
 
 
 def _coverage(f: _File, reg: dict) -> None:
@@ -297,19 +333,9 @@ def _coverage(f: _File, reg: dict) -> None:
     and a few categories), never per row.
     """
     layout = f.layout
-    wanted = {f.mapping[c]: c for c in [*sources.GEO_COLUMNS, *layout.keys] if c in f.mapping}
-    try:
-        t = pd.read_csv(io.StringIO(f.text), dtype=str, keep_default_na=False,
-                        usecols=lambda c: str(c).strip().lstrip("\ufeff") in wanted)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        f.kind, f.status, f.reason = "", "unreadable", f"is not a well-formed CSV ({str(exc).strip()})"
+    t = _read_columns(f, [*sources.GEO_COLUMNS, *layout.keys])
+    if t is None:
         return
-    if t.empty:
-        f.kind, f.status, f.reason = "", "unreadable", "has a header but no data rows"
-        return
-    t.columns = [wanted[str(c).strip().lstrip("\ufeff")] for c in t.columns]
-    t = t.loc[:, ~t.columns.duplicated()]
-    f.n_rows = len(t)
     geo_cols = [c for c in sources.GEO_COLUMNS if c in t.columns]
     code = np.zeros(len(t), dtype=np.int64)
     for col in geo_cols:  # one integer per distinct combination of the area and period columns
@@ -326,10 +352,6 @@ def _coverage(f: _File, reg: dict) -> None:
     gkey[geo.index] = (geo["geographic_level"] + _SEP + geo["area_code"] + _SEP
                        + first.loc[geo.index, "time_period"]).astype(object)
     rows = kept[group]
-    period = first["time_period"][kept]
-    good = period.str.fullmatch(r"\d{4}")
-    f.periods = sorted(period[good].unique())
-    f.release = int(f.periods[-1]) if len(f.periods) and good.all() else None
     if layout.keys:
         parts = []
         for k in layout.keys:
@@ -356,13 +378,24 @@ def _coverage(f: _File, reg: dict) -> None:
     f.area_text = _areas_text(geo["geographic_level"], geo["area_code"])
 
 
-def _superseded_by(f: _File, live: list[_File]) -> _File | None:
-    """A newer release of the same table holding every category, area and period of ``f``, if there is one."""
-    if f.release is None or f.keys is None:
+def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
+    """A newer release of the same table holding every category, area and period of ``f``, if there is one.
+
+    Periods are compared first (cheap); the areas and categories of both files are read only when a newer release
+    covers every period of ``f``.
+    """
+    if f.release is None or f.status:
         return None
     for g in live:
         if (g is f or g.layout.name != f.layout.name or g.release is None or g.release <= f.release
-                or not f.combos <= g.combos):
+                or g.status or not set(f.periods) <= set(g.periods)):
+            continue
+        for h in (f, g):
+            if h.keys is None:
+                _cover(h, reg)
+        if f.status:
+            return None  # unreadable after all: parsing it will say why
+        if g.status or not f.combos <= g.combos:
             continue
         if f.keys.isin(g.keys).all():
             return g
@@ -526,7 +559,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     per_layout = pd.Series([f.layout.name for f in files if f.kind == "data" and not f.status]).value_counts()
     for f in files:
         if f.kind == "data" and not f.status and per_layout.get(f.layout.name, 0) > 1:
-            _cover(f, reg)
+            _span_of(f, reg)
             if f.status:
                 warnings.append(f"{f.name}: {f.status}, not used: {f.reason}")
 
@@ -536,7 +569,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     while True:
         live = [f for f in ranked if f.name not in failed and f.kind]
         todo = [f for f in live if f.obs is None and f.pops is None and f.name not in failed
-                and (f.kind == "population" or _superseded_by(f, live) is None)]
+                and (f.kind == "population" or _superseded_by(f, live, reg) is None)]
         if not todo:
             break
         for f, res in zip(todo, _parse_all(todo, reg, kind)):
@@ -554,11 +587,13 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
                 f.n_rows = res["n_rows"]
             if f.obs is None:
                 f.obs = pd.DataFrame(columns=sources.OBS_COLUMNS)
-            elif f.keys is None and len(f.obs):  # not scanned (the only file of its table): what it covers
-                f.n_rows = res["n_rows"]
-                f.periods = sorted(f.obs["time_period"].unique())
-                f.release = int(f.obs["release"].iloc[0])
-                f.area_text = _areas_text(f.obs["geographic_level"], f.obs["area_code"])
+            elif len(f.obs):  # what it covers, for the inventory (a table's only file was not scanned)
+                if not f.periods:
+                    f.n_rows = res["n_rows"]
+                    f.periods = sorted(f.obs["time_period"].unique())
+                    f.release = int(f.obs["release"].iloc[0])
+                if not f.area_text:
+                    f.area_text = _areas_text(f.obs["geographic_level"], f.obs["area_code"])
             warnings.extend(res["warnings"])
     live = [f for f in ranked if f.name not in failed]
 
@@ -619,7 +654,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     neighbours, model = _neighbours(files, data_dir, neighbour_model, reg, warnings)
     for f in files:
         if f.kind in ("data", "population") and not f.status:
-            _settle(f, parsed, observations)
+            _settle(f, parsed, observations, reg)
     rows = [_inventory_row(f) for f in sorted(files, key=lambda f: f.name)]
     legacy = [_legacy_row(f) for f in sorted(files, key=lambda f: f.name) if f.status == "used"]
     return Dataset(data_dir, observations.reset_index(drop=True), populations, neighbours, legacy, warnings, is_demo,
@@ -726,7 +761,7 @@ def _neighbours(files: list[_File], data_dir: Path, named, reg: dict, warnings: 
     return table, {"file": best, "layout": raws[best].layout.name, "description": description}
 
 
-def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame) -> None:
+def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame, reg: dict) -> None:
     """Final status and reason of a data or population file."""
     if f.kind == "population":
         f.status = "used"
@@ -737,7 +772,7 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame) -> None:
             f.rows_used = len(f.pops)
         return
     if f.obs is None:
-        newer = _superseded_by(f, parsed)
+        newer = _superseded_by(f, parsed, reg)
         f.status = "superseded"
         f.rows_superseded = sum(f.matched.values())
         by = f"{newer.name} (the {newer.release} release)" if newer is not None else "a newer release"
