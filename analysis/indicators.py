@@ -436,7 +436,7 @@ def _parse_all(todo: list[_File], reg: dict, data_kind: str) -> list[dict]:
     fresh = [_parse(todo[i].path, todo[i].kind, reg, data_kind) for i in missing]
     for i, res in zip(missing, fresh):
         results[i] = res
-        if cacheable and "error" not in res:
+        if cacheable:  # errors too: content decides them (the name is swapped in on reuse)
             _remember(_PARSE_CACHE, keys[i], {**res, "name": todo[i].name})
     return results
 
@@ -444,6 +444,9 @@ def _parse_all(todo: list[_File], reg: dict, data_kind: str) -> list[dict]:
 def _renamed(res: dict, name: str) -> dict:
     """A cached parse result for a file now called ``name`` (copies: callers may not change the cache)."""
     old = res["name"]
+    if "error" in res:
+        file, message, column, row = res["error"]
+        return {"error": (name if file == old else file, message.replace(old, name), column, row)}
     out = {"warnings": [w.replace(old, name) for w in res["warnings"]], "n_rows": res["n_rows"]}
     for part in ("obs", "pops"):
         frame = res[part]

@@ -339,3 +339,18 @@ def test_table_does_not_depend_on_order_names_junk_or_older_releases(tmp_path_fa
         a, b = merged[col], merged[f"{col}_got"]
         same = (a == b) | (a.isna() & b.isna())
         assert same.all(), (col, merged.loc[~same, COMPARE[:4] + [col, f"{col}_got"]].head())
+
+
+def test_a_renamed_file_is_named_by_its_new_name(tmp_path):
+    """Content already read in this process is reused; messages and source_file still carry the current name."""
+    needs_shared()
+    neet = SHARED_DATA / "UD_NEETNK_LA_dashboard_2021_vg_removed.csv"
+    for name in ("first.csv", "second name.csv"):
+        folder = tmp_path / name.replace(".", "_")
+        folder.mkdir()
+        (folder / name).symlink_to(neet)
+        write_csv(folder / "b1.csv", B1_HEADER, b1({"2024": (2400, 1200)}))
+        ds = indicators.load(folder)
+        codeless = [w for w in ds.warnings if "no area code" in w]
+        assert codeless == [f"{name}: ignored 2 row(s) with no area code (rows 161, 162): LA demo, Region demo"]
+        assert set(ds.observations.loc[ds.observations["indicator"] == "neet_pct", "source_file"]) == {name}
