@@ -590,7 +590,9 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
                 f.n_rows = res["n_rows"]
             if f.obs is None:
                 f.obs = pd.DataFrame(columns=sources.OBS_COLUMNS)
-            elif len(f.obs):  # what it covers, for the inventory (a table's only file was not scanned)
+            elif f.obs.empty:
+                warnings.append(f"{f.name}: not recognised, not used: {_no_match(f)}")
+            else:  # what it covers, for the inventory (a table's only file was not scanned)
                 if not f.periods:
                     f.n_rows = res["n_rows"]
                     f.periods = sorted(f.obs["time_period"].unique())
@@ -608,7 +610,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
         allobs = pd.DataFrame(columns=[*sources.OBS_COLUMNS, "_rank"])
     lost = allobs.duplicated(OBS_KEY, keep="first")  # parsed is in rank order, so the first is the newest
     observations = allobs[~lost]
-    warnings.extend(_disagreements(allobs[lost], observations, parsed))
+    warnings.extend(_disagreements(allobs[lost], observations))
     used = observations["_rank"].value_counts()
     dropped = allobs.loc[lost, "_rank"].value_counts()
     for i, f in enumerate(parsed):
@@ -664,7 +666,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
                    vintage, model, rows)
 
 
-def _disagreements(losers: pd.DataFrame, winners: pd.DataFrame, parsed: list[_File]) -> list[str]:
+def _disagreements(losers: pd.DataFrame, winners: pd.DataFrame) -> list[str]:
     """One warning per pair of files of the same release that give different figures for the same observation."""
     if losers.empty:
         return []
@@ -784,9 +786,7 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame, reg: dict
             f.reason += f"; its population estimates are used as the {f.release} vintage"
         return
     if f.obs is not None and f.obs.empty:
-        f.status = "not recognised"
-        f.reason = (f"read as {f.layout.publication}, but no row matches an indicator's categories "
-                    f"({', '.join(f.layout.keys)})")
+        f.status, f.reason = "not recognised", _no_match(f)
         return
     if f.rows_used:
         f.status = "used"
@@ -801,6 +801,11 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame, reg: dict
         f.reason = (f"every figure it holds is also in {winner}, "
                     + ("the same release, chosen by content (more periods, then more rows, then SHA-256)" if same
                        else "a newer release"))
+
+
+def _no_match(f: _File) -> str:
+    return (f"read as {f.layout.publication}, but no row matches the categories an indicator reads "
+            f"({', '.join(f.layout.keys) or 'no category column'})")
 
 
 def _inventory_row(f: _File) -> dict:

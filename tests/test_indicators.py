@@ -354,3 +354,13 @@ def test_a_renamed_file_is_named_by_its_new_name(tmp_path):
         codeless = [w for w in ds.warnings if "no area code" in w]
         assert codeless == [f"{name}: ignored 2 row(s) with no area code (rows 161, 162): LA demo, Region demo"]
         assert set(ds.observations.loc[ds.observations["indicator"] == "neet_pct", "source_file"]) == {name}
+
+
+def test_a_table_with_no_category_an_indicator_reads_is_one_warning(tmp_path):
+    write_csv(tmp_path / "b1.csv", B1_HEADER, b1({"2024": (2400, 1200)}))
+    write_csv(tmp_path / "cla.csv", CLA_HEADER, [cla_row("2024", 40, 40000, 10, "Children adopted each year")])
+    ds = indicators.load(tmp_path)
+    assert [w for w in ds.warnings if w.startswith("cla.csv")] == [
+        "cla.csv: not recognised, not used: read as Children looked after in England including adoptions: numbers "
+        "and rates per 10,000, but no row matches the categories an indicator reads (cla_category)"]
+    assert indicators.inventory(ds).set_index("file").loc["cla.csv", "status"] == "not recognised"
