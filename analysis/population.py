@@ -63,11 +63,27 @@ def from_release(raw: sources.RawFile) -> pd.DataFrame:
 
 
 def combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """All population vintages in one table (one row per year, area and vintage)."""
+    """All population vintages in one table (one row per year, area and vintage).
+
+    Parameters
+    ----------
+    tables : list of pandas.DataFrame
+        :data:`POP_COLUMNS` tables, most trusted first: where two give the same year, area and vintage (two copies of
+        one release, or an ONS file and a release of the same vintage), the earlier in the list is kept, so the
+        result depends on the order the caller chose, never on file names (:func:`analysis.indicators.load` passes
+        them in its release order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`POP_COLUMNS`.
+    """
+    tables = [t for t in tables if len(t)]
     if not tables:
         return pd.DataFrame(columns=POP_COLUMNS)
     out = pd.concat(tables, ignore_index=True)
-    return out.drop_duplicates(["time_period", "geographic_level", "area_code", "vintage"], keep="last")
+    return out.drop_duplicates(["time_period", "geographic_level", "area_code", "vintage"],
+                               keep="first").reset_index(drop=True)
 
 
 def attach_denominators(obs: pd.DataFrame, populations: pd.DataFrame, vintage: str = "release") -> pd.DataFrame:
@@ -93,7 +109,9 @@ def attach_denominators(obs: pd.DataFrame, populations: pd.DataFrame, vintage: s
     need = obs["denominator_kind"].eq("population")
     if not need.any() or populations.empty:
         return obs.copy()
-    target = obs.loc[need, ["time_period", "geographic_level", "area_code", "release"]].reset_index()
+    # positions, not index labels: the caller's index need not be unique
+    target = obs.loc[need, ["time_period", "geographic_level", "area_code", "release"]].reset_index(drop=True)
+    target["_pos"] = np.flatnonzero(need.to_numpy())
     cand = target.merge(populations, on=["time_period", "geographic_level", "area_code"], how="inner")
     release = cand["release"].astype(int)
     if vintage == "release":
@@ -102,8 +120,13 @@ def attach_denominators(obs: pd.DataFrame, populations: pd.DataFrame, vintage: s
         cand["_priority"] = np.where(later, cand["vintage"] - release, 10_000 + release - cand["vintage"])
     else:
         cand["_priority"] = -cand["vintage"]
-    best = cand.sort_values(["index", "_priority"]).drop_duplicates("index").set_index("index")
+    best = cand.sort_values(["_pos", "_priority"], kind="stable").drop_duplicates("_pos")
+    pos = best["_pos"].to_numpy()
     out = obs.copy()
-    out.loc[best.index, "denominator"] = best["population"].astype(float)
-    out.loc[best.index, "population_vintage"] = best["vintage_label"]
+    den = out["denominator"].to_numpy(dtype=float, copy=True)
+    den[pos] = best["population"].to_numpy(dtype=float)
+    label = out["population_vintage"].to_numpy(dtype=object, copy=True)
+    label[pos] = best["vintage_label"].to_numpy(dtype=object)
+    out["denominator"] = den
+    out["population_vintage"] = label
     return out
