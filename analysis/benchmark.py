@@ -346,13 +346,12 @@ def indicator_table(data_dir, years=None, las=None, vintage: str = "release", ta
     """
     ds = dataset or indicators.load(data_dir, vintage=vintage)
     table = indicators.compute(ds.observations)
-    model = getattr(ds, "neighbour_model", "") or ""
     available = table[table["geographic_level"].eq(areas.LEVEL_LA)][["area_code", "old_la_code", "area_name"]]
     chosen = [areas.resolve_la(la, available.drop_duplicates("area_code")) for la in (las or [])]
     tg = None
     if targets and chosen:
         tg = pd.concat([load_targets(c["area_name"]) for c in chosen], ignore_index=True)
-    out = with_display(benchmark(table, ds.neighbours, targets=tg, neighbour_model=str(model)))
+    out = with_display(benchmark(table, ds.neighbours, targets=tg, neighbour_model=ds.neighbour_model_label))
     if years:
         wanted = [str(y) for y in years]
         have = set(out["time_period"])

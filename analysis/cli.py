@@ -83,7 +83,7 @@ def _local_rows(args, data_dir):
     ds = _load(args, data_dir)
     la = areas.resolve_la(args.la[0])
     published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours,
-                                    neighbour_model=str(getattr(ds, "neighbour_model", "") or ""))
+                                    neighbour_model=ds.neighbour_model_label)
     warn_returns(returns)
     table = local.local_table(returns, la, period, published, ds.populations, quarters=max(args.quarters, 2))
     return table if args.quarters > 1 else local.for_period(table, period)

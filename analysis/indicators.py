@@ -125,6 +125,14 @@ class Dataset:
     def data_kind(self) -> str:
         return "demo" if self.is_demo else "published"
 
+    @property
+    def neighbour_model_label(self) -> str:
+        """Which neighbour model was used, in one line for tables and pages ("" when the folder has none)."""
+        m = self.neighbour_model or {}
+        if not m:
+            return ""
+        return f"{m.get('description', '')} ({m.get('file', '')})".strip()
+
 
 def is_demo_folder(data_dir: Path) -> bool:
     """True for a folder written by :mod:`analysis.demo` (its stamp, or its README's notice)."""

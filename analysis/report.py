@@ -125,11 +125,11 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
                              f"{years[0]} to {years[-1]}" if years else f"no data for {la_row['area_name']} in {folder}")
     tg = benchmark.read_targets(targets) if targets else benchmark.load_targets(la_row["area_name"])
     table = benchmark.benchmark(indicators.compute(ds.observations), neighbour_table, targets=tg, confidence=confidence,
-                                neighbour_model=str(ds.neighbour_model or ""))
+                                neighbour_model=ds.neighbour_model_label)
     data = {"la": la_row, "year": year, "table": table, "neighbours": neighbour_table, "files": ds.files,
             "warnings": ds.warnings, "is_demo": ds.is_demo, "data_dir": str(folder), "vintage": population,
             "confidence": confidence, "targets": tg, "inventory": indicators.inventory(ds),
-            "neighbour_model": ds.neighbour_model}
+            "neighbour_model": ds.neighbour_model_label}
     if returns_dir or period:
         data.update(local_context(la_row, period, returns_dir, table, ds.populations, confidence))
     return data
