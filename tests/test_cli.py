@@ -103,3 +103,68 @@ def test_bad_file_gives_one_located_line(tmp_path, case):
     assert_user_error(r, *expect)
     assert not out.exists()
     assert not list(tmp_path.glob(".out.csv.*"))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# needs sources, --neighbour-model, --indicator
+
+
+def test_sources_lists_every_file_with_its_release_and_fingerprint(tmp_path):
+    needs_shared()
+    import hashlib
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for f in SHARED_DATA.iterdir():
+        if f.suffix != ".md":
+            (folder / f.name).symlink_to(f)
+    (folder / "README.csv").write_text("note,text\nsaved by,the analyst\n", "utf-8")
+    out = tmp_path / "sources.csv"
+    r = run("sources", "--data-dir", folder, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    warned = [line for line in r.stderr.splitlines() if "README.csv" in line]
+    assert len(warned) == 1 and warned[0].startswith("needs: warning: "), r.stderr
+    t = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(t.columns) == ["file", "layout", "publication", "status", "reason", "release", "periods", "areas",
+                               "indicators", "rows_used", "rows_superseded", "sha256"]
+    assert sorted(t["file"]) == sorted(p.name for p in folder.iterdir())
+    b1 = t.set_index("file").loc["b1_children_in_need_2013_to_2024.csv"]
+    # independent facts about the released file: its own years, and its bytes' digest
+    assert (b1["layout"], b1["status"], b1["release"], b1["periods"]) == ("cin_b1", "used", "2024", "2013 to 2024")
+    digest = hashlib.sha256((SHARED_DATA / "b1_children_in_need_2013_to_2024.csv").read_bytes()).hexdigest()
+    assert b1["sha256"] == digest[:12]
+    assert "cin_rate" in b1["indicators"].split(", ")
+    readme = t.set_index("file").loc["README.csv"]
+    assert readme["status"] == "not recognised" and readme["reason"]
+
+
+def test_indicators_names_the_neighbour_model_it_used_and_takes_another(tmp_path):
+    needs_shared()
+    out = tmp_path / "t.csv"
+    r = run("indicators", "--data-dir", SHARED_DATA, "--la", "808", "--year", "2024", "--indicator", "cin_rate",
+            "--out", out)
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert set(t["indicator"]) == {"cin_rate"}
+    assert t["neighbour_model"].str.contains("sn_model_2025_wide.csv", regex=False).all()
+    # A hand-made model in which Stockton-on-Tees' neighbours are the ten North East LAs' first ten others
+    model = tmp_path / "my_model.csv"
+    header = ["old_la_code", "la_name"] + [c for i in range(1, 11) for c in (f"SN_{i}", f"SN_{i}P")]
+    codes = ["841", "840", "805", "806", "807", "390", "391", "392", "393", "394"]
+    write_csv(model, header, [["808", "Stockton-on-Tees"] + [v for c in codes for v in (c, "Close")]])
+    out2 = tmp_path / "t2.csv"
+    r = run("indicators", "--data-dir", SHARED_DATA, "--la", "808", "--year", "2024", "--indicator", "cin_rate",
+            "--neighbour-model", model, "--out", out2)
+    assert r.returncode == 0, r.stderr
+    t2 = pd.read_csv(out2, dtype=str, keep_default_na=False)
+    assert t2["neighbour_model"].str.contains("my_model.csv", regex=False).all()
+    assert t2["sn_mean"].iloc[0] != t["sn_mean"].iloc[0]
+
+
+def test_an_indicator_no_file_provides_fails_in_one_line(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_csv(folder / "b1.csv", B1_HEADER, b1_rows())
+    r = run("indicators", "--data-dir", folder, "--indicator", "cla_rate")
+    assert_user_error(r, "cla_rate")
