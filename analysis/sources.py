@@ -124,6 +124,14 @@ def normalise(text) -> str:
     return re.sub(r"\s+", " ", str(text).replace("\ufeff", "")).strip().casefold()
 
 
+def _label_in(values: pd.Series, labels) -> np.ndarray:
+    """Which values equal one of ``labels`` once normalised (normalising each distinct value once, not each row)."""
+    codes, uniques = pd.factorize(values)
+    wanted = {normalise(v) for v in labels}
+    hit = np.array([normalise(u) in wanted for u in uniques] + [False], dtype=bool)
+    return hit[codes]  # code -1 (missing) picks the trailing False
+
+
 def load_catalogue(path: str | Path | None = None) -> dict[str, Layout]:
     """Read a layout catalogue (default: the package's ``layouts.yaml``).
 
@@ -424,10 +432,9 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     for col, kept in layout.filters.items():
         if col not in table.columns or col in raw_absent:
             continue
-        values = table[col].map(normalise)
-        if values.nunique() <= 1:
+        if len({normalise(v) for v in pd.unique(table[col])}) <= 1:
             continue  # one label throughout: no breakdown to double count, whatever its wording
-        ok = values.isin({normalise(k) for k in kept}).to_numpy()
+        ok = _label_in(table[col], kept)
         if not ok.any():
             found = ", ".join(f"'{v}'" for v in pd.unique(table[col])[:5])
             raise InputError(raw_name, f"no row has {' or '.join(repr(k) for k in kept)} (found {found}); if DfE "
@@ -439,7 +446,7 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
         kept = layout.default_filters.get(normalise(col))
         if kept is None or col not in table.columns:
             continue
-        ok = table[col].map(normalise).isin(kept).to_numpy()
+        ok = _label_in(table[col], kept)
         if ok.any() and not ok.all():
             notes.append(f"{col} other than Total")
             keep &= ok
@@ -616,7 +623,29 @@ def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _long_values(raw, t, geo, spec, name, count):
+class _KeyIndex:
+    """The key columns of a long table, factorised once: a registry key's rows are then an integer comparison."""
+
+    def __init__(self, t: pd.DataFrame, layout: Layout):
+        self.layout = layout
+        self.codes, self.labels = {}, {}
+        for k in layout.keys:
+            codes, uniques = pd.factorize(t[k])
+            self.codes[k] = codes
+            by_label: dict[str, list[int]] = {}
+            for i, u in enumerate(uniques):
+                by_label.setdefault(normalise(u), []).append(i)
+            self.labels[k] = by_label
+
+    def mask(self, key) -> np.ndarray:
+        parts = []
+        for k, v in zip(self.layout.keys, key):
+            wanted = self.labels[k].get(normalise(self.layout.canonical_label(k, v)), [])
+            parts.append(np.isin(self.codes[k], wanted))
+        return np.logical_and.reduce(parts)
+
+
+def _long_values(raw, t, geo, spec, name, count, index: _KeyIndex | None = None):
     """One value per (area, period) for a long-layout spec: rows matching the key(s), value column parsed.
 
     A registry key may use any catalogued wording of a label: keys and file labels are compared in canonical form.
@@ -626,9 +655,7 @@ def _long_values(raw, t, geo, spec, name, count):
     key = spec["key"]
     if len(key) != len(keys):
         raise ValueError(f"registry key {key} does not fit layout {layout.name} keyed by {keys}")
-    mask = np.logical_and.reduce([t[k].map(normalise).to_numpy() == normalise(layout.canonical_label(k, v))
-                                  for k, v in zip(keys, key)])
-    sub = t[mask]
+    sub = t[(index or _KeyIndex(t, layout)).mask(key)]
     if spec["column"] not in sub.columns:
         raise InputError(raw.name, f"required column missing for {name}", column=spec["column"])
     numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
@@ -667,17 +694,28 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     entries = {k: v for k, v in registry.items() if v["source"] == layout.name}
     if not entries:
         return pd.DataFrame(columns=OBS_COLUMNS)
+    if layout.keys:  # only the categories the registry uses (a long file holds many more)
+        used = [spec["key"] for e in entries.values() for spec in (_spec(e, w) for w in ("numerator", "denominator",
+                "published")) if isinstance(spec, dict) and spec["key"] is not None]
+        whole = _KeyIndex(raw.table, layout)
+        keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
+        raw = RawFile(raw.path, layout, raw.table[keep], raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
     t = raw.table.loc[geo.index]
-    bad_period = ~t["time_period"].str.fullmatch(r"\d{4}")
+    periods, period_values = pd.factorize(t["time_period"])
+    year_like = np.array([re.fullmatch(r"\d{4}", str(v)) is not None for v in period_values] + [False], dtype=bool)
+    bad_period = pd.Series(~year_like[periods], index=t.index)
     if bad_period.any():
         i = bad_period.idxmax()
         raise InputError(raw.name, f"time period '{t.at[i, 'time_period']}' is not a year; expected e.g. 2024",
                          column="time_period", row=int(t.at[i, "_row"]))
     release = str(t["time_period"].astype(int).max())
     frames = []
+    cache: dict = {}
+    index = None
     if layout.keys:
         t = _pivot_long(raw, geo)
+        index = _KeyIndex(t, layout)
     else:
         ident = pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1)
         dup = ident.duplicated(keep=False)
@@ -694,11 +732,17 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         proportion = entry["method"] == "proportion"
 
         def values(spec, count):
+            cache_key = (spec["column"], tuple(spec["key"] or ()), count)
+            if cache_key not in cache:  # indicators of one file share counts (e.g. a denominator)
+                cache[cache_key] = _values(spec, count)
+            return cache[cache_key]
+
+        def _values(spec, count):
             if spec["column"] in raw.absent:  # an optional column this release does not publish
                 raise InputError(raw.name, f"column needed for indicator {ind} is not in this release "
                                            f"({layout.publication})", column=spec["column"])
             if layout.keys:
-                return _long_values(raw, t, geo, spec, ind, count)
+                return _long_values(raw, t, geo, spec, ind, count, index)
             if spec["column"] not in t.columns:
                 raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
                                  column=spec["column"])
