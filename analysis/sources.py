@@ -255,8 +255,9 @@ def _needed(layout: Layout) -> list[str]:
 
 
 def _evidence(layout: Layout) -> list[str]:
-    """Columns whose presence suggests the layout (its measures, keys and ids; not filters or geography)."""
-    return [c for c in layout.columns if layout.kinds.get(c) != "filter"]
+    """Columns whose presence suggests the layout: its required columns, and its optional ones except filters (a
+    `category` column says little). Geography is shared by every explore-education-statistics file."""
+    return [c for c in layout.columns if c in layout.required or layout.kinds.get(c) != "filter"]
 
 
 def _fit(columns: list[str], layouts: dict[str, Layout]):
