@@ -453,3 +453,25 @@ def test_order_case_and_bom_do_not_change_observations(tmp_path, data):
     got = _canonical_obs(sources.observations(sources.read_raw(path), reg))
     pd.testing.assert_frame_equal(got, expected)
     assert len(expected) == 2 and set(expected["indicator"]) == {"care_leavers_eet_17_18_pct"}
+
+
+def test_2022_stability_release_with_characteristic_column(tmp_path):
+    """The 2022 release (BenGoodair/childrens_social_care_data, post_2017) named the breakdown `characteristic`,
+    said "Children looked after at 31 March" and "Living in the same placement ..."; Stockton-on-Tees rows as
+    published there."""
+    header = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+              "region_name", "old_la_code", "la_name", "new_la_code", "cla_group", "characteristic", "number",
+              "percentage"]
+    geo = ["2022", "Reporting year", "Local authority", "E92000001", "England", "E12000001", "North East", "808",
+           "Stockton-on-Tees", "E06000004"]
+    long_group = "Children looked after continuously for at least 2.5 years at 31 March aged under 16 years"
+    same = ("Living in the same placement for at least 2 years, or are placed for adoption and their adoption and "
+            "their adoptive placement together with their previous placement, last for at least 2 years")
+    rows = [geo + [long_group, same, "182", "71"], geo + [long_group, "Total children", "255", "100"],
+            geo + ["Children looked after at 31 March", "Total children", "574", "100"],
+            geo + ["Children looked after at 31 March", "With 3 or more placements during the year", "57", "10"]]
+    raw = sources.read_raw(write_csv(tmp_path / "la_cla_at_31_march_placement_stability_indicator.csv", header, rows))
+    assert raw.layout.name == "placement_stability"
+    obs = sources.observations(raw, indicators.registry()).set_index("indicator")
+    assert tuple(obs.loc["stability_same_carer_pct", ["numerator", "denominator", "published_value"]]) == (182, 255, 71)
+    assert tuple(obs.loc["placements_3plus_pct", ["numerator", "denominator", "published_value"]]) == (57, 574, 10)
