@@ -285,7 +285,8 @@ def _choose(columns: list[str], file_name: str, layouts: dict[str, Layout]) -> t
         named = [f"{m} (or {', '.join(layout.aliases.get(m, ()) or layout.geo_aliases.get(m, ()))})"
                  if (layout.aliases.get(m) or layout.geo_aliases.get(m)) else m for m in missing]
         raise UnknownLayout(file_name, f"unknown layout: closest is {layout.publication} (layout {layout.name}), "
-                                       f"but required column(s) missing: {'; '.join(named)}; columns found: {shown}",
+                                       f"but required column(s) missing: {'; '.join(named)} (if DfE renamed one, add the new name to "
+                                       f"its synonyms in layouts.yaml); columns found: {shown}",
                             closest=layout.name, missing=missing, column=missing[0])
     expected = "; ".join(f"{lay.name}: {', '.join(lay.required)}" for lay in layouts.values())
     raise UnknownLayout(file_name, f"unknown layout: columns found {shown}; expected one of {expected}")
@@ -458,6 +459,15 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     return table
 
 
+def _strip(values: pd.Series) -> pd.Series:
+    """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
+    codes, uniques = pd.factorize(values)
+    if len(uniques) * 4 > len(values):
+        return values.str.strip()
+    stripped = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(stripped[codes], index=values.index, dtype=values.dtype)
+
+
 def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawFile:
     """Read one file into strings with canonical column names, after recognising its layout from the header.
 
@@ -503,7 +513,7 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     keep = [i for i, n in enumerate(names) if i in by_pos or (n not in pos and n not in names[:i])]
     table = table.iloc[:, keep].copy()
     for col in pos:  # identifying and key columns; value columns are stripped when parsed
-        table[col] = table[col].str.strip()
+        table[col] = _strip(table[col])
     table["_row"] = np.arange(2, len(table) + 2)
     absent = tuple(c for c in layout.optional if c not in pos)
     for col in absent:
