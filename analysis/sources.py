@@ -481,9 +481,9 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     Returns
     -------
     RawFile
-        ``table`` holds every cell as a stripped string, canonical column names, category labels in their canonical
-        wording, only the rows of the pinned breakdowns, and ``_row``: the line number in the file (the header is
-        line 1). Optional columns the release lacks are present as empty text and listed in ``absent``.
+        ``table`` holds every cell as a string (the catalogued columns stripped, under their canonical names),
+        category labels in their canonical wording, only the rows of the pinned breakdowns, and ``_row``: the line
+        number in the file (the header is line 1). Optional columns the release lacks are present as empty text and listed in ``absent``.
 
     Raises
     ------
@@ -507,10 +507,14 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
                          row=int(row.group(1)) if row else None) from None
     if table.empty:
         raise InputError(path.name, "has a header but no data rows")
+    if table.shape[1] != len(columns):  # a header spanning lines (a quoted newline): go by what pandas read
+        columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
+        layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
+    wanted = list(range(table.shape[1]))
     by_pos = {i: canonical for canonical, i in pos.items()}
-    names = [by_pos.get(i, columns[i] if i < len(columns) else f"column {i + 1}") for i in range(table.shape[1])]
+    names = [by_pos.get(i, columns[i]) for i in wanted]
     table.columns = names
-    keep = [i for i, n in enumerate(names) if i in by_pos or (n not in pos and n not in names[:i])]
+    keep = [j for j, (i, n) in enumerate(zip(wanted, names)) if i in by_pos or (n not in pos and n not in names[:j])]
     table = table.iloc[:, keep].copy()
     for col in pos:  # identifying and key columns; value columns are stripped when parsed
         table[col] = _strip(table[col])
@@ -520,7 +524,7 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
         table[col] = ""
     table = _canonical_labels(table, layout)
     warnings: list = []
-    unmapped = [names[i] for i in keep if i not in by_pos]
+    unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
     table = _apply_filters(path.name, table, layout, unmapped, warnings, absent)
     return RawFile(path, layout, table, digest, warnings, absent)
 # --------------------------------------------------------------------------------------------------------------------

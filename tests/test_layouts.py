@@ -388,6 +388,13 @@ def test_unreadable_file(tmp_path, monkeypatch):
     assert "cannot be read: permission denied" in msg
 
 
+def test_a_row_with_an_extra_field_is_located(tmp_path):
+    rows = b1_rows()
+    rows[2] = rows[2] + ["extra"]
+    err, msg = _error(write_csv(tmp_path / "cin.csv", B1_HEADER, rows))
+    assert "not a well-formed CSV" in msg and err.row == 4
+
+
 def test_huge_junk_is_rejected_from_its_header(tmp_path):
     """200 MB of unrelated columns: rejected from the header row without reading the body."""
     path = tmp_path / "junk.csv"
