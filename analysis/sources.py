@@ -112,7 +112,8 @@ class Layout:
     @property
     def measures(self) -> tuple[str, ...]:
         """The columns holding numbers (counts, rates, percentages, values, populations)."""
-        return tuple(c for c in self.columns if self.kinds.get(c) in ("count", "rate", "percent", "value", "population"))
+        numeric = ("count", "rate", "percent", "value", "population")
+        return tuple(c for c in self.columns if self.kinds.get(c) in numeric)
 
     def canonical_label(self, column: str, value) -> str:
         """The canonical form of a category label of ``column`` (the label itself when it is not catalogued)."""
@@ -152,7 +153,8 @@ def load_catalogue(path: str | Path | None = None) -> dict[str, Layout]:
     missing_geo = [c for c in GEO_COLUMNS if c not in geo_aliases]
     if missing_geo:
         raise InputError(path.name, f"geography lacks {', '.join(missing_geo)}")
-    defaults = {normalise(c): tuple(normalise(v) for v in vals) for c, vals in (doc.get("default_filters") or {}).items()}
+    defaults = {normalise(c): tuple(normalise(v) for v in vals)
+                for c, vals in (doc.get("default_filters") or {}).items()}
     layouts = {}
     for name, spec in doc["layouts"].items():
         cols = spec.get("columns") or {}
@@ -272,6 +274,8 @@ def _fit(columns: list[str], layouts: dict[str, Layout]):
 
 
 def _choose(columns: list[str], file_name: str, layouts: dict[str, Layout]) -> tuple[Layout, dict[str, int]]:
+    """The layout a header fits (most specific first) and its column positions; else :class:`UnknownLayout` naming
+    the closest layout (largest share of its own columns found) and what it lacks."""
     scored = _fit(columns, layouts)
     full = [s for s in scored if not s[2]]
     if full:
@@ -285,8 +289,8 @@ def _choose(columns: list[str], file_name: str, layouts: dict[str, Layout]) -> t
         named = [f"{m} (or {', '.join(layout.aliases.get(m, ()) or layout.geo_aliases.get(m, ()))})"
                  if (layout.aliases.get(m) or layout.geo_aliases.get(m)) else m for m in missing]
         raise UnknownLayout(file_name, f"unknown layout: closest is {layout.publication} (layout {layout.name}), "
-                                       f"but required column(s) missing: {'; '.join(named)} (if DfE renamed one, add the new name to "
-                                       f"its synonyms in layouts.yaml); columns found: {shown}",
+                                       f"but required column(s) missing: {'; '.join(named)} (if DfE renamed one, "
+                                       f"add the new name to its synonyms in layouts.yaml); columns found: {shown}",
                             closest=layout.name, missing=missing, column=missing[0])
     expected = "; ".join(f"{lay.name}: {', '.join(lay.required)}" for lay in layouts.values())
     raise UnknownLayout(file_name, f"unknown layout: columns found {shown}; expected one of {expected}")
@@ -442,7 +446,8 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
             raise InputError(raw_name, f"no row has {' or '.join(repr(k) for k in kept)} (found {found}); if DfE "
                                        f"renamed it, add the new wording as a variant in layouts.yaml", column=col)
         if not ok.all():
-            notes.append(f"{col} other than {', '.join(kept)} ({', '.join(map(str, pd.unique(table.loc[~ok, col])[:3]))})")
+            others = ", ".join(map(str, pd.unique(table.loc[~ok, col])[:3]))
+            notes.append(f"{col} other than {', '.join(kept)} ({others})")
         keep &= ok
     for col in unmapped:
         kept = layout.default_filters.get(normalise(col))
@@ -483,7 +488,8 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     RawFile
         ``table`` holds every cell as a string (the catalogued columns stripped, under their canonical names),
         category labels in their canonical wording, only the rows of the pinned breakdowns, and ``_row``: the line
-        number in the file (the header is line 1). Optional columns the release lacks are present as empty text and listed in ``absent``.
+        number in the file (the header is line 1). Optional columns the release lacks are present as empty text
+        and listed in ``absent``.
 
     Raises
     ------
