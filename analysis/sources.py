@@ -579,10 +579,13 @@ def parse_numbers(values: pd.Series, file_name: str, column: str, rows: pd.Serie
 
 
 def _period_end(time_period: pd.Series, period: str) -> pd.Series:
-    year = time_period.astype(int)
+    codes, years = pd.factorize(time_period.astype(int))  # a dozen years, not a date parse per row
+    years = pd.Series(np.asarray(years)).astype(str)
     if period == "calendar":  # NEET: the December-February average, dated by the end of February
-        return pd.to_datetime(year.astype(str) + "-03-01") - pd.Timedelta(days=1)
-    return pd.to_datetime(year.astype(str) + "-03-31")
+        ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
+    else:
+        ends = pd.to_datetime(years + "-03-31")
+    return pd.Series(ends.to_numpy()[codes], index=time_period.index)
 
 
 def _geography(raw: RawFile) -> pd.DataFrame:
@@ -630,8 +633,8 @@ def _spec(entry, what):
 
 
 def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
-    """Check a long table for duplicate keys; return it restricted to rows with geography."""
-    t = raw.table.loc[geo.index]
+    """Check a long table for duplicate keys; return its key columns for the rows with geography."""
+    t = raw.table.loc[geo.index, ["time_period", "_row", *raw.layout.keys]]
     ident = [geo["geographic_level"], geo["area_code"], t["time_period"]] + [t[k] for k in raw.layout.keys]
     frame = pd.concat(ident, axis=1, keys=["level", "area", "period", *raw.layout.keys])
     dup = frame.duplicated(keep=False)
@@ -722,7 +725,9 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
         raw = RawFile(raw.path, layout, raw.table[keep], raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
-    t = raw.table.loc[geo.index]
+    specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
+    needed = ["time_period", "_row", *layout.keys] + [sp["column"] for sp in specs if isinstance(sp, dict)]
+    t = raw.table.loc[geo.index, [c for c in dict.fromkeys(needed) if c in raw.table.columns]]
     periods, period_values = pd.factorize(t["time_period"])
     year_like = np.array([re.fullmatch(r"\d{4}", str(v)) is not None for v in period_values] + [False], dtype=bool)
     bad_period = pd.Series(~year_like[periods], index=t.index)
@@ -735,7 +740,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     cache: dict = {}
     index = None
     if layout.keys:
-        t = _pivot_long(raw, geo)
+        _pivot_long(raw, geo)
         index = _KeyIndex(t, layout)
     else:
         ident = pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1)
