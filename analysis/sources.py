@@ -661,31 +661,14 @@ class _KeyIndex:
                 by_label.setdefault(normalise(u), []).append(i)
             self.labels[k] = by_label
 
-    def mask(self, key) -> np.ndarray:
+    def mask(self, key, file_name: str = "") -> np.ndarray:
+        if len(key) != len(self.layout.keys):
+            raise ValueError(f"registry key {key} does not fit layout {self.layout.name} keyed by {self.layout.keys}")
         parts = []
         for k, v in zip(self.layout.keys, key):
             wanted = self.labels[k].get(normalise(self.layout.canonical_label(k, v)), [])
             parts.append(np.isin(self.codes[k], wanted))
         return np.logical_and.reduce(parts)
-
-
-def _long_values(raw, t, geo, spec, name, count, index: _KeyIndex | None = None):
-    """One value per (area, period) for a long-layout spec: rows matching the key(s), value column parsed.
-
-    A registry key may use any catalogued wording of a label: keys and file labels are compared in canonical form.
-    """
-    layout = raw.layout
-    keys = layout.keys
-    key = spec["key"]
-    if len(key) != len(keys):
-        raise ValueError(f"registry key {key} does not fit layout {layout.name} keyed by {keys}")
-    sub = t[(index or _KeyIndex(t, layout)).mask(key)]
-    if spec["column"] not in sub.columns:
-        raise InputError(raw.name, f"required column missing for {name}", column=spec["column"])
-    numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
-    frame = pd.DataFrame({"area_code": geo.loc[sub.index, "area_code"], "level": geo.loc[sub.index, "geographic_level"],
-                          "time_period": sub["time_period"], "value": numbers, "status": status, "_row": sub["_row"]})
-    return frame.set_index(["level", "area_code", "time_period"])
 
 
 def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> pd.DataFrame:
@@ -750,9 +733,23 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} "
                                        f"{t.loc[dup, 'time_period'].iloc[0]}: rows {rows[0]} and {rows[1]}; "
                                        "expected one row per area and year", row=int(rows[1]))
-    base = pd.DataFrame({"level": geo["geographic_level"], "area_code": geo["area_code"],
-                         "time_period": t["time_period"]}).join(geo.drop(columns=["geographic_level", "area_code"]))
-    base = base.drop_duplicates(["level", "area_code", "time_period"]).set_index(["level", "area_code", "time_period"])
+    # One integer per (level, area, year): matching a spec's rows to the areas is array indexing, not a join.
+    level, area, period = (geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
+                           t["time_period"].to_numpy(dtype=object))
+    row_id, uniques = pd.factorize(pd.Series(level + "\x1f" + area + "\x1f" + period))
+    first = np.unique(row_id, return_index=True)[1]
+    base = {"geographic_level": level[first], "area_code": area[first], "time_period": period[first]}
+    for col in ("old_la_code", "area_name", "region_code", "region_name"):
+        base[col] = geo[col].to_numpy(dtype=object)[first]
+    n_ids = len(uniques)
+
+    def dense(found):
+        """A spec's values spread over every (level, area, year): NaN and no status where the file has no row."""
+        ids, value, status, rows = found
+        v, st, r = np.full(n_ids, np.nan), np.full(n_ids, "", dtype=object), np.zeros(n_ids, dtype=np.int64)
+        v[ids], st[ids], r[ids] = value, status, rows
+        return v, st, r
+
     for ind, entry in entries.items():
         num_spec, den_spec, pub_spec = _spec(entry, "numerator"), _spec(entry, "denominator"), _spec(entry, "published")
         proportion = entry["method"] == "proportion"
@@ -764,53 +761,53 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             return cache[cache_key]
 
         def _values(spec, count):
+            """(ids, values, statuses, file rows) of the rows a spec names."""
             if spec["column"] in raw.absent:  # an optional column this release does not publish
                 raise InputError(raw.name, f"column needed for indicator {ind} is not in this release "
                                            f"({layout.publication})", column=spec["column"])
-            if layout.keys:
-                return _long_values(raw, t, geo, spec, ind, count, index)
+            mask = index.mask(spec["key"], raw.name) if layout.keys else np.ones(len(t), dtype=bool)
             if spec["column"] not in t.columns:
                 raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
                                  column=spec["column"])
-            numbers, status = parse_numbers(t[spec["column"]], raw.name, spec["column"], t["_row"], count=count)
-            return pd.DataFrame({"level": geo["geographic_level"], "area_code": geo["area_code"],
-                                 "time_period": t["time_period"], "value": numbers, "status": status,
-                                 "_row": t["_row"]}).set_index(["level", "area_code", "time_period"])
+            sub = t[mask]
+            numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
+            return (row_id[mask], numbers.to_numpy(dtype=float), status.to_numpy(dtype=object),
+                    sub["_row"].to_numpy(dtype=np.int64))
 
-        num = values(num_spec, count=not num_spec["from_percent"])
-        if num.empty:
+        ids_n, numerator, num_status, num_row = values(num_spec, count=not num_spec["from_percent"])
+        if len(ids_n) == 0:
             continue  # this file holds none of the indicator's categories (e.g. accommodation vs activity)
-        frame = base.join(num.rename(columns={"value": "numerator", "status": "num_status", "_row": "num_row"}),
-                          how="inner")
+        order = np.argsort(ids_n, kind="stable")
+        ids, numerator, num_status, num_row = ids_n[order], numerator[order], num_status[order], num_row[order]
         if den_spec == "population":
-            frame["denominator"] = np.nan
-            frame["den_status"] = ""
+            denominator, den_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
             kind = "population"
         else:
-            den = values(den_spec, count=True)
-            frame = frame.join(den.rename(columns={"value": "denominator", "status": "den_status", "_row": "den_row"}))
+            v, st, _ = dense(values(den_spec, count=True))
+            denominator, den_status = v[ids], st[ids]
             kind = "file"
         if pub_spec and pub_spec["column"] not in raw.absent:
-            pub = values(pub_spec, count=False)
-            frame = frame.join(pub.rename(columns={"value": "published_value", "status": "pub_status", "_row": "_p"}))
+            v, st, _ = dense(values(pub_spec, count=False))
+            published, pub_status = v[ids], st[ids]
         else:
-            frame["published_value"] = np.nan
-            frame["pub_status"] = ""
+            published, pub_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
         if num_spec["from_percent"]:
-            frame["numerator"] = frame["numerator"] / 100 * frame["denominator"]
+            numerator = numerator / 100 * denominator
         if proportion:
-            over = frame["numerator"] > frame["denominator"] * (1 + 1e-12)
+            over = numerator > denominator * (1 + 1e-12)
             if over.any():
-                r = frame[over].iloc[0]
-                raise InputError(raw.name, f"{ind}: numerator {r['numerator']:g} is above its denominator "
-                                           f"{r['denominator']:g} for {r['area_name']} {over[over].index[0][2]}; "
-                                           "expected a part of the whole", column=num_spec["column"],
-                                 row=int(r["num_row"]))
-        status = frame["num_status"].fillna("")
-        for other in ("den_status", "pub_status"):
-            status = status.where(status != "", frame[other].fillna(""))
-        frame["status"] = status.where(frame["numerator"].isna() | (status == "u"), "")
-        frame = frame.reset_index().rename(columns={"level": "geographic_level"})
+                i = int(np.argmax(over))
+                raise InputError(raw.name, f"{ind}: numerator {numerator[i]:g} is above its denominator "
+                                           f"{denominator[i]:g} for {base['area_name'][ids[i]]} "
+                                           f"{base['time_period'][ids[i]]}; expected a part of the whole",
+                                 column=num_spec["column"], row=int(num_row[i]))
+        status = np.where(num_status != "", num_status, np.where(den_status != "", den_status, pub_status))
+        status = np.where(np.isnan(numerator) | (status == "u"), status, "")
+        frame = pd.DataFrame({col: arr[ids] for col, arr in base.items()})
+        frame["numerator"] = numerator
+        frame["denominator"] = denominator
+        frame["published_value"] = published
+        frame["status"] = status
         frame["indicator"] = ind
         frame["period_end"] = _period_end(frame["time_period"], entry.get("period", layout.period))
         frame["denominator_kind"] = kind
@@ -818,7 +815,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         frame["release"] = release
         frame["population_vintage"] = ""
         frame["data_kind"] = data_kind
-        frame["value_basis"] = np.where(frame["published_value"].notna(), "published", "computed")
+        frame["value_basis"] = np.where(np.isnan(published), "computed", "published")
         frames.append(frame[OBS_COLUMNS])
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)
