@@ -560,22 +560,29 @@ def parse_numbers(values: pd.Series, file_name: str, column: str, rows: pd.Serie
     InputError
         A value that is neither a number nor a symbol, or a negative count.
     """
-    text = values.fillna("").astype(str).str.strip()
+    # Parsed once per distinct text (published columns repeat values: percentages, symbols, small counts).
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
     lowered = text.str.lower()
-    is_symbol = lowered.isin(SYMBOLS)
-    empty = text.eq("")
-    numbers = pd.to_numeric(text.where(~is_symbol & ~empty).str.replace(",", "", regex=False), errors="coerce")
-    bad = numbers.isna() & ~is_symbol & ~empty
+    is_symbol = lowered.isin(list(SYMBOLS)).to_numpy()
+    empty = (text == "").to_numpy()
+    parsed = pd.to_numeric(text.where(~is_symbol & ~empty).str.replace(",", "", regex=False), errors="coerce")
+    parsed = parsed.to_numpy(dtype=float)
+    bad = (np.isnan(parsed) & ~is_symbol & ~empty)[codes]
     if bad.any():
-        i = bad.idxmax()
-        raise InputError(file_name, f"'{text[i]}' is not a number or a published symbol "
-                                    f"({', '.join(SYMBOLS)}); expected a number", column=column, row=int(rows[i]))
+        i = int(np.argmax(bad))
+        raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
+                                    f"({', '.join(SYMBOLS)}); expected a number", column=column,
+                         row=int(rows.iloc[i]))
+    numbers = parsed[codes] if len(codes) else np.zeros(0)
     if count and (numbers < 0).any():
-        i = (numbers < 0).idxmax()
-        raise InputError(file_name, f"negative count {text[i]}; expected a count of 0 or more", column=column,
-                         row=int(rows[i]))
-    status = lowered.where(is_symbol, "").where(~empty, "x")
-    return numbers.astype(float), status
+        i = int(np.argmax(numbers < 0))
+        raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more", column=column,
+                         row=int(rows.iloc[i]))
+    status = np.where(empty, "x", np.where(is_symbol, lowered.to_numpy(dtype=object), ""))
+    status = status[codes] if len(codes) else np.zeros(0, dtype=object)
+    return (pd.Series(numbers, index=values.index, dtype=float),
+            pd.Series(status, index=values.index, dtype=object).astype(str))
 
 
 def _period_end(time_period: pd.Series, period: str) -> pd.Series:
@@ -588,34 +595,51 @@ def _period_end(time_period: pd.Series, period: str) -> pd.Series:
     return pd.Series(ends.to_numpy()[codes], index=time_period.index)
 
 
+_GEO_KEY = ["geographic_level", "country_code", "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+
+
 def _geography(raw: RawFile) -> pd.DataFrame:
-    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped."""
+    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped.
+
+    Worked out once per distinct area (a file repeats each area for every year and category), then spread to rows.
+    """
     t = raw.table
-    level = t["geographic_level"]
-    keep = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])
-    is_la, is_reg, is_nat = level.eq(areas.LEVEL_LA), level.eq(areas.LEVEL_REGION), level.eq(areas.LEVEL_NATIONAL)
-    codeless = (is_la & t["new_la_code"].eq("") & t["old_la_code"].eq("")) | (is_reg & t["region_code"].eq(""))
-    if (keep & codeless).any():
-        dropped = t.loc[keep & codeless]
+    codes = t.groupby(_GEO_KEY, sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    u = t.iloc[first]
+    level = u["geographic_level"]
+    keep_u = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]).to_numpy()
+    is_la, is_reg = level.eq(areas.LEVEL_LA).to_numpy(), level.eq(areas.LEVEL_REGION).to_numpy()
+    codeless_u = ((is_la & u["new_la_code"].eq("").to_numpy() & u["old_la_code"].eq("").to_numpy())
+                  | (is_reg & u["region_code"].eq("").to_numpy()))
+    dropped_rows = (keep_u & codeless_u)[codes]
+    if dropped_rows.any():
+        dropped = t[dropped_rows]
+        names = dropped["la_name"].where(dropped["la_name"] != "", dropped["region_name"])
         raw.warnings.append(f"{raw.name}: ignored {len(dropped)} row(s) with no area code "
-                            f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): "
-                            f"{', '.join(sorted(set(dropped['la_name'].where(dropped['la_name'] != '', dropped['region_name']))))}")
-    keep &= ~codeless
-    t = t[keep]
-    is_la, is_reg, is_nat = is_la[keep], is_reg[keep], is_nat[keep]
-    la_code = areas.canonical_codes(t["old_la_code"], t["new_la_code"])
+                            f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): {', '.join(sorted(set(names)))}")
+    keep_u = keep_u & ~codeless_u
+    la_code = areas.canonical_codes(u["old_la_code"], u["new_la_code"])
     lookup = areas.current().set_index("new_la_code")
-    out = pd.DataFrame(index=t.index)
-    out["geographic_level"] = t["geographic_level"]
-    out["area_code"] = np.select([is_la, is_reg], [la_code, t["region_code"]], t["country_code"].replace("", areas.ENGLAND_CODE))
-    la_name = la_code.map(lookup["la_name"]).fillna(t["la_name"])
-    out["area_name"] = np.select([is_la, is_reg], [la_name, t["region_name"]], areas.ENGLAND_NAME)
-    out["old_la_code"] = t["old_la_code"].where(is_la, "")
-    region_code = la_code.map(lookup["region_code"]).fillna(t["region_code"])
-    region_name = la_code.map(lookup["region_name"]).fillna(t["region_name"])
-    out["region_code"] = np.select([is_la, is_reg], [region_code, t["region_code"]], "")
-    out["region_name"] = np.select([is_la, is_reg], [region_name, t["region_name"]], "")
-    return out
+    area_code = np.select([is_la, is_reg], [la_code, u["region_code"]],
+                          u["country_code"].replace("", areas.ENGLAND_CODE))
+    la_name = la_code.map(lookup["la_name"]).fillna(u["la_name"])
+    area_name = np.select([is_la, is_reg], [la_name, u["region_name"]], areas.ENGLAND_NAME)
+    old_la_code = u["old_la_code"].where(is_la, "")
+    region_code = la_code.map(lookup["region_code"]).fillna(u["region_code"])
+    region_name = la_code.map(lookup["region_name"]).fillna(u["region_name"])
+    region_code = np.select([is_la, is_reg], [region_code, u["region_code"]], "")
+    region_name = np.select([is_la, is_reg], [region_name, u["region_name"]], "")
+    rows = keep_u[codes]
+    slot = np.cumsum(np.ones(len(first), dtype=np.int64)) - 1  # unique row -> its position among the uniques
+    take = slot[codes[rows]] if len(codes) else np.zeros(0, dtype=np.int64)
+    columns = {"geographic_level": level.to_numpy(dtype=object), "area_code": np.asarray(area_code, dtype=object),
+               "area_name": np.asarray(area_name, dtype=object),
+               "old_la_code": old_la_code.to_numpy(dtype=object),
+               "region_code": np.asarray(region_code, dtype=object),
+               "region_name": np.asarray(region_name, dtype=object)}
+    return pd.DataFrame({c: pd.array(v[take], dtype=t["geographic_level"].dtype) for c, v in columns.items()},
+                        index=t.index[rows])
 
 
 # --------------------------------------------------------------------------------------------------------------------
