@@ -448,6 +448,7 @@ def record_observations(
     out["release"] = release
     out["population_vintage"] = population_vintage
     out["data_kind"] = "local"
+    out["value_basis"] = "computed"  # counts from records; the value is ours
     return out[OBSERVATION_COLUMNS]
 
 

@@ -1,26 +1,37 @@
 """Readers for the official published files: DfE explore-education-statistics CSVs and the ONS population.
 
-Files are recognised by their columns, never by their names. Every reader validates at the edge and raises
-:class:`analysis.errors.InputError` naming the file, column and row, so nothing downstream meets a bad value.
+Files are recognised by their columns, never by their names, and from the header row alone, before the body is read
+(a 200 MB file of something else is rejected in milliseconds). The layouts are data: ``layouts.yaml`` (the
+catalogue) lists every supported table with its columns, the other names DfE has used for them, its category labels
+and their variants, which columns are measures and which a release may omit. A renamed column or a reworded
+category in next year's release is one line there, not code.
 
-The indicators a file yields are defined in ``indicators.yaml`` (the registry); this module knows only the layouts.
-Everything normalises to one long table of *observations* (:data:`OBS_COLUMNS`).
+Every reader validates at the edge and raises :class:`analysis.errors.InputError` naming the file, column and row,
+so nothing downstream meets a bad value. The indicators a file yields are defined in ``indicators.yaml`` (the
+registry); everything normalises to one long table of *observations* (:data:`OBS_COLUMNS`).
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import areas
+from .config import PACKAGE_DIR
 from .errors import InputError
+
+#: The layout catalogue shipped with the package.
+CATALOGUE_FILE = PACKAGE_DIR / "layouts.yaml"
 
 #: The published symbols (DfE conventions) and what they mean.
 SYMBOLS = {
@@ -33,23 +44,48 @@ SYMBOLS = {
     ":": "not available",
 }
 
-#: The columns of the long observations table, in order.
+#: The columns of the long observations table, in order. ``value_basis`` is ``published`` where the file publishes
+#: the figure itself (``published_value``), ``computed`` where it publishes only the counts (our computation).
 OBS_COLUMNS = [
     "indicator", "time_period", "period_end", "geographic_level", "area_code", "old_la_code", "area_name",
     "region_code", "region_name", "numerator", "denominator", "published_value", "status", "denominator_kind",
-    "source_file", "release", "population_vintage", "data_kind",
+    "source_file", "release", "population_vintage", "data_kind", "value_basis",
 ]
 
 GEO_COLUMNS = ["time_period", "geographic_level", "country_code", "region_code", "region_name", "old_la_code",
                "new_la_code", "la_name"]
 
+#: The measure kinds a catalogue column may have (see the header of ``layouts.yaml``).
+KINDS = {"key", "filter", "count", "rate", "percent", "value", "population", "id", "label"}
+
+_HEADER_BYTES = 1 << 20  # the header row must fit in the first MiB
+
+
+class UnknownLayout(InputError):
+    """A file whose header fits no catalogued layout.
+
+    Attributes
+    ----------
+    closest : str or None
+        The name of the layout it resembles most (None when it shares no measure column with any).
+    missing : list of str
+        The canonical columns that layout requires and the file lacks.
+    """
+
+    def __init__(self, file, message, closest=None, missing=(), column=None):
+        self.closest = closest
+        self.missing = list(missing)
+        super().__init__(file, message, column=column)
+
 
 @dataclass(frozen=True)
 class Layout:
-    """A file layout: the columns that identify it and how its rows are keyed.
+    """A file layout: the columns that identify it and how its rows are keyed (one entry of ``layouts.yaml``).
 
-    ``required`` are canonical column names; ``aliases`` maps a canonical name to other names DfE has used for it in
-    other releases. ``keys`` are the category columns of a long layout (empty for a wide one).
+    ``required`` are canonical column names a release must have, ``optional`` those it may omit; ``aliases`` maps a
+    canonical name to the other names DfE has used for it. ``keys`` are the category columns of a long layout
+    (empty for a wide one). ``kinds`` gives each column's measure kind; ``categories`` maps a key or filter column to
+    ``{normalised label: canonical label}``; ``filters`` maps a column to the canonical labels kept.
     """
 
     name: str
@@ -59,56 +95,123 @@ class Layout:
     aliases: dict = field(default_factory=dict)
     period: str = "financial"
     geography: bool = True
+    optional: tuple[str, ...] = ()
+    kinds: dict = field(default_factory=dict)
+    categories: dict = field(default_factory=dict)
+    filters: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    table: str = ""
+    geo_aliases: dict = field(default_factory=dict)
+    default_filters: dict = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every catalogued column (required first)."""
+        return self.required + self.optional
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """The columns holding numbers (counts, rates, percentages, values, populations)."""
+        numeric = ("count", "rate", "percent", "value", "population")
+        return tuple(c for c in self.columns if self.kinds.get(c) in numeric)
+
+    def canonical_label(self, column: str, value) -> str:
+        """The canonical form of a category label of ``column`` (the label itself when it is not catalogued)."""
+        return self.categories.get(column, {}).get(normalise(value), str(value).strip())
 
 
-LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in [
-    Layout("cin_b1", "Characteristics of children in need, table B1",
-           ("At31_episodes", "At31_episodes_rate"),
-           aliases={"At31_episodes": ("at31_episodes", "CIN_at31", "cin_at31_episodes"),
-                    "At31_episodes_rate": ("at31_episodes_rate", "CIN_at31_rate", "cin_at31_rate")}),
-    Layout("cp_d5", "Characteristics of children in need, table D5 (child protection plans at 31 March)",
-           ("CPP_At31",), aliases={"CPP_At31": ("CPP_at31", "cpp_at31", "CPP_at_31", "cpp_at_31march")}),
-    Layout("cp_d3", "Characteristics of children in need, table D3 (second or subsequent child protection plans)",
-           ("CPP_start", "CPP_subsequent"), aliases={"CPP_start": ("cpp_starts",), "CPP_subsequent": ("cpp_second",)}),
-    Layout("cin_c1", "Characteristics of children in need, table C1 (referrals and re-referrals)",
-           ("referral_count", "rereferral_count"), aliases={"referral_count": ("referrals",),
-                                                            "rereferral_count": ("rereferrals", "re_referral_count")}),
-    Layout("cla_rates", "Children looked after in England including adoptions: numbers and rates per 10,000",
-           ("cla_category", "number", "population_estimate", "rate_per_10000"), keys=("cla_category",),
-           aliases={"cla_category": ("population_count", "cla_group", "characteristic"),
-                    "rate_per_10000": ("rate_per_10k", "rate_per_10_000", "rate")}),
-    Layout("cla_missing", "Children looked after in England: missing or away from placement without authorisation",
-           ("CLA_group", "number"), keys=("CLA_group",), aliases={"CLA_group": ("cla_group", "missing_group")}),
-    Layout("placement_stability", "Children looked after in England: placement stability",
-           ("cla_group", "placement_stability", "children_count"), keys=("cla_group", "placement_stability"),
-           aliases={"children_count": ("number",)}),
-    Layout("care_leavers", "Children looked after in England: care leavers' activity and accommodation",
-           ("care_leaver_age", "breakdown", "care_leaver_count"), keys=("care_leaver_age", "breakdown"),
-           aliases={"care_leaver_count": ("number",)}),
-    Layout("neet", "Participation in education, training and NEET age 16 to 17 by local authority",
-           ("NEET_not_known_percent", "NEET_percent", "Cohort_DJFavg"), period="calendar",
-           aliases={"NEET_not_known_percent": ("NEET_NK_percent", "neet_not_known_percent", "NEET_and_not_known_percent"),
-                    "NEET_percent": ("neet_percent",),
-                    "Cohort_DJFavg": ("cohort_DJF_avg", "Cohort_DJF_avg", "cohort_djfavg", "cohort")}),
-    Layout("population", "ONS mid-year population estimates, children aged 0 to 17",
-           ("age_group", "population_estimate"), aliases={"population_estimate": ("population", "pop_estimate")}),
-    Layout("sn_model", "DfE children's services statistical neighbour benchmarking model",
-           ("old_la_code", "la_name") + tuple(f"SN_{i}" for i in range(1, 11)), geography=False),
-]}
+def normalise(text) -> str:
+    """A name or label for matching: case-folded, whitespace collapsed, byte-order mark and ends stripped."""
+    return re.sub(r"\s+", " ", str(text).replace("\ufeff", "")).strip().casefold()
 
-GEO_ALIASES = {"new_la_code": ("la_code", "new_la_code_9"), "old_la_code": ("la_code_old", "old_la_code_3"),
-               "la_name": ("la", "local_authority")}
+
+def _label_in(values: pd.Series, labels) -> np.ndarray:
+    """Which values equal one of ``labels`` once normalised (normalising each distinct value once, not each row)."""
+    codes, uniques = pd.factorize(values)
+    wanted = {normalise(v) for v in labels}
+    hit = np.array([normalise(u) in wanted for u in uniques] + [False], dtype=bool)
+    return hit[codes]  # code -1 (missing) picks the trailing False
+
+
+def load_catalogue(path: str | Path | None = None) -> dict[str, Layout]:
+    """Read a layout catalogue (default: the package's ``layouts.yaml``).
+
+    Returns
+    -------
+    dict
+        ``{layout name: Layout}`` in the catalogue's order.
+
+    Raises
+    ------
+    InputError
+        A malformed entry (unknown kind, a key, filter or category naming no catalogued column).
+    """
+    path = Path(path or CATALOGUE_FILE)
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)
+    geo_aliases = {c: tuple(str(s) for s in (spec or {}).get("synonyms", ())) for c, spec in doc["geography"].items()}
+    missing_geo = [c for c in GEO_COLUMNS if c not in geo_aliases]
+    if missing_geo:
+        raise InputError(path.name, f"geography lacks {', '.join(missing_geo)}")
+    defaults = {normalise(c): tuple(normalise(v) for v in vals)
+                for c, vals in (doc.get("default_filters") or {}).items()}
+    layouts = {}
+    for name, spec in doc["layouts"].items():
+        cols = spec.get("columns") or {}
+        required, optional, aliases, kinds, after = [], [], {}, {}, {}
+        for col, cspec in cols.items():
+            cspec = cspec or {}
+            kind = cspec.get("kind", "count")
+            if kind not in KINDS:
+                raise InputError(path.name, f"layout {name}: column {col} has kind '{kind}'; expected one of "
+                                            f"{', '.join(sorted(KINDS))}")
+            (optional if cspec.get("optional") else required).append(col)
+            aliases[col] = tuple(str(s) for s in cspec.get("synonyms", ()) or ())
+            kinds[col] = kind
+            if cspec.get("after"):
+                after[col] = cspec["after"]
+        categories = {}
+        for col, labels in (spec.get("categories") or {}).items():
+            if col not in cols:
+                raise InputError(path.name, f"layout {name}: categories of '{col}', which is not one of its columns")
+            table = {}
+            for canonical, variants in labels.items():
+                for v in (canonical, *(variants or ())):
+                    table[normalise(v)] = str(canonical)
+            categories[col] = table
+        filters = {}
+        for col, kept in (spec.get("filters") or {}).items():
+            if col not in cols:
+                raise InputError(path.name, f"layout {name}: filter on '{col}', which is not one of its columns")
+            filters[col] = tuple(str(k) for k in kept)
+        keys = tuple(spec.get("keys") or ())
+        bad = [k for k in keys if k not in cols]
+        if bad:
+            raise InputError(path.name, f"layout {name}: key {bad[0]} is not one of its columns")
+        layouts[name] = Layout(name, spec["publication"], tuple(required), keys, aliases,
+                               spec.get("period", "financial"), bool(spec.get("geography", True)), tuple(optional),
+                               kinds, categories, filters, after, str(spec.get("table", "")), geo_aliases, defaults)
+    return layouts
+
+
+LAYOUTS: dict[str, Layout] = load_catalogue()
+
+GEO_ALIASES = next(iter(LAYOUTS.values())).geo_aliases
 
 
 @dataclass
 class RawFile:
-    """A file as read: its text table (all strings, header mapped to canonical names) and where it came from."""
+    """A file as read: its text table (all strings, header mapped to canonical names) and where it came from.
+
+    ``absent`` lists the optional catalogued columns the release does not have (added to ``table`` as empty text).
+    """
 
     path: Path
     layout: Layout
     table: pd.DataFrame
     sha256: str
     warnings: list = field(default_factory=list)
+    absent: tuple = ()
 
     @property
     def name(self) -> str:
@@ -116,17 +219,187 @@ class RawFile:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Reading text
+# Recognising a layout from the header
+
+
+def _locate(columns: list[str], layout: Layout) -> dict[str, int]:
+    """Map each canonical column of ``layout`` found in ``columns`` to its position (name or synonym, normalised)."""
+    positions: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        positions.setdefault(normalise(c), []).append(i)
+    geo = [c for c in GEO_COLUMNS if layout.geography and c not in layout.aliases]
+    found: dict[str, int] = {}
+    used: set[int] = set()
+    ordered = [c for c in layout.columns if c not in layout.after] + geo
+    for canonical in ordered:
+        names = (canonical, *layout.aliases.get(canonical, ()), *layout.geo_aliases.get(canonical, ()))
+        for candidate in names:
+            free = [p for p in positions.get(normalise(candidate), ()) if p not in used]
+            if free:
+                found[canonical] = free[0]
+                used.add(free[0])
+                break
+    for canonical, anchor in layout.after.items():  # e.g. the 'SNP' that follows each 'SNk'
+        for candidate in (canonical, *layout.aliases.get(canonical, ())):
+            pos = positions.get(normalise(candidate), [])
+            free = [p for p in pos if p not in used]
+            pick = free[0] if len(pos) == 1 and free else (found[anchor] + 1 if anchor in found
+                                                           and found[anchor] + 1 in free else None)
+            if pick is not None:
+                found[canonical] = pick
+                used.add(pick)
+                break
+    return found
+
+
+def _needed(layout: Layout) -> list[str]:
+    return list(layout.required) + (GEO_COLUMNS if layout.geography else [])
+
+
+def _evidence(layout: Layout) -> list[str]:
+    """Columns whose presence suggests the layout: its required columns, and its optional ones except filters (a
+    `category` column says little). Geography is shared by every explore-education-statistics file."""
+    return [c for c in layout.columns if c in layout.required or layout.kinds.get(c) != "filter"]
+
+
+def _fit(columns: list[str], layouts: dict[str, Layout]):
+    """Score every layout against a header: (layout, positions, missing, evidence found)."""
+    out = []
+    for layout in layouts.values():
+        pos = _locate(columns, layout)
+        missing = [c for c in _needed(layout) if c not in pos]
+        hits = sum(c in pos for c in _evidence(layout))
+        out.append((layout, pos, missing, hits))
+    return out
+
+
+def _choose(columns: list[str], file_name: str, layouts: dict[str, Layout]) -> tuple[Layout, dict[str, int]]:
+    """The layout a header fits (most specific first) and its column positions; else :class:`UnknownLayout` naming
+    the closest layout (largest share of its own columns found) and what it lacks."""
+    scored = _fit(columns, layouts)
+    full = [s for s in scored if not s[2]]
+    if full:
+        # the most specific layout: most required columns, then most catalogued columns found
+        layout, pos, _, _ = max(full, key=lambda s: (len(s[0].required), len(s[1])))
+        return layout, pos
+    shown = ", ".join(columns[:40]) + (f" ... ({len(columns)} columns)" if len(columns) > 40 else "")
+    candidates = [s for s in scored if s[3] > 0]
+    if candidates:
+        layout, pos, missing, hits = max(candidates, key=lambda s: (s[3] / len(_evidence(s[0])), s[3], -len(s[2])))
+        named = [f"{m} (or {', '.join(layout.aliases.get(m, ()) or layout.geo_aliases.get(m, ()))})"
+                 if (layout.aliases.get(m) or layout.geo_aliases.get(m)) else m for m in missing]
+        raise UnknownLayout(file_name, f"unknown layout: closest is {layout.publication} (layout {layout.name}), "
+                                       f"but required column(s) missing: {'; '.join(named)} (if DfE renamed one, "
+                                       f"add the new name to its synonyms in layouts.yaml); columns found: {shown}",
+                            closest=layout.name, missing=missing, column=missing[0])
+    expected = "; ".join(f"{lay.name}: {', '.join(lay.required)}" for lay in layouts.values())
+    raise UnknownLayout(file_name, f"unknown layout: columns found {shown}; expected one of {expected}")
+
+
+def detect_layout(columns: list[str], file_name: str,
+                  layouts: dict[str, Layout] | None = None) -> tuple[Layout, dict[str, str]]:
+    """Recognise a file's layout from its header.
+
+    Parameters
+    ----------
+    columns : list of str
+        The header row.
+    file_name : str
+        For error messages.
+    layouts : dict, optional
+        A catalogue (:func:`load_catalogue`); defaults to :data:`LAYOUTS`.
+
+    Returns
+    -------
+    (Layout, dict)
+        The layout and ``{canonical name: the file's column name}``.
+
+    Raises
+    ------
+    UnknownLayout
+        The columns fit no layout; ``closest`` and ``missing`` say which layout it resembles and what it lacks.
+    """
+    layout, pos = _choose([str(c).strip().lstrip("\ufeff") for c in columns], file_name, layouts or LAYOUTS)
+    return layout, {canonical: str(columns[i]).strip().lstrip("\ufeff") for canonical, i in pos.items()}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reading bytes
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    if isinstance(exc, PermissionError):
+        return InputError(path.name, "cannot be read: permission denied; check the file's permissions or copy it "
+                                     "somewhere you can read")
+    return InputError(path.name, f"cannot be read ({exc.strerror or exc})")
+
+
+def _is_gzip(head: bytes) -> bool:
+    return head[:2] == b"\x1f\x8b"
+
+
+def _check_container(path: Path, head: bytes) -> None:
+    """Reject files that are not text CSVs, whatever their names say."""
+    if head[:4] == b"PK\x03\x04":
+        raise InputError(path.name, "is an Excel workbook or other zip archive (.xlsx), not a CSV, whatever its name; "
+                                    "open it and save it as CSV UTF-8 (comma delimited)")
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InputError(path.name, "is an old Excel workbook (.xls), not a CSV; open it and save it as CSV UTF-8 "
+                                    "(comma delimited)")
+    if not head.strip():
+        raise InputError(path.name, "the file is empty; expected a CSV with a header row and data rows")
+
+
+def _header_bytes(path: Path) -> bytes:
+    """The first line of the file (decompressed if gzip), read without reading the rest."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEADER_BYTES)
+            _check_container(path, head[:4096])
+            if not _is_gzip(head):
+                return head.split(b"\n", 1)[0]
+            fh.seek(0)
+            with gzip.GzipFile(fileobj=fh) as gz:
+                line = gz.readline(_HEADER_BYTES)
+    except InputError:
+        raise
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(path.name, f"is a truncated or corrupt gzip file ({exc}); download it again") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if not line.strip():
+        raise InputError(path.name, "the file is empty; expected a CSV with a header row and data rows")
+    return line
+
+
+def _header(path: Path) -> list[str]:
+    line = _header_bytes(path)
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(path.name, f"is not UTF-8 text (byte 0x{line[exc.start]:02x} in the header); save it as "
+                                    "CSV UTF-8", row=1) from None
+    columns = next(csv.reader([text]), [])
+    for sep, word in ((";", "semicolon"), ("\t", "tab")):
+        if text.count(sep) >= max(1, text.count(",")) and len(next(csv.reader([text], delimiter=sep))) > len(columns):
+            raise InputError(path.name, f"is {word}-delimited; save it as comma-separated CSV (CSV UTF-8, comma "
+                                        "delimited)", row=1)
+    return [c.strip().lstrip("\ufeff") for c in columns]
 
 
 def _read_text(path: Path) -> tuple[str, str]:
-    raw = path.read_bytes()
+    """The whole file as text, and the SHA-256 of its bytes as stored."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     digest = hashlib.sha256(raw).hexdigest()
-    if path.suffix == ".gz":
+    if _is_gzip(raw):
         try:
             raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise InputError(path.name, f"is not a readable gzip file ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(path.name, f"is a truncated or corrupt gzip file ({exc}); download it again") from None
     if not raw.strip():
         raise InputError(path.name, "the file is empty; expected a CSV with a header row and data rows")
     try:
@@ -138,92 +411,128 @@ def _read_text(path: Path) -> tuple[str, str]:
     return text, digest
 
 
-def _match_columns(columns: list[str], layout: Layout) -> dict[str, str]:
-    """Map each canonical name of ``layout`` to the file's column, by name or alias, case-insensitively."""
-    lower = {c.lower(): c for c in columns}
-    found = {}
-    names = set(layout.required) | set(GEO_COLUMNS if layout.geography else ()) | set(layout.aliases)
-    for canonical in names:
-        for candidate in (canonical, *layout.aliases.get(canonical, ()), *GEO_ALIASES.get(canonical, ())):
-            if candidate.lower() in lower:
-                found[canonical] = lower[candidate.lower()]
-                break
-    return found
+# --------------------------------------------------------------------------------------------------------------------
+# Reading a file
 
 
-def detect_layout(columns: list[str], file_name: str) -> tuple[Layout, dict[str, str]]:
-    """Recognise a file's layout from its columns.
+def _canonical_labels(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """Key and filter columns: every catalogued variant read as its canonical label (vectorised over unique values)."""
+    for col, labels in layout.categories.items():
+        if col in table.columns:
+            uniq = pd.unique(table[col])
+            lookup = {u: labels.get(normalise(u), u) for u in uniq}
+            if any(k != v for k, v in lookup.items()):
+                table[col] = table[col].map(lookup)
+    return table
 
-    Raises
-    ------
-    InputError
-        A required column is missing (when the file is clearly one layout), or the columns fit no known layout; the
-        message lists the columns found and those expected.
+
+def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped: list[str], warnings: list,
+                   raw_absent: tuple = ()):
+    """Keep only the rows of the pinned breakdowns (catalogued filters, then DfE's usual breakdown columns).
+
+    A filter column with one label throughout is left alone (nothing to double count); with several labels and none
+    of them catalogued as kept, the file is rejected rather than silently emptied.
     """
-    scored = []
-    for layout in LAYOUTS.values():
-        mapping = _match_columns(columns, layout)
-        needed = list(layout.required) + (GEO_COLUMNS if layout.geography else [])
-        hits = sum(c in mapping for c in needed)
-        # A full match beats a partial one; among full matches the most specific layout wins.
-        scored.append((hits == len(needed), len(layout.required) if hits == len(needed) else hits / len(needed),
-                       layout, mapping))
-    full, _, best, best_map = max(scored, key=lambda s: (s[0], s[1]))
-    if full:
-        return best, best_map
-    best_score = max(s[1] for s in scored)
-    needed = list(best.required) + (GEO_COLUMNS if best.geography else [])
-    missing = [c for c in needed if c not in best_map]
-    own = [c for c in best.required if c in best_map]
-    if own and best_score >= 0.6:
-        raise InputError(file_name, f"required column missing for {best.publication}; expected "
-                                    f"{', '.join(missing)} (columns found: {', '.join(columns)})", column=missing[0])
-    expected = "; ".join(f"{lay.publication}: {', '.join(lay.required)}" for lay in LAYOUTS.values())
-    raise InputError(file_name, f"unknown layout: columns found {', '.join(columns)}; expected one of {expected}")
+    keep = np.ones(len(table), dtype=bool)
+    notes = []
+    for col, kept in layout.filters.items():
+        if col not in table.columns or col in raw_absent:
+            continue
+        if len({normalise(v) for v in pd.unique(table[col])}) <= 1:
+            continue  # one label throughout: no breakdown to double count, whatever its wording
+        ok = _label_in(table[col], kept)
+        if not ok.any():
+            found = ", ".join(f"'{v}'" for v in pd.unique(table[col])[:5])
+            raise InputError(raw_name, f"no row has {' or '.join(repr(k) for k in kept)} (found {found}); if DfE "
+                                       f"renamed it, add the new wording as a variant in layouts.yaml", column=col)
+        if not ok.all():
+            others = ", ".join(map(str, pd.unique(table.loc[~ok, col])[:3]))
+            notes.append(f"{col} other than {', '.join(kept)} ({others})")
+        keep &= ok
+    for col in unmapped:
+        kept = layout.default_filters.get(normalise(col))
+        if kept is None or col not in table.columns:
+            continue
+        ok = _label_in(table[col], kept)
+        if ok.any() and not ok.all():
+            notes.append(f"{col} other than Total")
+            keep &= ok
+    if not keep.all():
+        warnings.append(f"{raw_name}: ignored {int((~keep).sum())} row(s) of breakdowns the indicators do not use: "
+                        f"{'; '.join(notes)}")
+        table = table[keep]
+    return table
 
 
-def read_raw(path: str | Path) -> RawFile:
-    """Read one file into strings with canonical column names, after recognising its layout.
+def _strip(values: pd.Series) -> pd.Series:
+    """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
+    codes, uniques = pd.factorize(values)
+    if len(uniques) * 4 > len(values):
+        return values.str.strip()
+    stripped = np.array([str(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(stripped[codes], index=values.index, dtype=values.dtype)
+
+
+def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawFile:
+    """Read one file into strings with canonical column names, after recognising its layout from the header.
 
     Parameters
     ----------
     path : str or Path
         A CSV (optionally gzip-compressed) from explore-education-statistics, ONS or the DfE neighbour model.
+    layouts : dict, optional
+        A catalogue (:func:`load_catalogue`); defaults to :data:`LAYOUTS`.
 
     Returns
     -------
     RawFile
-        ``table`` holds every cell as a stripped string, canonical column names, and ``_row``: the line number in
-        the file (the header is line 1).
+        ``table`` holds every cell as a string (the catalogued columns stripped, under their canonical names),
+        category labels in their canonical wording, only the rows of the pinned breakdowns, and ``_row``: the line
+        number in the file (the header is line 1). Optional columns the release lacks are present as empty text
+        and listed in ``absent``.
 
     Raises
     ------
+    UnknownLayout
+        The header fits no layout (checked before the body is read).
     InputError
-        Empty, not UTF-8, unknown layout, a required column missing, a malformed CSV.
+        Unreadable, empty, not UTF-8, an Excel workbook, a semicolon- or tab-delimited file, a truncated gzip, a
+        malformed CSV, no row of a pinned breakdown.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path.name, f"no such file: {path}")
+    columns = _header(path)
+    layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
     text, digest = _read_text(path)
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=0)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
                          row=int(row.group(1)) if row else None) from None
-    columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
-    table.columns = columns
     if table.empty:
         raise InputError(path.name, "has a header but no data rows")
-    layout, mapping = detect_layout(columns, path.name)
-    table = table.rename(columns={actual: canonical for canonical, actual in mapping.items()})
-    table = table.loc[:, ~table.columns.duplicated()]
-    for col in mapping:  # identifying and key columns; value columns are stripped when parsed
-        table[col] = table[col].astype(str).str.strip()
+    if table.shape[1] != len(columns):  # a header spanning lines (a quoted newline): go by what pandas read
+        columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
+        layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
+    wanted = list(range(table.shape[1]))
+    by_pos = {i: canonical for canonical, i in pos.items()}
+    names = [by_pos.get(i, columns[i]) for i in wanted]
+    table.columns = names
+    keep = [j for j, (i, n) in enumerate(zip(wanted, names)) if i in by_pos or (n not in pos and n not in names[:j])]
+    table = table.iloc[:, keep].copy()
+    for col in pos:  # identifying and key columns; value columns are stripped when parsed
+        table[col] = _strip(table[col])
     table["_row"] = np.arange(2, len(table) + 2)
-    return RawFile(path, layout, table, digest)
-
-
+    absent = tuple(c for c in layout.optional if c not in pos)
+    for col in absent:
+        table[col] = ""
+    table = _canonical_labels(table, layout)
+    warnings: list = []
+    unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
+    table = _apply_filters(path.name, table, layout, unmapped, warnings, absent)
+    return RawFile(path, layout, table, digest, warnings, absent)
 # --------------------------------------------------------------------------------------------------------------------
 # Values
 
@@ -251,59 +560,86 @@ def parse_numbers(values: pd.Series, file_name: str, column: str, rows: pd.Serie
     InputError
         A value that is neither a number nor a symbol, or a negative count.
     """
-    text = values.fillna("").astype(str).str.strip()
+    # Parsed once per distinct text (published columns repeat values: percentages, symbols, small counts).
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
     lowered = text.str.lower()
-    is_symbol = lowered.isin(SYMBOLS)
-    empty = text.eq("")
-    numbers = pd.to_numeric(text.where(~is_symbol & ~empty).str.replace(",", "", regex=False), errors="coerce")
-    bad = numbers.isna() & ~is_symbol & ~empty
+    is_symbol = lowered.isin(list(SYMBOLS)).to_numpy()
+    empty = (text == "").to_numpy()
+    parsed = pd.to_numeric(text.where(~is_symbol & ~empty).str.replace(",", "", regex=False), errors="coerce")
+    parsed = parsed.to_numpy(dtype=float)
+    bad = (np.isnan(parsed) & ~is_symbol & ~empty)[codes]
     if bad.any():
-        i = bad.idxmax()
-        raise InputError(file_name, f"'{text[i]}' is not a number or a published symbol "
-                                    f"({', '.join(SYMBOLS)}); expected a number", column=column, row=int(rows[i]))
+        i = int(np.argmax(bad))
+        raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
+                                    f"({', '.join(SYMBOLS)}); expected a number", column=column,
+                         row=int(rows.iloc[i]))
+    numbers = parsed[codes] if len(codes) else np.zeros(0)
     if count and (numbers < 0).any():
-        i = (numbers < 0).idxmax()
-        raise InputError(file_name, f"negative count {text[i]}; expected a count of 0 or more", column=column,
-                         row=int(rows[i]))
-    status = lowered.where(is_symbol, "").where(~empty, "x")
-    return numbers.astype(float), status
+        i = int(np.argmax(numbers < 0))
+        raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more", column=column,
+                         row=int(rows.iloc[i]))
+    status = np.where(empty, "x", np.where(is_symbol, lowered.to_numpy(dtype=object), ""))
+    status = status[codes] if len(codes) else np.zeros(0, dtype=object)
+    return (pd.Series(numbers, index=values.index, dtype=float),
+            pd.Series(status, index=values.index, dtype=object).astype(str))
 
 
 def _period_end(time_period: pd.Series, period: str) -> pd.Series:
-    year = time_period.astype(int)
+    codes, years = pd.factorize(time_period.astype(int))  # a dozen years, not a date parse per row
+    years = pd.Series(np.asarray(years)).astype(str)
     if period == "calendar":  # NEET: the December-February average, dated by the end of February
-        return pd.to_datetime(year.astype(str) + "-03-01") - pd.Timedelta(days=1)
-    return pd.to_datetime(year.astype(str) + "-03-31")
+        ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
+    else:
+        ends = pd.to_datetime(years + "-03-31")
+    return pd.Series(ends.to_numpy()[codes], index=time_period.index)
+
+
+_GEO_KEY = ["geographic_level", "country_code", "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
 
 
 def _geography(raw: RawFile) -> pd.DataFrame:
-    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped."""
+    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped.
+
+    Worked out once per distinct area (a file repeats each area for every year and category), then spread to rows.
+    """
     t = raw.table
-    level = t["geographic_level"]
-    keep = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])
-    is_la, is_reg, is_nat = level.eq(areas.LEVEL_LA), level.eq(areas.LEVEL_REGION), level.eq(areas.LEVEL_NATIONAL)
-    codeless = (is_la & t["new_la_code"].eq("") & t["old_la_code"].eq("")) | (is_reg & t["region_code"].eq(""))
-    if (keep & codeless).any():
-        dropped = t.loc[keep & codeless]
+    codes = t.groupby(_GEO_KEY, sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    u = t.iloc[first]
+    level = u["geographic_level"]
+    keep_u = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]).to_numpy()
+    is_la, is_reg = level.eq(areas.LEVEL_LA).to_numpy(), level.eq(areas.LEVEL_REGION).to_numpy()
+    codeless_u = ((is_la & u["new_la_code"].eq("").to_numpy() & u["old_la_code"].eq("").to_numpy())
+                  | (is_reg & u["region_code"].eq("").to_numpy()))
+    dropped_rows = (keep_u & codeless_u)[codes]
+    if dropped_rows.any():
+        dropped = t[dropped_rows]
+        names = dropped["la_name"].where(dropped["la_name"] != "", dropped["region_name"])
         raw.warnings.append(f"{raw.name}: ignored {len(dropped)} row(s) with no area code "
-                            f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): "
-                            f"{', '.join(sorted(set(dropped['la_name'].where(dropped['la_name'] != '', dropped['region_name']))))}")
-    keep &= ~codeless
-    t = t[keep]
-    is_la, is_reg, is_nat = is_la[keep], is_reg[keep], is_nat[keep]
-    la_code = areas.canonical_codes(t["old_la_code"], t["new_la_code"])
+                            f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): {', '.join(sorted(set(names)))}")
+    keep_u = keep_u & ~codeless_u
+    la_code = areas.canonical_codes(u["old_la_code"], u["new_la_code"])
     lookup = areas.current().set_index("new_la_code")
-    out = pd.DataFrame(index=t.index)
-    out["geographic_level"] = t["geographic_level"]
-    out["area_code"] = np.select([is_la, is_reg], [la_code, t["region_code"]], t["country_code"].replace("", areas.ENGLAND_CODE))
-    la_name = la_code.map(lookup["la_name"]).fillna(t["la_name"])
-    out["area_name"] = np.select([is_la, is_reg], [la_name, t["region_name"]], areas.ENGLAND_NAME)
-    out["old_la_code"] = t["old_la_code"].where(is_la, "")
-    region_code = la_code.map(lookup["region_code"]).fillna(t["region_code"])
-    region_name = la_code.map(lookup["region_name"]).fillna(t["region_name"])
-    out["region_code"] = np.select([is_la, is_reg], [region_code, t["region_code"]], "")
-    out["region_name"] = np.select([is_la, is_reg], [region_name, t["region_name"]], "")
-    return out
+    area_code = np.select([is_la, is_reg], [la_code, u["region_code"]],
+                          u["country_code"].replace("", areas.ENGLAND_CODE))
+    la_name = la_code.map(lookup["la_name"]).fillna(u["la_name"])
+    area_name = np.select([is_la, is_reg], [la_name, u["region_name"]], areas.ENGLAND_NAME)
+    old_la_code = u["old_la_code"].where(is_la, "")
+    region_code = la_code.map(lookup["region_code"]).fillna(u["region_code"])
+    region_name = la_code.map(lookup["region_name"]).fillna(u["region_name"])
+    region_code = np.select([is_la, is_reg], [region_code, u["region_code"]], "")
+    region_name = np.select([is_la, is_reg], [region_name, u["region_name"]], "")
+    rows = keep_u[codes]
+    slot = np.cumsum(np.ones(len(first), dtype=np.int64)) - 1  # unique row -> its position among the uniques
+    take = slot[codes[rows]] if len(codes) else np.zeros(0, dtype=np.int64)
+    columns = {"geographic_level": level.to_numpy(dtype=object), "area_code": np.asarray(area_code, dtype=object),
+               "area_name": np.asarray(area_name, dtype=object),
+               "old_la_code": old_la_code.to_numpy(dtype=object),
+               "region_code": np.asarray(region_code, dtype=object),
+               "region_name": np.asarray(region_name, dtype=object)}
+    return pd.DataFrame({c: pd.array(v[take], dtype=t["geographic_level"].dtype) for c, v in columns.items()},
+                        index=t.index[rows])
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -321,8 +657,8 @@ def _spec(entry, what):
 
 
 def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
-    """Check a long table for duplicate keys; return it restricted to rows with geography."""
-    t = raw.table.loc[geo.index]
+    """Check a long table for duplicate keys; return its key columns for the rows with geography."""
+    t = raw.table.loc[geo.index, ["time_period", "_row", *raw.layout.keys]]
     ident = [geo["geographic_level"], geo["area_code"], t["time_period"]] + [t[k] for k in raw.layout.keys]
     frame = pd.concat(ident, axis=1, keys=["level", "area", "period", *raw.layout.keys])
     dup = frame.duplicated(keep=False)
@@ -335,20 +671,28 @@ def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _long_values(raw, t, geo, spec, name, count):
-    """One value per (area, period) for a long-layout spec: rows matching the key(s), value column parsed."""
-    keys = raw.layout.keys
-    key = spec["key"]
-    if len(key) != len(keys):
-        raise ValueError(f"registry key {key} does not fit layout {raw.layout.name} keyed by {keys}")
-    mask = np.logical_and.reduce([t[k].str.lower() == str(v).lower() for k, v in zip(keys, key)])
-    sub = t[mask]
-    if spec["column"] not in sub.columns:
-        raise InputError(raw.name, f"required column missing for {name}", column=spec["column"])
-    numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
-    frame = pd.DataFrame({"area_code": geo.loc[sub.index, "area_code"], "level": geo.loc[sub.index, "geographic_level"],
-                          "time_period": sub["time_period"], "value": numbers, "status": status, "_row": sub["_row"]})
-    return frame.set_index(["level", "area_code", "time_period"])
+class _KeyIndex:
+    """The key columns of a long table, factorised once: a registry key's rows are then an integer comparison."""
+
+    def __init__(self, t: pd.DataFrame, layout: Layout):
+        self.layout = layout
+        self.codes, self.labels = {}, {}
+        for k in layout.keys:
+            codes, uniques = pd.factorize(t[k])
+            self.codes[k] = codes
+            by_label: dict[str, list[int]] = {}
+            for i, u in enumerate(uniques):
+                by_label.setdefault(normalise(u), []).append(i)
+            self.labels[k] = by_label
+
+    def mask(self, key, file_name: str = "") -> np.ndarray:
+        if len(key) != len(self.layout.keys):
+            raise ValueError(f"registry key {key} does not fit layout {self.layout.name} keyed by {self.layout.keys}")
+        parts = []
+        for k, v in zip(self.layout.keys, key):
+            wanted = self.labels[k].get(normalise(self.layout.canonical_label(k, v)), [])
+            parts.append(np.isin(self.codes[k], wanted))
+        return np.logical_and.reduce(parts)
 
 
 def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> pd.DataFrame:
@@ -367,7 +711,9 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     -------
     pandas.DataFrame
         Columns :data:`OBS_COLUMNS`. ``denominator`` is NaN where it is the 0-17 population (``denominator_kind`` is
-        ``population``): :func:`analysis.population.attach_denominators` fills it by vintage.
+        ``population``): :func:`analysis.population.attach_denominators` fills it by vintage. ``value_basis`` is
+        ``published`` where the file publishes the figure (``published_value``) and ``computed`` where it publishes
+        only counts (a release without the rate or percentage column or category; ``published_value`` NaN).
 
     Raises
     ------
@@ -379,17 +725,30 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     entries = {k: v for k, v in registry.items() if v["source"] == layout.name}
     if not entries:
         return pd.DataFrame(columns=OBS_COLUMNS)
+    if layout.keys:  # only the categories the registry uses (a long file holds many more)
+        used = [spec["key"] for e in entries.values() for spec in (_spec(e, w) for w in ("numerator", "denominator",
+                "published")) if isinstance(spec, dict) and spec["key"] is not None]
+        whole = _KeyIndex(raw.table, layout)
+        keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
+        raw = RawFile(raw.path, layout, raw.table[keep], raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
-    t = raw.table.loc[geo.index]
-    bad_period = ~t["time_period"].str.fullmatch(r"\d{4}")
+    specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
+    needed = ["time_period", "_row", *layout.keys] + [sp["column"] for sp in specs if isinstance(sp, dict)]
+    t = raw.table.loc[geo.index, [c for c in dict.fromkeys(needed) if c in raw.table.columns]]
+    periods, period_values = pd.factorize(t["time_period"])
+    year_like = np.array([re.fullmatch(r"\d{4}", str(v)) is not None for v in period_values] + [False], dtype=bool)
+    bad_period = pd.Series(~year_like[periods], index=t.index)
     if bad_period.any():
         i = bad_period.idxmax()
         raise InputError(raw.name, f"time period '{t.at[i, 'time_period']}' is not a year; expected e.g. 2024",
                          column="time_period", row=int(t.at[i, "_row"]))
     release = str(t["time_period"].astype(int).max())
     frames = []
+    cache: dict = {}
+    index = None
     if layout.keys:
-        t = _pivot_long(raw, geo)
+        _pivot_long(raw, geo)
+        index = _KeyIndex(t, layout)
     else:
         ident = pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1)
         dup = ident.duplicated(keep=False)
@@ -398,58 +757,81 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} "
                                        f"{t.loc[dup, 'time_period'].iloc[0]}: rows {rows[0]} and {rows[1]}; "
                                        "expected one row per area and year", row=int(rows[1]))
-    base = pd.DataFrame({"level": geo["geographic_level"], "area_code": geo["area_code"],
-                         "time_period": t["time_period"]}).join(geo.drop(columns=["geographic_level", "area_code"]))
-    base = base.drop_duplicates(["level", "area_code", "time_period"]).set_index(["level", "area_code", "time_period"])
+    # One integer per (level, area, year): matching a spec's rows to the areas is array indexing, not a join.
+    level, area, period = (geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
+                           t["time_period"].to_numpy(dtype=object))
+    row_id, uniques = pd.factorize(pd.Series(level + "\x1f" + area + "\x1f" + period))
+    first = np.unique(row_id, return_index=True)[1]
+    base = {"geographic_level": level[first], "area_code": area[first], "time_period": period[first]}
+    for col in ("old_la_code", "area_name", "region_code", "region_name"):
+        base[col] = geo[col].to_numpy(dtype=object)[first]
+    n_ids = len(uniques)
+
+    def dense(found):
+        """A spec's values spread over every (level, area, year): NaN and no status where the file has no row."""
+        ids, value, status, rows = found
+        v, st, r = np.full(n_ids, np.nan), np.full(n_ids, "", dtype=object), np.zeros(n_ids, dtype=np.int64)
+        v[ids], st[ids], r[ids] = value, status, rows
+        return v, st, r
+
     for ind, entry in entries.items():
         num_spec, den_spec, pub_spec = _spec(entry, "numerator"), _spec(entry, "denominator"), _spec(entry, "published")
         proportion = entry["method"] == "proportion"
 
         def values(spec, count):
-            if layout.keys:
-                return _long_values(raw, t, geo, spec, ind, count)
+            cache_key = (spec["column"], tuple(spec["key"] or ()), count)
+            if cache_key not in cache:  # indicators of one file share counts (e.g. a denominator)
+                cache[cache_key] = _values(spec, count)
+            return cache[cache_key]
+
+        def _values(spec, count):
+            """(ids, values, statuses, file rows) of the rows a spec names."""
+            if spec["column"] in raw.absent:  # an optional column this release does not publish
+                raise InputError(raw.name, f"column needed for indicator {ind} is not in this release "
+                                           f"({layout.publication})", column=spec["column"])
+            mask = index.mask(spec["key"], raw.name) if layout.keys else np.ones(len(t), dtype=bool)
             if spec["column"] not in t.columns:
                 raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
                                  column=spec["column"])
-            numbers, status = parse_numbers(t[spec["column"]], raw.name, spec["column"], t["_row"], count=count)
-            return pd.DataFrame({"level": geo["geographic_level"], "area_code": geo["area_code"],
-                                 "time_period": t["time_period"], "value": numbers, "status": status,
-                                 "_row": t["_row"]}).set_index(["level", "area_code", "time_period"])
+            sub = t[mask]
+            numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
+            return (row_id[mask], numbers.to_numpy(dtype=float), status.to_numpy(dtype=object),
+                    sub["_row"].to_numpy(dtype=np.int64))
 
-        num = values(num_spec, count=not num_spec["from_percent"])
-        if num.empty:
+        ids_n, numerator, num_status, num_row = values(num_spec, count=not num_spec["from_percent"])
+        if len(ids_n) == 0:
             continue  # this file holds none of the indicator's categories (e.g. accommodation vs activity)
-        frame = base.join(num.rename(columns={"value": "numerator", "status": "num_status", "_row": "num_row"}),
-                          how="inner")
+        order = np.argsort(ids_n, kind="stable")
+        ids, numerator, num_status, num_row = ids_n[order], numerator[order], num_status[order], num_row[order]
         if den_spec == "population":
-            frame["denominator"] = np.nan
-            frame["den_status"] = ""
+            denominator, den_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
             kind = "population"
         else:
-            den = values(den_spec, count=True)
-            frame = frame.join(den.rename(columns={"value": "denominator", "status": "den_status", "_row": "den_row"}))
+            v, st, _ = dense(values(den_spec, count=True))
+            denominator, den_status = v[ids], st[ids]
             kind = "file"
-        if pub_spec:
-            pub = values(pub_spec, count=False)
-            frame = frame.join(pub.rename(columns={"value": "published_value", "status": "pub_status", "_row": "_p"}))
+        if pub_spec and pub_spec["column"] not in raw.absent:
+            v, st, _ = dense(values(pub_spec, count=False))
+            published, pub_status = v[ids], st[ids]
         else:
-            frame["published_value"] = np.nan
-            frame["pub_status"] = ""
+            published, pub_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
         if num_spec["from_percent"]:
-            frame["numerator"] = frame["numerator"] / 100 * frame["denominator"]
+            numerator = numerator / 100 * denominator
         if proportion:
-            over = frame["numerator"] > frame["denominator"] * (1 + 1e-12)
+            over = numerator > denominator * (1 + 1e-12)
             if over.any():
-                r = frame[over].iloc[0]
-                raise InputError(raw.name, f"{ind}: numerator {r['numerator']:g} is above its denominator "
-                                           f"{r['denominator']:g} for {r['area_name']} {over[over].index[0][2]}; "
-                                           "expected a part of the whole", column=num_spec["column"],
-                                 row=int(r["num_row"]))
-        status = frame["num_status"].fillna("")
-        for other in ("den_status", "pub_status"):
-            status = status.where(status != "", frame[other].fillna(""))
-        frame["status"] = status.where(frame["numerator"].isna() | (status == "u"), "")
-        frame = frame.reset_index().rename(columns={"level": "geographic_level"})
+                i = int(np.argmax(over))
+                raise InputError(raw.name, f"{ind}: numerator {numerator[i]:g} is above its denominator "
+                                           f"{denominator[i]:g} for {base['area_name'][ids[i]]} "
+                                           f"{base['time_period'][ids[i]]}; expected a part of the whole",
+                                 column=num_spec["column"], row=int(num_row[i]))
+        status = np.where(num_status != "", num_status, np.where(den_status != "", den_status, pub_status))
+        status = np.where(np.isnan(numerator) | (status == "u"), status, "")
+        frame = pd.DataFrame({col: arr[ids] for col, arr in base.items()})
+        frame["numerator"] = numerator
+        frame["denominator"] = denominator
+        frame["published_value"] = published
+        frame["status"] = status
         frame["indicator"] = ind
         frame["period_end"] = _period_end(frame["time_period"], entry.get("period", layout.period))
         frame["denominator_kind"] = kind
@@ -457,6 +839,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         frame["release"] = release
         frame["population_vintage"] = ""
         frame["data_kind"] = data_kind
+        frame["value_basis"] = np.where(np.isnan(published), "computed", "published")
         frames.append(frame[OBS_COLUMNS])
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)

@@ -128,10 +128,13 @@ def _error(path):
 
 
 def test_missing_column(tmp_path):
-    header = [c for c in B1_HEADER if c != "At31_episodes_rate"]
-    rows = [r[:-1] for r in b1_rows()]
+    """A B1 without its count column: the closest layout is named with what it lacks (the rate alone is not enough)."""
+    header = [c for c in B1_HEADER if c != "At31_episodes"]
+    rows = [r[:11] + r[12:] for r in b1_rows()]
     err, msg = _error(write_csv(tmp_path / "cin.csv", header, rows))
-    assert err.column == "At31_episodes_rate" and "cin.csv" in msg and "missing" in msg
+    assert isinstance(err, sources.UnknownLayout)
+    assert err.column == "At31_episodes" and "cin.csv" in msg and "missing" in msg
+    assert err.closest == "cin_b1" and err.missing == ["At31_episodes"]
 
 
 def test_unknown_layout(tmp_path):
