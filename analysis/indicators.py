@@ -211,15 +211,6 @@ def _areas_text(level: pd.Series, area: pd.Series) -> str:
 def _closest(exc: InputError, columns: list[str]) -> str:
     """One line: the known layout a file's columns come closest to, and what differs."""
     closest, missing = getattr(exc, "closest", None), getattr(exc, "missing", None)
-    if closest is None:
-        best, best_score, best_missing = None, 0.0, []
-        for layout in sources.LAYOUTS.values():
-            mapping = sources._match_columns(columns, layout)
-            needed = list(layout.required) + (list(sources.GEO_COLUMNS) if layout.geography else [])
-            score = sum(c in mapping for c in needed) / len(needed)
-            if score > best_score:
-                best, best_score, best_missing = layout, score, [c for c in needed if c not in mapping]
-        closest, missing = best, best_missing
     if isinstance(closest, str):
         closest = sources.LAYOUTS.get(closest, closest)
     shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
@@ -344,6 +335,7 @@ def _coverage(f: _File, reg: dict) -> None:
     t = _read_columns(f, [*sources.GEO_COLUMNS, *layout.keys])
     if t is None:
         return
+    t = sources.canonical_labels(t, layout)  # "on 31 March" and "at 31 March" are one category
     geo_cols = [c for c in sources.GEO_COLUMNS if c in t.columns]
     code = np.zeros(len(t), dtype=np.int64)
     for col in geo_cols:  # one integer per distinct combination of the area and period columns

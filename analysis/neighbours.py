@@ -24,11 +24,8 @@ import pandas as pd
 from . import areas, sources
 from .errors import InputError
 
-#: The older groupings layout. The layout catalogue (``sources.LAYOUTS``) defines it once it knows it; until then
-#: this module's own definition is used (identical name, so the two reconcile by deleting the fallback).
-GROUPINGS = sources.LAYOUTS.get("sn_groupings") or sources.Layout(
-    "sn_groupings", "DfE children's services statistical neighbours (older groupings layout: LA num, SN1 .. SN10)",
-    ("LA num", "LA Name") + tuple(f"SN{i}" for i in range(1, 11)), geography=False)
+#: The older groupings layout, as the layout catalogue (``layouts.yaml``) defines it.
+GROUPINGS = sources.LAYOUTS["sn_groupings"]
 MODEL_LAYOUTS = ("sn_model", "sn_groupings")
 
 NEIGHBOUR_COLUMNS = ["area_code", "old_la_code", "area_name", "neighbour_rank", "neighbour_code",

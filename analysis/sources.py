@@ -415,15 +415,21 @@ def _read_text(path: Path) -> tuple[str, str]:
 # Reading a file
 
 
-def _canonical_labels(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
-    """Key and filter columns: every catalogued variant read as its canonical label (vectorised over unique values)."""
+def canonical_labels(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """Key and filter columns: every catalogued variant read as its canonical label (vectorised over unique values).
+
+    Returns a new table where a label changes; the input is never modified.
+    """
+    out = table
     for col, labels in layout.categories.items():
         if col in table.columns:
             uniq = pd.unique(table[col])
             lookup = {u: labels.get(normalise(u), u) for u in uniq}
             if any(k != v for k, v in lookup.items()):
-                table[col] = table[col].map(lookup)
-    return table
+                if out is table:
+                    out = table.copy()
+                out[col] = table[col].map(lookup)
+    return out
 
 
 def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped: list[str], warnings: list,
@@ -528,7 +534,7 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     absent = tuple(c for c in layout.optional if c not in pos)
     for col in absent:
         table[col] = ""
-    table = _canonical_labels(table, layout)
+    table = canonical_labels(table, layout)
     warnings: list = []
     unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
     table = _apply_filters(path.name, table, layout, unmapped, warnings, absent)

@@ -224,13 +224,16 @@ def test_asked_indicator_without_a_source_fails_others_warn(tmp_path):
     with pytest.raises(ParameterError) as err:
         indicators.load(tmp_path, indicators=["cin_rate", "cla_rate"])
     assert "\n" not in str(err.value)
-    assert str(err.value).startswith("no source for cla_rate (it comes from Children looked after in England "
-                                     "including adoptions: numbers and rates per 10,000)")
+    from analysis import sources
+
+    publication = sources.LAYOUTS["cla_rates"].publication
+    assert "Children looked after" in publication
+    assert str(err.value).startswith(f"no source for cla_rate (it comes from {publication})")
     ds = indicators.load(tmp_path, indicators=["cin_rate"])
     cla = [w for w in ds.warnings if w.startswith("cla_rate ")]
     title = indicators.registry()["cla_rate"]["short_title"]
     assert cla == [f"cla_rate ({title}): no file provides it; it comes from Children looked after in England "
-                   "including adoptions: numbers and rates per 10,000 (cla_rates)"]
+                   "including adoptions, numbers and rates per 10,000 children (cla_rates)"]
     with pytest.raises(ParameterError, match="unknown indicator nonsense"):
         indicators.load(tmp_path, indicators=["nonsense"])
 
@@ -361,6 +364,6 @@ def test_a_table_with_no_category_an_indicator_reads_is_one_warning(tmp_path):
     write_csv(tmp_path / "cla.csv", CLA_HEADER, [cla_row("2024", 40, 40000, 10, "Children adopted each year")])
     ds = indicators.load(tmp_path)
     assert [w for w in ds.warnings if w.startswith("cla.csv")] == [
-        "cla.csv: not recognised, not used: read as Children looked after in England including adoptions: numbers "
-        "and rates per 10,000, but no row matches the categories an indicator reads (cla_category)"]
+        "cla.csv: not recognised, not used: read as Children looked after in England including adoptions, numbers "
+        "and rates per 10,000 children, but no row matches the categories an indicator reads (cla_category)"]
     assert indicators.inventory(ds).set_index("file").loc["cla.csv", "status"] == "not recognised"

@@ -163,5 +163,5 @@ def test_named_model_must_exist_and_be_a_model(tmp_path):
     with pytest.raises(ParameterError, match="neighbour model file not found: nowhere.csv"):
         indicators.load(folder, neighbour_model="nowhere.csv")
     with pytest.raises(ParameterError, match=r"cin.csv is not a statistical-neighbour model \(it looks like "
-                                             r"Characteristics of children in need, table B1\)"):
+                                             r"Characteristics of children in need, table B1\b"):
         indicators.load(folder, neighbour_model="cin.csv")
