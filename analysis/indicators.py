@@ -227,30 +227,59 @@ def _closest(exc: InputError, columns: list[str]) -> str:
     return f"unknown layout: closest is {publication} ({name}), but {lacks} (columns found: {shown})"
 
 
+def _digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, streamed (a large unrelated file is hashed, never held in memory); "" if unreadable."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+def _small_text(path: Path, limit: int = 5 << 20) -> str | None:
+    """A small file's text (a neighbour model is a few hundred lines), or None if it is large or unreadable."""
+    try:
+        if path.stat().st_size > limit:
+            return None
+        return sources._read_text(path)[0]
+    except (InputError, OSError):
+        return None
+
+
 def _scan(path: Path, reg: dict) -> _File:
     """Recognise a file and, for an indicator table, what it covers; never raises for a bad file (status says)."""
     f = _File(path)
-    try:
-        f.text, f.sha256 = sources._read_text(path)
+    try:  # the header first: a workbook, a semicolon-delimited file or a broken gzip is named as such, and a large
+        columns = sources._header(path)  # unrelated file is turned away without reading its body
     except InputError as exc:
-        try:
-            f.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            pass
+        f.sha256 = _digest(path)
         f.status, f.reason = "unreadable", exc.message
         return f
     except OSError as exc:
         f.status, f.reason = "unreadable", f"cannot be read ({exc.strerror or exc})"
         return f
-    first = f.text.split("\n", 1)[0]
-    columns = [c.strip().lstrip("\ufeff") for c in next(csv.reader([first]), [])]
     try:
         f.layout, f.mapping = sources.detect_layout(columns, path.name)
     except InputError as exc:
-        if neighbours_mod.is_groupings(f.text):
+        text = _small_text(path)
+        if text is not None and neighbours_mod.is_groupings(text):  # the older model, title lines above its header
+            f.text, f.sha256 = text, _digest(path)
             f.layout, f.kind = neighbours_mod.GROUPINGS, "model"
             return f
+        f.sha256 = _digest(path)
         f.status, f.reason = "not recognised", _closest(exc, columns)
+        return f
+    try:
+        f.text, f.sha256 = sources._read_text(path)
+    except InputError as exc:
+        f.sha256 = _digest(path)
+        f.status, f.reason = "unreadable", exc.message
+        return f
+    except OSError as exc:
+        f.status, f.reason = "unreadable", f"cannot be read ({exc.strerror or exc})"
         return f
     if f.layout.name in neighbours_mod.MODEL_LAYOUTS:
         f.kind = "model"

@@ -25,7 +25,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import yaml
 
@@ -279,6 +278,8 @@ def _sha256(path: Path) -> str:
 
 
 def _title_of(path: Path) -> str:
+    import nbformat  # imported where used: it takes seconds to import, and most commands never need it
+
     nb = nbformat.read(path, as_version=4)
     return nb.metadata.get("needs", {}).get("title") or path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
 
@@ -307,6 +308,7 @@ class KernelSession:
         return self
 
     def run(self, path: Path, executed: Path, parameters: dict, what: str) -> None:
+        import nbformat
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
         from papermill.iorw import load_notebook_node
@@ -437,6 +439,8 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
 
 def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float,
             fingerprint: str = "") -> None:
+    import nbformat
+
     la = data["la"]
     demo = " (demo data)" if data["is_demo"] else ""
     when = f"{data['period']} (published benchmarks {data['year']})" if data.get("period") else str(data["year"])

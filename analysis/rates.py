@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, norm
+from scipy import special
 
 __all__ = [
     "z_value",
@@ -59,6 +59,18 @@ _BYARS_FROM = 10
 # ---------------------------------------------------------------------------------------------------------------
 # Small shared helpers (also used by analysis.compare and analysis.trends).
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def chi2_ppf(p, df):
+    """The chi-square quantile, as ``scipy.stats.chi2.ppf`` computes it (``2 * gammaincinv(df / 2, p)``).
+
+    Taken from ``scipy.special`` directly: importing ``scipy.stats`` costs seconds at every start of the command,
+    and the quantile is the same function. ``df`` of 0 or less gives NaN, as ``chi2.ppf`` does.
+    """
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = 2 * special.gammaincinv(df / 2, p)
+    return np.where(df > 0, out, np.nan) if out.ndim else (float(out) if df > 0 else float("nan"))
 
 def _string_dtype() -> Any:
     """The dtype for text columns: pandas' default ``str`` dtype from pandas 3, ``object`` before."""
@@ -180,7 +192,7 @@ def z_value(confidence: float | int | str) -> float:
     limits agree with it to the last few bits.
     """
     level = _parse_confidence(confidence)
-    return float(norm.ppf(level + (1 - level) / 2))
+    return float(special.ndtri(level + (1 - level) / 2))
 
 
 def byars_lower(x: Any, confidence: float | str = 0.95) -> Any:
@@ -283,7 +295,7 @@ def exact_lower(x: Any, confidence: float | str = 0.95) -> Any:
     _check_non_negative(xa, "count", "exact_lower")
     level = _parse_confidence(confidence)
     with np.errstate(invalid="ignore"):
-        out = chi2.ppf((1 - level) / 2, 2 * xa) / 2
+        out = chi2_ppf((1 - level) / 2, 2 * xa) / 2
     out = np.where(xa == 0, 0.0, out)
     return _wrap(out, index, scalar)
 
@@ -316,13 +328,13 @@ def exact_upper(x: Any, confidence: float | str = 0.95) -> Any:
     (xa,), index, scalar = _broadcast(x)
     _check_non_negative(xa, "count", "exact_upper")
     level = _parse_confidence(confidence)
-    out = chi2.ppf(level + (1 - level) / 2, 2 * xa + 2) / 2
+    out = chi2_ppf(level + (1 - level) / 2, 2 * xa + 2) / 2
     return _wrap(out, index, scalar)
 
 
 def _wilson(x: np.ndarray, n: np.ndarray, level: float, sign: int) -> np.ndarray:
     """Wilson score limit (``sign`` -1 lower, +1 upper) as a proportion; NaN where n is 0 or missing."""
-    z = norm.ppf(level + (1 - level) / 2)
+    z = special.ndtri(level + (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(z**2 + 4 * x * (1 - x / n))
         out = (2 * x + z**2 + sign * z * root) / 2 / (n + z**2)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
 
-from .rates import _parse_confidence, _string_dtype
+from .rates import _parse_confidence, _string_dtype, chi2_ppf
 
 __all__ = ["recent_trend", "TREND_COLUMNS", "TREND_VALUES"]
 
@@ -150,7 +149,7 @@ def recent_trend(
         raise ValueError(f"recent_trend: the table has no column(s) {', '.join(map(repr, missing))}")
     if not isinstance(n_points, (int, np.integer)) or n_points < 2:
         raise ValueError(f"n_points must be an integer of at least 2, got {n_points!r}")
-    threshold = float(chi2.ppf(_parse_confidence(confidence), 1))
+    threshold = float(chi2_ppf(_parse_confidence(confidence), 1))
 
     work = df[group_cols + [period_col]].copy()
     work["_kind"] = _kinds(df, kind, kind_col)
@@ -260,7 +259,7 @@ def rolling_trend_codes(numerator, denominator, is_proportion, n_points: int = 5
     """
     o = np.asarray(numerator, dtype="float64")
     n = np.asarray(denominator, dtype="float64")
-    threshold = float(chi2.ppf(_parse_confidence(confidence), 1))
+    threshold = float(chi2_ppf(_parse_confidence(confidence), 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         y = o / n
         var = np.where(np.broadcast_to(is_proportion, o.shape), y * (1 - y) / n, o / n**2)
