@@ -683,6 +683,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     for ind in absent:
         warnings.append(f"{ind} ({reg[ind]['short_title']}): no file provides it; it comes from "
                         f"{sources.LAYOUTS[reg[ind]['source']].publication} ({reg[ind]['source']})")
+    warnings.extend(_missing_populations(observations, reg))
     observations["indicator"] = pd.Categorical(observations["indicator"], categories=list(reg))
 
     neighbours, model = _neighbours(files, data_dir, neighbour_model, reg, warnings)
@@ -693,6 +694,20 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     legacy = [_legacy_row(f) for f in sorted(files, key=lambda f: f.name) if f.status == "used"]
     return Dataset(data_dir, observations.reset_index(drop=True), populations, neighbours, legacy, warnings, is_demo,
                    vintage, model, rows)
+
+
+def _missing_populations(obs: pd.DataFrame, reg: dict) -> list[str]:
+    """One warning per rate that has counts but no population to divide them by (no value, no limits)."""
+    lacking = obs["denominator_kind"].eq("population") & obs["numerator"].notna() & obs["denominator"].isna()
+    out = []
+    for ind, rows in obs[lacking].groupby("indicator", observed=True, sort=False):
+        years = _span(rows["time_period"].astype(str))
+        names = list(pd.unique(rows["area_name"].astype(str)))
+        where = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        out.append(f"{ind} ({reg[ind]['short_title']}): {len(rows)} count(s) ({where}; {years}) have no population "
+                   "estimate to divide by, so no rate; the ONS mid-year estimates (0-17) or a CLA numbers-and-rates "
+                   "release for those areas and years would provide it")
+    return out
 
 
 def _disagreements(losers: pd.DataFrame, winners: pd.DataFrame) -> list[str]:

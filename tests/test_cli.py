@@ -168,3 +168,45 @@ def test_an_indicator_no_file_provides_fails_in_one_line(tmp_path):
     write_csv(folder / "b1.csv", B1_HEADER, b1_rows())
     r = run("indicators", "--data-dir", folder, "--indicator", "cla_rate")
     assert_user_error(r, "cla_rate")
+
+
+def test_a_messy_folder_names_each_bad_file_once_and_still_gives_the_figures(tmp_path):
+    """What an analyst's folder holds after a year: an identical second download, a semicolon-delimited save, a
+    workbook saved as .csv, a broken .gz and a large unrelated export. Each is one warning naming it as what it is;
+    the published CIN rate for Stockton-on-Tees 2024 (543.2, B1's own column) still comes out."""
+    needs_shared()
+    import gzip
+
+    src = SHARED_DATA / "b1_children_in_need_2013_to_2024.csv"
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "b1.csv").symlink_to(src)
+    (folder / "b1 (1).csv").write_bytes(src.read_bytes())
+    cla = "cla_number_and_rate_per_10k_children_pub2024.csv"  # the 2024 releases' population estimates
+    (folder / cla).symlink_to(SHARED_DATA / cla)
+    d3 = (SHARED_DATA / "d3_cpps_subsequent_plan_2013_to_2025.csv").read_text("utf-8")
+    (folder / "d3 semicolons.csv").write_text(d3.replace(",", ";"), "utf-8")
+    (folder / "workbook.csv").write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    (folder / "broken.csv.gz").write_bytes(gzip.compress(d3.encode("utf-8"))[:2000])
+    with open(folder / "export.csv", "w", encoding="utf-8") as fh:  # 30 MB of something else
+        fh.write("case_ref,worker,notes\n")
+        line = "A" * 40 + "," + "B" * 40 + "," + "C" * 120 + "\n"
+        fh.writelines(line for _ in range(150_000))
+    out = tmp_path / "t.csv"
+    r = run("indicators", "--data-dir", folder, "--la", "808", "--year", "2024", "--indicator", "cin_rate",
+            "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    warnings = r.stderr.splitlines()
+
+    def about(name):
+        return [w for w in warnings if w.startswith(f"needs: warning: {name}:")]
+
+    for name, words in [("b1 (1).csv", "identical"), ("d3 semicolons.csv", "semicolon-delimited"),
+                        ("workbook.csv", "Excel workbook"), ("broken.csv.gz", "truncated or corrupt gzip"),
+                        ("export.csv", "unknown layout")]:
+        lines = about(name)
+        assert len(lines) == 1 and words in lines[0], (name, r.stderr)
+    t = pd.read_csv(out, dtype={"area_code": str})
+    row = t[(t["indicator"] == "cin_rate") & (t["area_code"] == "E06000004")].iloc[0]
+    assert float(row["published_value"]) == 543.2 and abs(float(row["value"]) - 543.2) < 0.05

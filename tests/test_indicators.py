@@ -367,3 +367,14 @@ def test_a_table_with_no_category_an_indicator_reads_is_one_warning(tmp_path):
         "cla.csv: not recognised, not used: read as Children looked after in England including adoptions, numbers "
         "and rates per 10,000 children, but no row matches the categories an indicator reads (cla_category)"]
     assert indicators.inventory(ds).set_index("file").loc["cla.csv", "status"] == "not recognised"
+
+
+def test_counts_without_a_population_are_one_warning_per_rate(tmp_path):
+    """B1 alone: the counts are read, but a rate per 10,000 needs the 0-17 population, which the folder lacks."""
+    needs_shared()
+    (tmp_path / "b1.csv").symlink_to(SHARED_DATA / "b1_children_in_need_2013_to_2024.csv")
+    ds = indicators.load(tmp_path)
+    said = [w for w in ds.warnings if w.startswith("cin_rate (")]
+    assert len(said) == 1 and "no population estimate" in said[0] and "2013 to 2024" in said[0], ds.warnings
+    row = ds.observations[(ds.observations["area_code"] == "E06000004") & (ds.observations["time_period"] == "2024")]
+    assert row["numerator"].iloc[0] == 2395 and pd.isna(row["denominator"].iloc[0])
