@@ -358,6 +358,8 @@ def covered_period(returns) -> Coverage | None:
             if pd.notna(hi) and (last is None or hi > last):
                 last = pd.Timestamp(hi)
             if col in _EVENT_DATES.get(table, ()):
+                if col == "DEC" and "_DEC_resolved" in frame:  # an end set by resolving an overlap is no event
+                    values = values[~frame["_DEC_resolved"].to_numpy(bool)]
                 lo = values.min()
                 if pd.notna(lo) and (first_event is None or lo < first_event):
                     first_event = pd.Timestamp(lo)
@@ -763,7 +765,8 @@ def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.Da
     DfE's rule (903 validation, the 503 family: "a later episode starting before the previous one ends is an error
     in the earlier episode's end date"): with a child's episodes ordered by start (then end, open last), an
     episode whose DEC is after the next episode's DECOM, or blank, is treated as ending on that DECOM. Each child is
-    then in at most one episode on any day. Returns the table (same rows and order) and how many ends changed.
+    then in at most one episode on any day. Returns the table (same rows and order, plus a boolean column
+    ``_DEC_resolved`` marking the changed ends) and how many ends changed.
     """
     if episodes.empty:
         return episodes, 0
@@ -783,6 +786,8 @@ def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.Da
     warnings += _row_messages(rows, "CHILD", details)
     out = episodes.copy()
     out.loc[rows.index, "DEC"] = next_start[over]
+    out["_DEC_resolved"] = False
+    out.loc[rows.index, "_DEC_resolved"] = True
     return out, n
 
 
