@@ -4,10 +4,12 @@ The quarterly run needs in-year figures that the annual DfE releases cannot give
 the council's own record-level extracts and checks them at the edge; :mod:`analysis.records` turns the
 checked tables into counts.
 
-Tables and how they are recognised
-----------------------------------
-Every ``*.csv`` file directly inside the folder is read and recognised **by its columns**, never by its
-name (column names are matched ignoring case and surrounding spaces, then renamed to the spelling below):
+Files and how they are recognised
+---------------------------------
+Every file directly inside the folder ending ``.csv``, ``.xml``, ``.csv.gz`` or ``.xml.gz`` is read. An XML file is
+recognised **by its root element** (``Message``: the CIN census; ``EXPSSDA903``: the SSDA903) and streamed into the
+tables below (:mod:`analysis.returns_xml`). A CSV file is recognised **by its columns**, never by its name
+(column names are matched ignoring case and surrounding spaces, then renamed to the spelling below):
 
 ========================  =====================================================================
 table kind                required columns
@@ -21,28 +23,54 @@ table kind                required columns
 ``cp_plans`` (CIN)        LAchildID, CPPstartDate, CPPendDate
 ========================  =====================================================================
 
-A file is assigned to the table whose required columns it holds the largest share of (at least half,
+A CSV is assigned to the table whose required columns it holds the largest share of (at least half,
 including the child identifier); a file that is then short of a required column is a structural error.
-903 dates are ``dd/mm/yyyy``; CIN census dates may be ``yyyy-mm-dd`` (the census XML convention) or
-``dd/mm/yyyy``. Several files of one kind (e.g. two years' 903 extracts) are combined: where the same
-record (key below) is in more than one file, the copy in the most recent extract (latest dates) is kept.
+Dates, in either return and in any table, may be ``dd/mm/yyyy`` or ``yyyy-mm-dd``, with or without a time
+of day (``2022-02-01T00:00:00``, ``01/02/2022 00:00``); one column may mix them (rows from different
+extracts). A folder may hold XML and CSV files, and several files of one kind (e.g. two years' 903
+extracts): they are combined, and where the same record (key below) is in more than one file, the copy in
+the most recent extract (latest dates) is kept; one note per pair of files sharing records says so. A
+byte-identical copy of a file already read (a second download) is skipped, with a note.
 
 Either return, or any table, may be absent; that is recorded in :attr:`Returns.missing_tables` and the
 measures that need it are left out by :mod:`analysis.records`.
 
 Validation
 ----------
-*Structural* problems raise :class:`analysis.errors.InputError` naming the file, column, line (header =
-line 1) and child: a missing required column, a blank child identifier or mandatory date, an
-unparseable or impossible date (``31/02/2024``; dates before 1900), an end date before its start date,
-and overlapping 903 episodes for one child (an episode starting before the previous one ended, or after
-one left open). The message gives the first problem in file order and how many more of the same kind
-there are. Non-UTF-8 files, empty files and files whose columns match no known table also raise.
+*Structural* problems raise :class:`analysis.errors.InputError` naming the file, column, line (CSV: header =
+line 1; XML: the line of the record's element) and child: a missing required column, a blank child
+identifier or mandatory date, an unparseable or impossible date (``31/02/2024``; dates before 1900), a date
+after today (any date but ExpectedPersonBirthDate: an episode cannot end, nor a child be born, in the
+future), an end date before its start date, a 903 DOB after the child's first episode starts, and a CIN
+PersonBirthDate more than 280 days after the child's first referral (DfE CIN rule 8606: an unborn child may
+be referred up to 40 weeks before birth). The message gives the first problem in file order and how many
+more of the same kind there are. Non-UTF-8 files, empty files, malformed XML, XML of another kind and
+files whose columns match no known table also raise.
+
+*Messy records* are read and resolved by one rule each, counted in :attr:`Returns.resolved` (no
+identifiers) and named one line each in :attr:`Returns.warnings` (terminal only):
+
+* rows identical in every field to an earlier row of the same table are dropped (a duplicated episode,
+  missing episode, CIN episode or CP plan would otherwise be counted twice);
+* a child listed more than once in the 903 header (or CIN child identifiers) with different details: the
+  first row is kept, one warning per child;
+* overlapping 903 episodes of one child follow DfE's 903 validation (the 503 family: "a later episode
+  starting before the previous one ends is an error in the earlier episode's end date"): with the child's
+  episodes ordered by DECOM, an episode whose DEC is after the next DECOM, or blank, is treated as ending on
+  that DECOM (:func:`_resolve_903_overlaps`);
+* overlapping CIN episodes, or CP plans, of one child are left as they are: :mod:`analysis.records` counts
+  each child once on a date and once among starts, so overlaps cannot double count; they are counted.
 
 *Soft* problems are recorded, one line each, in :attr:`Returns.warnings` and the row is still used:
 unknown codes (checked against the DfE code sets below), a blank code where the 903 requires one,
 a blank REC on a closed episode, a child in episodes/missing with no header row (and a child in CIN
-details/CP plans with no child-identifiers row), a child listed twice in a header table.
+details/CP plans with no child-identifiers row).
+
+Coverage
+--------
+:meth:`Returns.coverage` (:func:`covered_period`) gives the dates the returns cover, from 1 April of the
+earliest collection year in which they record an event (an end, or a missing episode) to the latest date
+they record; :func:`analysis.local.resolve_period` refuses a quarter ending outside it.
 
 Privacy
 -------

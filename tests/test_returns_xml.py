@@ -432,3 +432,13 @@ def test_cli_xml_folder(small, tmp_path):
     t = pd.read_csv(out)
     assert t["time_period"].unique().tolist() == ["2023Q4"]
     assert "X00" not in r.stderr
+
+
+def test_pack_refuses_a_period_the_returns_do_not_cover(tmp_path):
+    needs_records()
+    r = run_cli("pack", "--la", "Stockton-on-Tees", "--period", "2030Q1", "--returns", RECORDS / "d2i_903_csv",
+                "--out", tmp_path / "packs")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        "needs: error: returns cover 1 April 2017 to 1 April 2018; period 2030Q1 ends 30 June 2030")
+    assert not (tmp_path / "packs").exists() or not any((tmp_path / "packs").rglob("*.html"))
