@@ -70,22 +70,6 @@ def _long(d) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-def _last_recorded(returns) -> pd.Timestamp | None:
-    """The latest date any start or end in the returns records (the extract's effective date)."""
-    found = []
-    for table, cols in (("episodes", ("DECOM", "DEC")), ("missing", ("MIS_START", "MIS_END")),
-                        ("cin_details", ("CINreferralDate", "CINclosureDate")), ("cp_plans", ("CPPstartDate", "CPPendDate"))):
-        frame = getattr(returns, table, None)
-        if frame is None:
-            continue
-        for col in cols:
-            if col in frame:
-                value = frame[col].max()
-                if pd.notna(value):
-                    found.append(pd.Timestamp(value))
-    return max(found) if found else None
-
-
 def _previous_label(label: str, back: int) -> str:
     year, q = int(label[:4]), int(label[-1])
     index = year * 4 + (q - 1) - back

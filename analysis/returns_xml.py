@@ -132,9 +132,11 @@ def _leaves(el, rename=None) -> dict:
     for sub in el:
         if len(sub):
             continue
-        tag = _local(sub.tag)
-        if not tag:
+        tag = sub.tag
+        if tag.__class__ is not str:  # a comment or processing instruction
             continue
+        if tag[0] == "{":
+            tag = tag.rsplit("}", 1)[1]
         if rename:
             tag = rename.get(tag, tag)
         text = sub.text
