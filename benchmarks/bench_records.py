@@ -721,7 +721,9 @@ t0 = time.perf_counter()
 r = read_returns(sys.argv[2])
 seconds = time.perf_counter() - t0
 peak = tracemalloc.get_traced_memory()[1] if trace else 0
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, peak / 2**20, len(r.episodes),
+# VmHWM: this process's own peak (ru_maxrss would include the parent's before exec)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+print(seconds, hwm, peak / 2**20, len(r.episodes),
       len(r.header), 0 if r.missing is None else len(r.missing), len(r.warnings))
 """
 
@@ -743,7 +745,8 @@ def xml_benchmark(returns: Returns, trace: bool = False) -> None:
     The header, episodes and missing tables are written (as text, 903 dates dd/mm/yyyy) to a temporary folder as
     one XML file (:func:`analysis.returns_xml.write_903_xml`, DfE's layout) and, in another folder, as the three CSV
     files. Each folder is read by :func:`analysis.returns.read_returns` in a fresh Python process (so its peak RSS
-    is the read's own, plus the interpreter and libraries): wall-clock seconds and peak RSS (``ru_maxrss``), then
+    is the read's own, plus the interpreter and libraries): wall-clock seconds and peak RSS (``VmHWM``: Linux carries
+    ``ru_maxrss`` over from the parent across exec), then
     with ``trace``, again under ``tracemalloc`` for the peak traced Python memory (much slower; time not reported).
     """
     import tempfile
