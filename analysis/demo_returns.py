@@ -47,6 +47,11 @@ FILES = {
     "cp_plans": "CIN_ChildProtectionPlans.csv",
 }
 
+#: The generator's version, written beside the files (a ``.txt``, which :func:`analysis.returns.read_returns` does
+#: not read): a cached demo from an older generator is written again.
+DEMO_VERSION = "2"
+VERSION_FILE = "demo_version.txt"
+
 # --- calibration (per year unless stated) ---------------------------------------------------------------
 BURN_IN_YEARS = 12  # simulate from this long before the extract so stocks are settled
 CLA_FIRST_ENTRIES = 215.0  # children entering care for the first time
@@ -99,12 +104,14 @@ def ensure_demo_returns(out_dir=None) -> list[Path]:
     """
     target = Path(config.DEMO_RETURNS_DIR if out_dir is None else out_dir)
     wanted = [target / name for name in FILES.values()]
-    if all(p.is_file() for p in wanted):
+    stamp = target / VERSION_FILE
+    if all(p.is_file() for p in wanted) and stamp.is_file() and stamp.read_text().strip() == DEMO_VERSION:
         return wanted
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         write_demo_returns(tmp)
+        (tmp / VERSION_FILE).write_text(DEMO_VERSION + "\n")
         if target.exists():  # incomplete: move it aside, then swap
             trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             try:
@@ -449,6 +456,8 @@ def _cin_for_cla(rng, eps, children, sb=False):
     child = first.index.to_numpy()
     n = len(child)
     lead = np.where(rng.random(n) < 0.45, rng.integers(0, 30, n), rng.integers(30, 400, n))
+    # a referral at most 280 days before birth (DfE CIN rule 8606: an unborn child is referred in pregnancy)
+    lead = np.minimum(lead, np.maximum(first.to_numpy() - children["dob"].to_numpy()[child] + 280, 0))
     referral = first.to_numpy() - lead
     b18 = children["b18"].to_numpy()[child]
     at18 = last.to_numpy() >= b18 - 1
@@ -609,7 +618,7 @@ def _simulate(seeds: np.random.SeedSequence, cover_start: int, t_end: int) -> di
             "MIS_START": _fmt(missing["start"].to_numpy(), "%d/%m/%Y"),
             "MIS_END": _fmt(missing["end"].to_numpy(), "%d/%m/%Y", m_open),
         }
-    )
+    ).drop_duplicates(ignore_index=True)  # two random episodes on the same days would be one episode recorded twice
 
     # --- CIN census -----------------------------------------------------------------------------------
     cin["key"] = ident[cin["child"].to_numpy()]

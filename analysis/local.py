@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import areas, benchmark, compare, indicators, records
 from .errors import ParameterError
+from .returns import covered_period
 from .suppression import suppress_counts
 
 LOCAL_INDICATORS = list(records.INDICATORS)
@@ -26,40 +27,47 @@ def resolve_period(period: str, today=None, returns=None) -> str:
     """``latest`` -> the latest complete quarter (that the returns cover, when given); else a checked label.
 
     Quarters are financial-year quarters labelled by the year the financial year starts: ``2024Q4`` ends
-    31 March 2025 (see :func:`analysis.records.quarter_end`). With ``returns``, "latest" is also no later than the
-    quarter holding the latest date recorded in them, so an extract taken in October gives the quarter to
-    September even if the run happens later.
+    31 March 2025 (see :func:`analysis.records.quarter_end`). With ``returns``, the quarter must end within the
+    dates the returns cover (:func:`analysis.returns.covered_period`: from 1 April of the earliest collection year
+    in which they record an event, to the latest date they record, the extract's effective date); "latest" is
+    the latest quarter ending by then, so an extract taken in October gives the quarter to September even if the
+    run happens later.
+
+    Raises
+    ------
+    ParameterError
+        Not a quarter label, or (with ``returns``) a quarter the returns do not cover, e.g. "returns cover
+        1 April 2023 to 14 October 2025; period 2030Q1 ends 31 March 2030".
     """
+    cover = covered_period(returns) if returns is not None else None
     if str(period).strip().lower() == "latest":
         label = records.latest_complete_quarter(today)
-        last = _last_recorded(returns) if returns is not None else None
-        if last is not None:
-            covered = records.latest_complete_quarter((last + pd.Timedelta(days=1)).date())
+        if cover is not None:
+            covered = records.latest_complete_quarter((cover.end + pd.Timedelta(days=1)).date())
             if records.quarter_end(covered) < records.quarter_end(label):
                 label = covered
+            if pd.Timestamp(records.quarter_end(label)) < cover.start:
+                raise ParameterError(f"returns cover {cover.text()}, which holds no whole quarter's end; "
+                                     "in-year figures need returns up to a quarter end (30 June, 30 September, "
+                                     "31 December or 31 March)")
         return label
     try:
         records.quarter_end(period)
     except (ValueError, TypeError, ParameterError):
         raise ParameterError(f"period '{period}' is not a quarter; expected e.g. 2025Q1 (financial-year quarters: "
                              "Q1 ends 30 June) or 'latest'") from None
-    return str(period).strip().upper()
+    label = str(period).strip().upper()
+    if cover is not None:
+        end = pd.Timestamp(records.quarter_end(label))
+        if not cover.start <= end <= cover.end:
+            raise ParameterError(f"returns cover {cover.text()}; period {label} ends {_long(end)}: give a quarter "
+                                 "ending in that span, or 'latest'")
+    return label
 
 
-def _last_recorded(returns) -> pd.Timestamp | None:
-    """The latest date any start or end in the returns records (the extract's effective date)."""
-    found = []
-    for table, cols in (("episodes", ("DECOM", "DEC")), ("missing", ("MIS_START", "MIS_END")),
-                        ("cin_details", ("CINreferralDate", "CINclosureDate")), ("cp_plans", ("CPPstartDate", "CPPendDate"))):
-        frame = getattr(returns, table, None)
-        if frame is None:
-            continue
-        for col in cols:
-            if col in frame:
-                value = frame[col].max()
-                if pd.notna(value):
-                    found.append(pd.Timestamp(value))
-    return max(found) if found else None
+def _long(d) -> str:
+    d = pd.Timestamp(d)
+    return f"{d.day} {d:%B %Y}"
 
 
 def _previous_label(label: str, back: int) -> str:
@@ -104,7 +112,8 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
     populations : pandas.DataFrame
         Population estimates (:data:`analysis.population.POP_COLUMNS`) for the rates' denominators.
     quarters : int
-        How many quarters to show, ending at ``period`` (the rolling trend by quarter).
+        How many quarters to show, ending at ``period`` (the rolling trend by quarter); quarters ending before the
+        returns' coverage starts (:func:`analysis.returns.covered_period`) are left out.
     confidence : {0.95, 0.998}
 
     Returns
@@ -117,6 +126,9 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
         apply), and ``source_file`` names the published year the comparators come from.
     """
     labels = [_previous_label(period, back) for back in range(quarters - 1, -1, -1)]
+    cover = covered_period(returns)
+    if cover is not None:  # quarters ending before the returns begin would count from records that are not there
+        labels = [lb for lb in labels if pd.Timestamp(records.quarter_end(lb)) >= cover.start] or labels[-1:]
     ends = [records.quarter_end(label) for label in labels]
     counts = records.record_counts_many(returns, ends, la["area_code"])
     pops = _population_for_quarters(labels, populations, la["area_code"])

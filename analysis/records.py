@@ -49,6 +49,10 @@ non-leap year). A child with no header row has no known age and is not age-filte
     Children with a child protection plan open on ``d`` (CPPstartDate <= d and (CPPendDate blank or
     > d)) / with a plan starting in the window.
 
+Records as read by :func:`analysis.returns.read_returns` may still overlap for one child (two CIN episodes, two CP
+plans; 903 episodes are made not to overlap when read): every measure takes distinct children per date, so a child
+is never counted twice. Missing episodes are counted one by one; exact duplicates are dropped when read.
+
 A measure whose source table is absent is left out of the output (not reported as zero);
 :func:`unavailable_measures` says why, from :attr:`analysis.returns.Returns.missing_tables`.
 """

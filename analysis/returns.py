@@ -4,10 +4,12 @@ The quarterly run needs in-year figures that the annual DfE releases cannot give
 the council's own record-level extracts and checks them at the edge; :mod:`analysis.records` turns the
 checked tables into counts.
 
-Tables and how they are recognised
-----------------------------------
-Every ``*.csv`` file directly inside the folder is read and recognised **by its columns**, never by its
-name (column names are matched ignoring case and surrounding spaces, then renamed to the spelling below):
+Files and how they are recognised
+---------------------------------
+Every file directly inside the folder ending ``.csv``, ``.xml``, ``.csv.gz`` or ``.xml.gz`` is read. An XML file is
+recognised **by its root element** (``Message``: the CIN census; ``EXPSSDA903``: the SSDA903) and streamed into the
+tables below (:mod:`analysis.returns_xml`). A CSV file is recognised **by its columns**, never by its name
+(column names are matched ignoring case and surrounding spaces, then renamed to the spelling below):
 
 ========================  =====================================================================
 table kind                required columns
@@ -21,28 +23,54 @@ table kind                required columns
 ``cp_plans`` (CIN)        LAchildID, CPPstartDate, CPPendDate
 ========================  =====================================================================
 
-A file is assigned to the table whose required columns it holds the largest share of (at least half,
+A CSV is assigned to the table whose required columns it holds the largest share of (at least half,
 including the child identifier); a file that is then short of a required column is a structural error.
-903 dates are ``dd/mm/yyyy``; CIN census dates may be ``yyyy-mm-dd`` (the census XML convention) or
-``dd/mm/yyyy``. Several files of one kind (e.g. two years' 903 extracts) are combined: where the same
-record (key below) is in more than one file, the copy in the most recent extract (latest dates) is kept.
+Dates, in either return and in any table, may be ``dd/mm/yyyy`` or ``yyyy-mm-dd``, with or without a time
+of day (``2022-02-01T00:00:00``, ``01/02/2022 00:00``); one column may mix them (rows from different
+extracts). A folder may hold XML and CSV files, and several files of one kind (e.g. two years' 903
+extracts): they are combined, and where the same record (key below) is in more than one file, the copy in
+the most recent extract (latest dates) is kept; one note per pair of files sharing records says so. A
+byte-identical copy of a file already read (a second download) is skipped, with a note.
 
 Either return, or any table, may be absent; that is recorded in :attr:`Returns.missing_tables` and the
 measures that need it are left out by :mod:`analysis.records`.
 
 Validation
 ----------
-*Structural* problems raise :class:`analysis.errors.InputError` naming the file, column, line (header =
-line 1) and child: a missing required column, a blank child identifier or mandatory date, an
-unparseable or impossible date (``31/02/2024``; dates before 1900), an end date before its start date,
-and overlapping 903 episodes for one child (an episode starting before the previous one ended, or after
-one left open). The message gives the first problem in file order and how many more of the same kind
-there are. Non-UTF-8 files, empty files and files whose columns match no known table also raise.
+*Structural* problems raise :class:`analysis.errors.InputError` naming the file, column, line (CSV: header =
+line 1; XML: the line of the record's element) and child: a missing required column, a blank child
+identifier or mandatory date, an unparseable or impossible date (``31/02/2024``; dates before 1900), a date
+after today (any date but ExpectedPersonBirthDate: an episode cannot end, nor a child be born, in the
+future), an end date before its start date, a 903 DOB after the child's first episode starts, and a CIN
+PersonBirthDate more than 280 days after the child's first referral (DfE CIN rule 8606: an unborn child may
+be referred up to 40 weeks before birth). The message gives the first problem in file order and how many
+more of the same kind there are. Non-UTF-8 files, empty files, malformed XML, XML of another kind and
+files whose columns match no known table also raise.
+
+*Messy records* are read and resolved by one rule each, counted in :attr:`Returns.resolved` (no
+identifiers) and named one line each in :attr:`Returns.warnings` (terminal only):
+
+* rows identical in every field to an earlier row of the same table are dropped (a duplicated episode,
+  missing episode, CIN episode or CP plan would otherwise be counted twice);
+* a child listed more than once in the 903 header (or CIN child identifiers) with different details: the
+  first row is kept, one warning per child;
+* overlapping 903 episodes of one child follow DfE's 903 validation (the 503 family: "a later episode
+  starting before the previous one ends is an error in the earlier episode's end date"): with the child's
+  episodes ordered by DECOM, an episode whose DEC is after the next DECOM, or blank, is treated as ending on
+  that DECOM (:func:`_resolve_903_overlaps`);
+* overlapping CIN episodes, or CP plans, of one child are left as they are: :mod:`analysis.records` counts
+  each child once on a date and once among starts, so overlaps cannot double count; they are counted.
 
 *Soft* problems are recorded, one line each, in :attr:`Returns.warnings` and the row is still used:
 unknown codes (checked against the DfE code sets below), a blank code where the 903 requires one,
 a blank REC on a closed episode, a child in episodes/missing with no header row (and a child in CIN
-details/CP plans with no child-identifiers row), a child listed twice in a header table.
+details/CP plans with no child-identifiers row).
+
+Coverage
+--------
+:meth:`Returns.coverage` (:func:`covered_period`) gives the dates the returns cover, from 1 April of the
+earliest collection year in which they record an event (an end, or a missing episode) to the latest date
+they record; :func:`analysis.local.resolve_period` refuses a quarter ending outside it.
 
 Privacy
 -------
@@ -61,13 +89,17 @@ validate too. Codes are compared exactly (after trimming spaces); ``u1`` is not 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
+from . import returns_xml
 from .errors import InputError, ParameterError
 
 # --- DfE code sets -------------------------------------------------------------------------------------
@@ -108,10 +140,17 @@ GENDER_CURRENT_CODES = frozenset({"0", "1", "2", "9"})
 NFA_TRUE = frozenset({"1", "true", "y", "yes"})
 NFA_FALSE = frozenset({"0", "false", "n", "no"})
 
-DMY = ("%d/%m/%Y",)
+#: Date formats tried, in order, for 903 tables and for CIN census tables (either may hold both: extracts differ).
+DMY = ("%d/%m/%Y", "%Y-%m-%d")
 CIN_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 _FORMAT_TEXT = {"%d/%m/%Y": "dd/mm/yyyy", "%Y-%m-%d": "yyyy-mm-dd"}
 _EARLIEST = pd.Timestamp("1900-01-01")
+#: A time of day after the date ("2022-02-01T00:00:00", "01/02/2022 00:00", "...Z", "...+01:00"): dropped.
+_TIME_OF_DAY = r"^(\S+?)(?:T|\s+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+#: DfE CIN census rule 8606: a referral may be up to 280 days (40 weeks) before the child's birth (unborn children).
+PRE_BIRTH_REFERRAL_DAYS = 280
+#: Files read from a returns folder (by name ending, lower case); the layout inside is recognised by content.
+READ_SUFFIXES = (".csv", ".xml", ".csv.gz", ".xml.gz")
 
 
 @dataclass(frozen=True)
@@ -198,6 +237,55 @@ RETURN_TABLES = {
 _ISSUE_COLUMNS = ["file", "row", "child", "column", "problem", "message"]
 
 
+#: What :attr:`Returns.resolved` counts (keys in this order; only non-zero counts are kept).
+RESOLVED_KEYS = (
+    "overlapping 903 episodes resolved (earlier episode ended at the next start)",
+    "duplicate 903 episodes dropped",
+    "duplicate 903 missing episodes dropped",
+    "duplicate 903 header rows dropped",
+    "903 header rows for a child already listed (first kept)",
+    "duplicate CIN child identifier rows dropped",
+    "CIN child identifier rows for a child already listed (first kept)",
+    "duplicate CIN episodes dropped",
+    "overlapping CIN episodes (child counted once)",
+    "duplicate CP plans dropped",
+    "overlapping CP plans (child counted once)",
+)
+_DUPLICATE_KEY = {
+    "episodes": RESOLVED_KEYS[1], "missing": RESOLVED_KEYS[2], "header": RESOLVED_KEYS[3],
+    "cin_children": RESOLVED_KEYS[5], "cin_details": RESOLVED_KEYS[7], "cp_plans": RESOLVED_KEYS[9],
+}
+_REPEAT_KEY = {"header": RESOLVED_KEYS[4], "cin_children": RESOLVED_KEYS[6]}
+#: Start and end columns per table: which dates record an *event* (see :func:`covered_period`).
+_EVENT_DATES = {
+    "episodes": ("DEC",),
+    "missing": ("MIS_END",),
+    "cin_details": ("CINclosureDate",),
+    "cp_plans": ("CPPendDate",),
+}
+_ALL_DATES = {
+    "episodes": ("DECOM", "DEC"),
+    "missing": ("MIS_START", "MIS_END"),
+    "cin_details": ("CINreferralDate", "CINclosureDate"),
+    "cp_plans": ("CPPstartDate", "CPPendDate"),
+}
+
+
+class Coverage(NamedTuple):
+    """The dates a set of returns covers (both days included); see :func:`covered_period`."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def text(self) -> str:
+        return f"{_long_date(self.start)} to {_long_date(self.end)}"
+
+
+def _long_date(value) -> str:
+    d = pd.Timestamp(value)
+    return f"{d.day} {d:%B %Y}"
+
+
 @dataclass(repr=False)
 class Returns:
     """The tables found in a folder of record-level returns, validated.
@@ -206,8 +294,11 @@ class Returns:
     ``datetime64[ns]`` (blank -> NaT), codes are trimmed strings, ``ReferralNFA`` is boolean; two
     columns are added: ``_file`` (file name) and ``_line`` (line number in that file, header = 1).
 
-    ``warnings`` (one line per soft problem) and ``issues`` (the same, structured) name children:
-    keep them on the analyst's console, never in a pack. ``warning_summary()`` is the pack-safe form.
+    ``warnings`` (one line per soft problem or resolved record) and ``issues`` (the soft problems,
+    structured) name children: keep them on the analyst's console, never in a pack.
+    ``resolved`` counts records changed or dropped while reading (overlaps, duplicates; keys from
+    :data:`RESOLVED_KEYS`, non-zero counts only) and ``notes`` are file-level remarks (two copies of
+    one table); neither names a child. ``warning_summary()`` is the pack-safe form of all of them.
     """
 
     folder: Path | None = None
@@ -221,6 +312,8 @@ class Returns:
     sources: list[dict] = field(default_factory=list)
     missing_tables: dict[str, str] = field(default_factory=dict)
     issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_ISSUE_COLUMNS))
+    resolved: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def table(self, kind: str) -> pd.DataFrame | None:
         """The table of one kind (see :data:`TABLES`), or None when absent."""
@@ -239,19 +332,27 @@ class Returns:
     def has_cin(self) -> bool:
         return any(self.has(k) for k in RETURN_TABLES["CIN census"])
 
+    def coverage(self) -> Coverage | None:
+        """The dates these returns cover (see :func:`covered_period`), or None when they record no date."""
+        return covered_period(self)
+
     def warning_summary(self) -> list[str]:
-        """Soft problems counted by file, column and problem, naming no child: safe for a pack."""
-        if self.issues.empty:
-            return []
-        grouped = (
-            self.issues.groupby(["file", "column", "problem"], sort=True, dropna=False)
-            .size()
-            .reset_index(name="n")
-        )
-        return [
-            f"{r.file}: {r.n} row{'s' if r.n != 1 else ''} with {r.problem} ({r.column})"
-            for r in grouped.itertuples(index=False)
-        ]
+        """Soft problems counted by file, column and problem, file-level notes, and the counts of records
+        resolved while reading; naming no child: safe for a pack."""
+        lines = []
+        if not self.issues.empty:
+            grouped = (
+                self.issues.groupby(["file", "column", "problem"], sort=True, dropna=False)
+                .size()
+                .reset_index(name="n")
+            )
+            lines += [
+                f"{r.file}: {r.n} row{'s' if r.n != 1 else ''} with {r.problem} ({r.column})"
+                for r in grouped.itertuples(index=False)
+            ]
+        lines += list(self.notes)
+        lines += [f"{k}: {v}" for k, v in self.resolved.items() if v]
+        return lines
 
     def __repr__(self) -> str:  # never show identifiers
         parts = []
@@ -261,38 +362,118 @@ class Returns:
         return f"Returns({', '.join(parts)}, warnings={len(self.warnings)})"
 
 
+def covered_period(returns) -> Coverage | None:
+    """The period the returns cover, from the dates they record (works on any object with the table attributes).
+
+    End: the latest date recorded anywhere (any start or end of an episode, missing episode, CIN episode or
+    CP plan): the extract's effective date. Start: 1 April of the earliest collection year (1 April-31 March)
+    in which the returns record an *event* that only a return for that year would hold: an episode end (DEC),
+    a missing episode's end (MIS_END), a CIN episode closure (CINclosureDate, which for no-further-action
+    referrals is the referral day) or a CP plan end (CPPendDate). Start dates are not evidence: a return for
+    2023-24 holds every episode open in that year, including one that started in 2012. When the returns record
+    no event at all (every record still open), the start is 1 April of the collection year of the end.
+    """
+    last, first_event = None, None
+    for table, cols in _ALL_DATES.items():
+        frame = getattr(returns, table, None)
+        if frame is None:
+            continue
+        for col in cols:
+            if col not in frame or not len(frame):
+                continue
+            values = frame[col]
+            hi = values.max()
+            if pd.notna(hi) and (last is None or hi > last):
+                last = pd.Timestamp(hi)
+            if col in _EVENT_DATES.get(table, ()):
+                if col == "DEC" and "_DEC_resolved" in frame:  # an end set by resolving an overlap is no event
+                    values = values[~frame["_DEC_resolved"].to_numpy(bool)]
+                lo = values.min()
+                if pd.notna(lo) and (first_event is None or lo < first_event):
+                    first_event = pd.Timestamp(lo)
+    if last is None:
+        return None
+    anchor = first_event if first_event is not None else last
+    year = anchor.year if anchor.month >= 4 else anchor.year - 1
+    return Coverage(pd.Timestamp(year, 4, 1), last.normalize())
+
+
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def read_returns(folder) -> Returns:
-    """Read every ``*.csv`` in ``folder`` (not subfolders), recognise each by its columns, validate.
+def _today(today=None) -> pd.Timestamp:
+    return pd.Timestamp(dt.date.today() if today is None else today).normalize()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _returns_files(folder: Path) -> list[Path]:
+    return sorted(
+        (p for p in folder.iterdir()
+         if p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(READ_SUFFIXES)),
+        key=lambda p: p.name,
+    )
+
+
+def read_returns(folder, *, today=None) -> Returns:
+    """Read every return file in ``folder`` (not subfolders), recognise each by its content, validate.
+
+    Files ending ``.csv``, ``.xml``, ``.csv.gz`` or ``.xml.gz`` are read: a CSV is recognised by its columns, an
+    XML by its root element (CIN census ``Message``, SSDA903 ``EXPSSDA903``; streamed, see
+    :mod:`analysis.returns_xml`). A folder may hold both. A file that is a byte-identical copy of one read before
+    is read once (a note says so). ``today`` (default: the current date) is the day no date may be after.
 
     Raises
     ------
     ParameterError
-        The folder does not exist or holds no CSV file.
+        The folder does not exist or holds no return file.
     InputError
         A structural problem in a file (see the module docstring).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ParameterError(f"returns folder not found: {folder}")
-    paths = sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    paths = _returns_files(folder)
     if not paths:
-        raise ParameterError(f"no CSV files in returns folder {folder}; expected SSDA903 and/or CIN census tables")
-    loaded = []
+        raise ParameterError(f"no CSV or XML files in returns folder {folder}; expected SSDA903 and/or CIN census "
+                             "tables (.csv, .xml, .csv.gz or .xml.gz)")
+    loaded, notes, seen = [], [], {}
+    required = {k: spec.required for k, spec in TABLES.items()}
     for path in paths:
-        raw = path.read_bytes()
+        digest = _sha256(path)
+        if digest in seen:
+            notes.append(f"{path.name} is an identical copy of {seen[digest]}: read once")
+            continue
+        seen[digest] = path.name
+        if path.name.lower().endswith((".xml", ".xml.gz")):
+            _, tables = returns_xml.read_xml(path, path.name, required)
+            for kind, frame in tables.items():
+                if len(frame):
+                    loaded.append((kind, path.name, frame, digest))
+            if not any(len(f) for f in tables.values()):
+                raise InputError(path.name, "the XML return holds no child records")
+            continue
+        if path.name.lower().endswith(".gz"):
+            try:
+                with returns_xml.open_bytes(path) as fh:
+                    raw = fh.read()
+            except (OSError, EOFError) as exc:
+                raise InputError(path.name, f"cannot be read as gzip ({exc})") from None
+        else:
+            raw = path.read_bytes()
         frame = _read_csv_bytes(raw, path.name)
         kind = identify_table(frame.columns, path.name)
-        loaded.append((kind, path.name, frame, hashlib.sha256(raw).hexdigest()))
-    return _build(loaded, folder)
+        loaded.append((kind, path.name, frame, digest))
+    return _build(loaded, folder, notes, _today(today))
 
 
-def returns_from_frames(frames: dict, folder=None) -> Returns:
+def returns_from_frames(frames: dict, folder=None, *, today=None) -> Returns:
     """Validate tables given as DataFrames of text, as if read from CSV files.
 
     ``frames`` maps a name (used as the file name in messages, e.g. ``"episodes.csv"``) to a DataFrame
@@ -310,7 +491,7 @@ def returns_from_frames(frames: dict, folder=None) -> Returns:
         kind = identify_table(frame.columns, name)
         digest = hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
         loaded.append((kind, str(name), frame, digest))
-    return _build(loaded, None if folder is None else Path(folder))
+    return _build(loaded, None if folder is None else Path(folder), [], _today(today))
 
 
 def _read_csv_bytes(raw: bytes, name: str) -> pd.DataFrame:
@@ -373,12 +554,16 @@ def identify_table(columns, name: str = "<table>") -> str:
 # --- validation --------------------------------------------------------------------------------------
 
 
-def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list) -> pd.DataFrame:
+def _fmt_dates(values: pd.Series) -> pd.Series:
+    return values.dt.strftime("%d/%m/%Y").fillna("open")
+
+
+def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today: pd.Timestamp) -> pd.DataFrame:
     """Canonical columns, blank lines dropped, dates parsed, codes checked (soft issues appended)."""
     spec = TABLES[kind]
     canon = {c.lower(): c for c in spec.required}
     canon.update({c.lower(): c for c, _ in spec.dates})
-    frame = frame.rename(columns={c: canon.get(c.lower(), c) for c in frame.columns})
+    frame = frame.rename(columns={c: canon.get(c.lower(), c) for c in frame.columns if c != "_line"})
     absent = [c for c in spec.required if c not in frame.columns]
     if absent:
         raise InputError(
@@ -389,9 +574,15 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list) -> pd.
             column=absent[0],
         )
     frame = frame.loc[:, ~pd.Index(frame.columns).duplicated()]
-    frame = frame[(frame != "").any(axis=1)].copy()  # blank lines keep their numbering
+    if "_line" in frame.columns:  # from an XML file: the line of the record's element
+        lines = frame["_line"].to_numpy(dtype="int64")
+        frame = frame.drop(columns="_line")
+    else:
+        lines = (frame.index.to_numpy() + 2).astype("int64")
+    keep = (frame != "").any(axis=1).to_numpy()  # blank lines keep their numbering
+    frame = frame[keep].copy()
     frame["_file"] = name
-    frame["_line"] = (frame.index.to_numpy() + 2).astype("int64")
+    frame["_line"] = lines[keep]
     child = frame[spec.id_column]
 
     blank_id = child == ""
@@ -415,9 +606,20 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list) -> pd.
             _raise_first(
                 name, frame, bad, col,
                 lambda r, col=col, fmt=fmt: (
-                    f"child '{r[spec.id_column]}': {col} '{r[col]}' is not a valid date (expected {fmt})"
+                    f"child '{r[spec.id_column]}': {col} '{r[col]}' is not a valid date "
+                    f"(expected {fmt}, a time of day may follow)"
                 ),
             )
+        if col != "ExpectedPersonBirthDate":
+            future = parsed > today
+            if future.any():
+                _raise_first(
+                    name, frame, future, col,
+                    lambda r, col=col: (
+                        f"child '{r[spec.id_column]}': {col} {r[col]} is in the future (after today, "
+                        f"{_long_date(today)}); a return records only what has happened"
+                    ),
+                )
         frame[f"_raw_{col}"] = raw
         frame[col] = parsed
 
@@ -451,35 +653,47 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list) -> pd.
                     "ReferralNFA '" + frame["ReferralNFA"][unknown] + "' is not true/false (read as false)")
         frame["_raw_ReferralNFA"] = frame["ReferralNFA"]
         frame["ReferralNFA"] = text.isin(NFA_TRUE).astype(bool)
-    if kind in ("header", "cin_children"):
-        dup = child.duplicated(keep="first")
-        _add_issues(issues, frame, dup, spec, spec.id_column, "a child listed more than once",
-                    pd.Series(f"listed more than once in this {spec.label} table; the first row is used",
-                              index=frame.index)[dup])
     raw_cols = [c for c in frame.columns if c.startswith("_raw_") and c != "_raw_ReferralNFA"]
     return frame.drop(columns=raw_cols)
 
 
 def _parse_dates(raw: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Parse text dates trying each format in turn; blank, unparseable or pre-1900 dates give NaT."""
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    """Parse text dates; blank, unparseable or pre-1900 dates give NaT.
+
+    Each distinct text is parsed once (extracts repeat dates a lot): a time of day after the date is dropped
+    (``2022-02-01T00:00:00``, ``01/02/2022 00:00``), then each format is tried in turn, so one column may mix
+    ``dd/mm/yyyy`` and ``yyyy-mm-dd`` (rows from different extracts).
+    """
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), sort=False)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    day = text.str.replace(_TIME_OF_DAY, r"\1", regex=True)
+    parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for fmt in formats:
-        todo = out.isna() & (raw != "")
+        todo = parsed.isna() & (day != "")
         if not todo.any():
             break
-        out[todo] = pd.to_datetime(raw[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
-    return out.where(out >= _EARLIEST)
+        parsed[todo] = pd.to_datetime(day[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
+    values = parsed.where(parsed >= _EARLIEST).to_numpy(dtype="datetime64[ns]")
+    out = values[np.where(codes < 0, 0, codes)] if len(values) else np.full(len(codes), np.datetime64("NaT"), "datetime64[ns]")
+    if (codes < 0).any():
+        out[codes < 0] = np.datetime64("NaT")
+    return pd.Series(out, index=raw.index, dtype="datetime64[ns]")
 
 
 def _raise_first(name, frame, mask, column, describe):
-    """Raise an InputError for the first flagged row, saying how many more rows have the problem."""
+    """Raise an InputError for the first flagged row (in file order), saying how many more rows have the problem.
+
+    ``name`` None: the file is the flagged row's own ``_file`` (a table combined from several files).
+    """
     flagged = frame[mask]
+    if name is None:
+        flagged = flagged.sort_values(["_file", "_line"], kind="stable")
     first = flagged.iloc[0]
     message = describe(first)
     more = len(flagged) - 1
     if more:
         message += f" ({more} more row{'s' if more > 1 else ''} in this column with the same problem)"
-    raise InputError(name, message, column=column, row=int(first["_line"]))
+    raise InputError(first["_file"] if name is None else name, message, column=column, row=int(first["_line"]))
 
 
 def _add_issues(issues, frame, mask, spec, column, problem, details):
@@ -503,8 +717,20 @@ def _add_issues(issues, frame, mask, spec, column, problem, details):
     )
 
 
-def _combine(parts: list[pd.DataFrame], spec: TableSpec) -> pd.DataFrame:
-    """Stack the files of one kind; a record in several files is kept from the most recent extract."""
+def _row_messages(rows: pd.DataFrame, id_col: str, details) -> list[str]:
+    """'file row N: child 'X': details' for each row (terminal only: names the child)."""
+    if rows.empty:
+        return []
+    text = rows["_file"] + " row " + rows["_line"].astype(str) + ": child '" + rows[id_col] + "': " + details
+    return text.astype(str).tolist()
+
+
+def _combine(parts: list[pd.DataFrame], spec: TableSpec, notes: list | None = None) -> pd.DataFrame:
+    """Stack the files of one kind; a record in several files is kept from the most recent extract.
+
+    "Most recent" = the file whose latest date is latest (ties: the later file name). A record is identified by
+    :attr:`TableSpec.key`. When two files share records, one line naming both goes to ``notes``.
+    """
     if len(parts) == 1:
         return parts[0].reset_index(drop=True)
     date_cols = [c for c, _ in spec.dates if c in parts[0].columns]
@@ -513,6 +739,19 @@ def _combine(parts: list[pd.DataFrame], spec: TableSpec) -> pd.DataFrame:
         latest = part[date_cols].max().max() if len(part) else pd.NaT
         recency.append((pd.Timestamp.min if pd.isna(latest) else latest, part["_file"].iloc[0] if len(part) else "", i))
     rank = {i: r for r, (_, _, i) in enumerate(sorted(recency))}
+    if notes is not None:
+        keys = [pd.MultiIndex.from_frame(p[list(spec.key)]) for p in parts]
+        for i in range(len(parts)):
+            for j in range(i + 1, len(parts)):
+                shared = int(keys[j].isin(keys[i]).sum())
+                if shared:
+                    a, b = parts[i]["_file"].iloc[0], parts[j]["_file"].iloc[0]
+                    newer = b if rank[j] > rank[i] else a
+                    notes.append(
+                        f"{a} and {b} both hold {spec.label} records ({shared} record{'s' if shared != 1 else ''} "
+                        f"in both, by {' and '.join(spec.key)}): each is counted once, from the more recent "
+                        f"extract ({newer})"
+                    )
     stacked = pd.concat(
         [p.assign(_rank=rank[i]) for i, p in enumerate(parts)], ignore_index=True, sort=False
     )
@@ -520,28 +759,105 @@ def _combine(parts: list[pd.DataFrame], spec: TableSpec) -> pd.DataFrame:
     return stacked[stacked["_rank"] == top].drop(columns="_rank").reset_index(drop=True)
 
 
-def _check_overlaps(episodes: pd.DataFrame) -> None:
-    """Raise if a child's episode starts before that child's previous episode ended."""
-    e = episodes.sort_values(["CHILD", "DECOM", "_file", "_line"], kind="stable")
-    same = e["CHILD"].eq(e["CHILD"].shift())
-    prev_dec = e["DEC"].shift()
-    prev_start = e["DECOM"].shift()
-    prev_line = e["_line"].shift()
-    overlap = same & (prev_dec.isna() | (e["DECOM"] < prev_dec))
-    if not overlap.any():
-        return
-    idx = overlap[overlap].index
-    first = e.loc[idx].sort_values(["_file", "_line"]).iloc[0]
-    i = first.name
-    prev_end_text = "is still open (DEC blank)" if pd.isna(prev_dec[i]) else f"ends {prev_dec[i]:%d/%m/%Y}"
-    message = (
-        f"child '{first['CHILD']}': the episode starting {first['DECOM']:%d/%m/%Y} overlaps the previous "
-        f"episode (DECOM {prev_start[i]:%d/%m/%Y}, line {int(prev_line[i])}), which {prev_end_text}"
-    )
-    more = len(idx) - 1
-    if more:
-        message += f" ({more} more overlapping episode{'s' if more > 1 else ''})"
-    raise InputError(first["_file"], message, column="DECOM", row=int(first["_line"]))
+def _drop_exact_duplicates(table: pd.DataFrame, spec: TableSpec, warnings: list) -> tuple[pd.DataFrame, int]:
+    """Rows identical in every column (but file and line) to an earlier row are dropped."""
+    cols = [c for c in table.columns if not c.startswith("_")]
+    dup = table.duplicated(cols, keep="first")
+    n = int(dup.sum())
+    if n:
+        warnings += _row_messages(table[dup], spec.id_column,
+                                  f"an exact copy of an earlier {spec.label} row; dropped")
+        table = table[~dup].reset_index(drop=True)
+    return table, n
+
+
+def _first_row_per_child(table: pd.DataFrame, spec: TableSpec, issues: list) -> tuple[pd.DataFrame, int]:
+    """A child listed more than once (rows differing): one warning per child, the first row (file order) kept."""
+    ids = table[spec.id_column]
+    dup = ids.duplicated(keep="first")
+    n = int(dup.sum())
+    if n:
+        times = ids.map(ids.value_counts())
+        first_dup = dup & ~ids.where(dup).duplicated(keep="first")
+        first_line = ids.map(table[~dup].set_index(spec.id_column)["_line"])
+        details = ("listed " + times.astype(str) + f" times in the {spec.label}; the first row (line "
+                   + first_line.astype(str) + ") is used")
+        _add_issues(issues, table, first_dup, spec, spec.id_column, "a child listed more than once", details[first_dup])
+        table = table[~dup].reset_index(drop=True)
+    return table, n
+
+
+def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.DataFrame, int]:
+    """Overlapping episodes of one child: the earlier episode ends when the later one starts.
+
+    DfE's rule (903 validation, the 503 family: "a later episode starting before the previous one ends is an error
+    in the earlier episode's end date"): with a child's episodes ordered by start (then end, open last), an
+    episode whose DEC is after the next episode's DECOM, or blank, is treated as ending on that DECOM. Each child is
+    then in at most one episode on any day. Returns the table (same rows and order, plus a boolean column
+    ``_DEC_resolved`` marking the changed ends) and how many ends changed.
+    """
+    if episodes.empty:
+        return episodes, 0
+    e = episodes.sort_values(["CHILD", "DECOM", "DEC", "_file", "_line"], kind="stable", na_position="last")
+    same = e["CHILD"].eq(e["CHILD"].shift(-1))
+    next_start = e["DECOM"].shift(-1)
+    over = same & (e["DEC"].isna() | (e["DEC"] > next_start))
+    n = int(over.sum())
+    if not n:
+        return episodes, 0
+    rows = e[over]
+    nxt = e.shift(-1)[over]
+    details = ("the episode starting " + rows["DECOM"].dt.strftime("%d/%m/%Y") + " (DEC "
+               + _fmt_dates(rows["DEC"]) + ") overlaps the next one (row " + nxt["_line"].astype("int64").astype(str)
+               + ", DECOM " + nxt["DECOM"].dt.strftime("%d/%m/%Y")
+               + "); treated as ending on that date (DfE: the earlier episode's end date is the error)")
+    warnings += _row_messages(rows, "CHILD", details)
+    out = episodes.copy()
+    out.loc[rows.index, "DEC"] = next_start[over]
+    out["_DEC_resolved"] = False
+    out.loc[rows.index, "_DEC_resolved"] = True
+    return out, n
+
+
+def _count_overlaps(table: pd.DataFrame, id_col: str, start: str, end: str, what: str, warnings: list,
+                    exclude=None) -> int:
+    """Records of a child starting before that child's previous record ended (left as they are: the counts
+    take each child once per date)."""
+    t = table if exclude is None else table[~exclude]
+    if t.empty:
+        return 0
+    t = t.sort_values([id_col, start, "_file", "_line"], kind="stable")
+    prev_end = t[end].shift()
+    over = t[id_col].eq(t[id_col].shift()) & (prev_end.isna() | (t[start] < prev_end))
+    n = int(over.sum())
+    if n:
+        warnings += _row_messages(t[over], id_col, f"this {what} starts before the child's previous one ended; "
+                                  "the child is counted once on each date")
+    return n
+
+
+def _check_births(tables: dict) -> None:
+    """A date of birth after the child's first 903 episode, or (CIN) more than 280 days after the first referral."""
+    header, episodes = tables["header"], tables["episodes"]
+    if header is not None and episodes is not None and len(header) and len(episodes):
+        first = episodes.groupby("CHILD")["DECOM"].min()
+        start = header["CHILD"].map(first)
+        bad = header["DOB"].notna() & start.notna() & (header["DOB"] > start)
+        if bad.any():
+            _raise_first(None, header.assign(_first=start), bad, "DOB", lambda r: (
+                f"child '{r['CHILD']}': DOB {r['DOB']:%d/%m/%Y} is after the child's first episode starts "
+                f"(DECOM {r['_first']:%d/%m/%Y})"))
+    children, details = tables["cin_children"], tables["cin_details"]
+    if children is not None and details is not None and len(children) and len(details):
+        first = details.groupby("LAchildID")["CINreferralDate"].min()
+        referral = children["LAchildID"].map(first)
+        late = children["PersonBirthDate"] - referral > pd.Timedelta(days=PRE_BIRTH_REFERRAL_DAYS)
+        bad = children["PersonBirthDate"].notna() & referral.notna() & late
+        if bad.any():
+            _raise_first(None, children.assign(_first=referral), bad, "PersonBirthDate", lambda r: (
+                f"child '{r['LAchildID']}': PersonBirthDate {r['PersonBirthDate']:%Y-%m-%d} is more than "
+                f"{PRE_BIRTH_REFERRAL_DAYS} days after the child's first referral (CINreferralDate "
+                f"{r['_first']:%Y-%m-%d}); DfE rule 8606 allows a referral up to 40 weeks before birth"))
 
 
 def _orphans(issues, table: pd.DataFrame | None, ids: pd.DataFrame | None, spec: TableSpec, parent: TableSpec):
@@ -554,19 +870,42 @@ def _orphans(issues, table: pd.DataFrame | None, ids: pd.DataFrame | None, spec:
                 pd.Series(f"no row for this child in the {parent.label}", index=table.index)[orphan])
 
 
-def _build(loaded: list, folder: Path | None) -> Returns:
+def _build(loaded: list, folder: Path | None, notes: list | None = None, today: pd.Timestamp | None = None) -> Returns:
+    notes = list(notes or [])
+    today = _today() if today is None else today
     issues: list[pd.DataFrame] = []
     by_kind: dict[str, list[pd.DataFrame]] = {k: [] for k in TABLES}
     sources = []
     for kind, name, frame, digest in loaded:
-        parsed = _parse_table(frame, name, kind, issues)
+        parsed = _parse_table(frame, name, kind, issues, today)
         by_kind[kind].append(parsed)
         sources.append(
             {"file": name, "table": kind, "return": TABLES[kind].return_name, "rows": int(len(parsed)), "sha256": digest}
         )
-    tables = {k: (_combine(v, TABLES[k]) if v else None) for k, v in by_kind.items()}
+    tables = {k: (_combine(v, TABLES[k], notes) if v else None) for k, v in by_kind.items()}
+
+    resolved: dict[str, int] = {}
+    extra: list[str] = []  # terminal-only lines naming children
+    for kind, table in tables.items():
+        if table is None:
+            continue
+        table, n = _drop_exact_duplicates(table, TABLES[kind], extra)
+        resolved[_DUPLICATE_KEY[kind]] = n
+        if kind in _REPEAT_KEY:
+            table, n = _first_row_per_child(table, TABLES[kind], issues)
+            resolved[_REPEAT_KEY[kind]] = n
+        tables[kind] = table
+    _check_births(tables)
     if tables["episodes"] is not None:
-        _check_overlaps(tables["episodes"])
+        tables["episodes"], n = _resolve_903_overlaps(tables["episodes"], extra)
+        resolved[RESOLVED_KEYS[0]] = n
+    if tables["cin_details"] is not None:
+        resolved[RESOLVED_KEYS[8]] = _count_overlaps(
+            tables["cin_details"], "LAchildID", "CINreferralDate", "CINclosureDate", "CIN episode", extra,
+            exclude=tables["cin_details"]["ReferralNFA"].to_numpy(bool))
+    if tables["cp_plans"] is not None:
+        resolved[RESOLVED_KEYS[10]] = _count_overlaps(
+            tables["cp_plans"], "LAchildID", "CPPstartDate", "CPPendDate", "CP plan", extra)
     _orphans(issues, tables["episodes"], tables["header"], TABLES["episodes"], TABLES["header"])
     _orphans(issues, tables["missing"], tables["header"], TABLES["missing"], TABLES["header"])
     _orphans(issues, tables["cin_details"], tables["cin_children"], TABLES["cin_details"], TABLES["cin_children"])
@@ -591,18 +930,23 @@ def _build(loaded: list, folder: Path | None) -> Returns:
     )
     return Returns(
         folder=folder,
-        warnings=issue_frame["message"].astype(str).tolist(),
+        warnings=issue_frame["message"].astype(str).tolist() + extra + notes,
         sources=sources,
         missing_tables=missing_tables,
         issues=issue_frame,
+        resolved={k: resolved[k] for k in RESOLVED_KEYS if resolved.get(k)},
+        notes=notes,
         **tables,
     )
 
 
 __all__ = [
     "Returns",
+    "Coverage",
+    "covered_period",
     "TABLES",
     "RETURN_TABLES",
+    "RESOLVED_KEYS",
     "TableSpec",
     "read_returns",
     "returns_from_frames",
@@ -618,4 +962,5 @@ __all__ = [
     "MISSING_CODES",
     "REASON_FOR_CLOSURE_CODES",
     "GENDER_CURRENT_CODES",
+    "PRE_BIRTH_REFERRAL_DAYS",
 ]

@@ -39,8 +39,13 @@ Measured:
    the default extract, on a 2-core machine, it took 37 s: 2.5 times the 15 s extrapolated from the sample);
    ``--full-loop`` also runs it on every child, timed and checked.
 
+3. Reading the 903 from XML: the extract's header, episodes and missing tables written as one ``EXPSSDA903`` file
+   (DfE's layout; about 1,000,000 episodes at the default size) and read by ``read_returns`` in a fresh process
+   (seconds, peak RSS, tracemalloc peak), against the same tables as CSV files read the same way (the baseline,
+   measured in the same run); the ratio is printed. ``--xml-only`` runs just this part.
+
 Usage: python benchmarks/bench_records.py [--episodes N] [--cin-episodes N] [--sample N] [--seed N]
-                                          [--full-loop] [--via-text]
+                                          [--full-loop] [--via-text] [--xml-only]
        (defaults: 1,000,000 episodes, CIN episodes twice the episodes, 2,000 sampled children, seed 2025)
 """
 
@@ -625,6 +630,8 @@ def as_text(returns: Returns) -> dict[str, pd.DataFrame]:
     """The tables as the CSV text they would be read from (903 dd/mm/yyyy, CIN census yyyy-mm-dd)."""
     frames = {}
     for kind, name in FILES.items():
+        if returns.table(kind) is None:
+            continue
         frame = returns.table(kind).drop(columns=["_file", "_line"])
         fmt = "%d/%m/%Y" if kind in ("header", "episodes", "missing") else "%Y-%m-%d"
         out = {}
@@ -703,6 +710,81 @@ def reset_peak_rss() -> bool:
         return False
 
 
+_READ_CHILD = r"""
+import resource, sys, time, tracemalloc
+sys.path.insert(0, {root!r})
+from analysis.returns import read_returns
+trace = sys.argv[1] == "trace"
+if trace:
+    tracemalloc.start()
+t0 = time.perf_counter()
+r = read_returns(sys.argv[2])
+seconds = time.perf_counter() - t0
+peak = tracemalloc.get_traced_memory()[1] if trace else 0
+# VmHWM: this process's own peak (ru_maxrss would include the parent's before exec)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+print(seconds, hwm, peak / 2**20, len(r.episodes),
+      len(r.header), 0 if r.missing is None else len(r.missing), len(r.warnings))
+"""
+
+
+def _read_in_child(folder: Path, trace: bool) -> tuple[float, float, float, int, int, int, int]:
+    """read_returns(folder) in a fresh process: seconds, peak RSS MiB, tracemalloc peak MiB (trace only), sizes."""
+    import subprocess
+
+    code = _READ_CHILD.format(root=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code, "trace" if trace else "time", str(folder)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    s, rss, traced, n_eps, n_head, n_mis, n_warn = out
+    return float(s), float(rss), float(traced), int(n_eps), int(n_head), int(n_mis), int(n_warn)
+
+
+def xml_benchmark(returns: Returns, trace: bool = False) -> None:
+    """Read the extract's 903 tables from a generated EXPSSDA903 XML file, against the same tables as CSV.
+
+    The header, episodes and missing tables are written (as text, 903 dates dd/mm/yyyy) to a temporary folder as
+    one XML file (:func:`analysis.returns_xml.write_903_xml`, DfE's layout) and, in another folder, as the three CSV
+    files. Each folder is read by :func:`analysis.returns.read_returns` in a fresh Python process (so its peak RSS
+    is the read's own, plus the interpreter and libraries): wall-clock seconds and peak RSS (``VmHWM``: Linux carries
+    ``ru_maxrss`` over from the parent across exec), then
+    with ``trace``, again under ``tracemalloc`` for the peak traced Python memory (much slower; time not reported).
+    """
+    import tempfile
+
+    from analysis.returns_xml import write_903_xml
+
+    text = as_text(Returns(header=returns.header, episodes=returns.episodes, missing=returns.missing))
+    with tempfile.TemporaryDirectory(prefix="bench_903_xml_") as tmp:
+        xml_dir, csv_dir = Path(tmp) / "xml", Path(tmp) / "csv"
+        xml_dir.mkdir()
+        csv_dir.mkdir()
+        t0 = time.perf_counter()
+        path = write_903_xml(text[FILES["header"]], text[FILES["episodes"]], text[FILES["missing"]],
+                             xml_dir / "SSDA903.xml")
+        write_s = time.perf_counter() - t0
+        for kind in ("header", "episodes", "missing"):
+            text[FILES[kind]].to_csv(csv_dir / FILES[kind], index=False)
+        del text
+        release_free_memory()
+        xml_mib = path.stat().st_size / 2**20
+        csv_mib = sum(f.stat().st_size for f in csv_dir.iterdir()) / 2**20
+        print(f"\n903 XML: {len(returns.episodes):,} episodes, {len(returns.header):,} children, "
+              f"{len(returns.missing):,} missing episodes written as one EXPSSDA903 file of {xml_mib:,.0f} MiB "
+              f"in {write_s:.1f} s (the same tables as CSV: {csv_mib:,.0f} MiB)")
+        xs, xrss, _, n_eps, n_head, n_mis, n_warn = _read_in_child(xml_dir, trace=False)
+        print(f"  read_returns(XML folder), fresh process: {xs:.1f} s, peak RSS {xrss:,.0f} MiB; {n_eps:,} episodes, "
+              f"{n_head:,} header rows, {n_mis:,} missing episodes, {n_warn} warnings", flush=True)
+        cs, crss, _, c_eps, c_head, c_mis, _ = _read_in_child(csv_dir, trace=False)
+        print(f"  read_returns(CSV folder, the same tables), baseline: {cs:.1f} s, peak RSS {crss:,.0f} MiB", flush=True)
+        assert (n_eps, n_head, n_mis) == (c_eps, c_head, c_mis), "the XML and the CSV give different tables"
+        print(f"  ratio XML / CSV: time {xs / cs:.2f}x, peak RSS {xrss / crss:.2f}x; limits 30 s and 1 GiB: "
+              f"{'met' if xs < 30 and xrss < 1024 else 'NOT met'}", flush=True)
+        if trace:
+            _, _, xtraced, *_ = _read_in_child(xml_dir, trace=True)
+            _, _, ctraced, *_ = _read_in_child(csv_dir, trace=True)
+            print(f"  peak traced (tracemalloc; slow): XML {xtraced:,.0f} MiB, CSV {ctraced:,.0f} MiB")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--episodes", type=int, default=1_000_000, help="903 episodes, about (default 1,000,000)")
@@ -714,6 +796,9 @@ def main():
                          "extrapolated, and the counts checked on every child")
     ap.add_argument("--via-text", action="store_true",
                     help="write the extract as text and read it back with returns_from_frames (timed) before counting")
+    ap.add_argument("--xml-only", action="store_true",
+                    help="only the 903 XML reading benchmark (the extract's 903 tables as XML against CSV)")
+    ap.add_argument("--trace", action="store_true", help="with the XML benchmark: also the tracemalloc peaks (slow)")
     args = ap.parse_args()
     cin_target = 2 * args.episodes if args.cin_episodes is None else args.cin_episodes
     dates = quarter_ends(FIRST_QUARTER, LAST_QUARTER)
@@ -721,6 +806,11 @@ def main():
     t0 = time.perf_counter()
     returns, facts = build_extract(args.episodes, cin_target, args.seed)
     build_s = time.perf_counter() - t0
+    if args.xml_only:
+        for kind in ("cin_children", "cin_details", "cp_plans"):
+            setattr(returns, kind, None)
+        xml_benchmark(returns, trace=args.trace)
+        return
     if args.via_text:
         t0 = time.perf_counter()
         text = as_text(returns)
@@ -830,6 +920,13 @@ def main():
               f"({loop_all_s / facts['children'] * 1e6:,.1f} us per child; {loop_all_s / full_loop_s:.2f}x the "
               f"extrapolation); cla_at and cin_at equal on all {len(dates)} dates; ratio at full scale "
               f"(loop / vectorised): {loop_all_s / full_s:.2f}x")
+
+    # 3. reading the 903 as XML (streamed) against the same tables as CSV
+    for kind in ("cin_children", "cin_details", "cp_plans"):
+        setattr(returns, kind, None)
+    del sample
+    release_free_memory()
+    xml_benchmark(returns, trace=args.trace)
 
 
 if __name__ == "__main__":

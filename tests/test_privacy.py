@@ -130,3 +130,40 @@ def test_indicator_table_from_returns_holds_no_record_values(planted, tmp_path):
     assert "PRIVMARK" not in r.stderr  # warnings name files and problems, never children
     t = pd.read_csv(out)
     assert set(t["time_period"]) == {"2024Q2", "2024Q3", "2024Q4", "2025Q1"}
+
+
+@pytest.fixture(scope="module")
+def planted_xml(planted, tmp_path_factory):
+    """The planted returns as the XML files LAs submit (903 EXPSSDA903 and CIN census Message), no CSV."""
+    from analysis.demo_returns import FILES
+    from analysis.returns_xml import write_903_xml, write_cin_xml
+
+    folder, markers = planted
+    t = {k: pd.read_csv(folder / name, dtype=str, keep_default_na=False) for k, name in FILES.items()}
+    out = tmp_path_factory.mktemp("returns_xml")
+    write_903_xml(t["header"], t["episodes"], t["missing"], out / "SSDA903_2025.xml")
+    write_cin_xml(t["cin_children"], t["cin_details"], t["cp_plans"], out / "CIN_Census_2025.xml")
+    return out, markers
+
+
+def test_xml_markers_are_in_every_identifying_xml_field(planted_xml):
+    folder, markers = planted_xml
+    text = (folder / "SSDA903_2025.xml").read_text("utf-8") + (folder / "CIN_Census_2025.xml").read_text("utf-8")
+    for field in ("CHILDID", "UPN", "DOB", "HOME_POST", "PL_POST", "URN", "LAchildID", "PersonBirthDate", "PostCode"):
+        assert f"<{field}>" in text
+    assert "<CHILDID>PRIVMARK" in text and "<LAchildID>PRIVMARK" in text
+    found = [m for m in markers if m in text or m.replace("<", "&lt;").replace(">", "&gt;") in text]
+    assert len(found) == len(markers)  # every marker is planted in the XML
+
+
+def test_indicator_table_from_xml_returns_holds_no_record_values(planted_xml, tmp_path):
+    returns, markers = planted_xml
+    out = tmp_path / "local.csv"
+    r = subprocess.run([sys.executable, "-m", "analysis.cli", "indicators", "--returns", str(returns), "--la", "808",
+                        "--period", "2025Q1", "--quarters", "4", "--out", str(out)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(out)
+    assert set(t["time_period"]) == {"2024Q2", "2024Q3", "2024Q4", "2025Q1"} and t["numerator"].notna().any()
+    assert scan(tmp_path, markers) == []
+    assert "PRIVMARK" not in r.stderr

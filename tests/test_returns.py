@@ -91,10 +91,11 @@ def test_impossible_date_names_file_column_row_and_child(good):
 
 
 def test_unparseable_date_and_count_of_more(good):
-    write(good, "export (3).csv", EPISODES + ep("C1", "2024-01-01") + ep("C2", "1st May"))
+    # ISO dates are read in a 903 too; "1st May" and a 13th month are not dates
+    write(good, "export (3).csv", EPISODES + ep("C1", "2024-01-01") + ep("C2", "1st May") + ep("C3", "2024-13-01"))
     with pytest.raises(InputError) as info:
         read_returns(good)
-    assert info.value.row == 2 and "child 'C1'" in str(info.value) and "1 more row" in str(info.value)
+    assert info.value.row == 3 and "child 'C2'" in str(info.value) and "1 more row" in str(info.value)
 
 
 def test_blank_lines_keep_file_line_numbers(good):
@@ -119,20 +120,30 @@ def test_missing_episode_end_before_start(good):
         read_returns(good)
 
 
-def test_overlapping_episodes(good):
+def test_overlapping_episodes_are_resolved_by_dfe_rule(good):
+    # C1: 01/01-01/03/2024, then a new episode from 15/02/2024: the first is treated as ending 15/02/2024
     write(good, "export (3).csv", EPISODES + ep("C1", "01/01/2024", "01/03/2024", rec="X1")
           + ep("C1", "15/02/2024", rne="P"))
-    with pytest.raises(InputError) as info:
-        read_returns(good)
-    err = info.value
-    assert err.file == "export (3).csv" and err.column == "DECOM" and err.row == 3
-    assert "child 'C1'" in str(err) and "overlaps" in str(err)
+    r = read_returns(good)
+    c1 = r.episodes[r.episodes["CHILD"] == "C1"].sort_values("DECOM")
+    assert c1["DEC"].tolist()[0] == pd.Timestamp("2024-02-15") and pd.isna(c1["DEC"].tolist()[1])
+    assert r.resolved == {"overlapping 903 episodes resolved (earlier episode ended at the next start)": 1}
+    assert any("export (3).csv row 2: child 'C1'" in w and "overlaps" in w for w in r.warnings)
+    assert "overlapping 903 episodes resolved (earlier episode ended at the next start): 1" in r.warning_summary()
+    assert not any("C1" in line for line in r.warning_summary())
+    counts = dict(zip(*record_counts(r, "2024-02-20", "X")[["measure", "count"]].T.values))
+    assert counts["cla_at"] == 1  # C1 once, though both of its episodes were recorded as open on 20/02/2024
 
 
-def test_episode_after_an_open_episode_overlaps(good):
-    write(good, "export (3).csv", EPISODES + ep("C1", "01/01/2024") + ep("C1", "01/06/2024", rne="P"))
-    with pytest.raises(InputError, match="still open"):
-        read_returns(good)
+def test_episode_after_an_open_episode_closes_it(good):
+    # An open episode followed by another: the open one ends when the next starts, so C1 is out of care
+    # between 01/03/2024 (second episode ends) and today, although the first was never closed.
+    write(good, "export (3).csv", EPISODES + ep("C1", "01/01/2024") + ep("C1", "01/02/2024", "01/03/2024", rne="P"))
+    r = read_returns(good)
+    assert r.episodes["DEC"].tolist() == [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01")]
+    counts = dict(zip(*record_counts(r, "2024-03-31", "X")[["measure", "count"]].T.values))
+    assert counts["cla_at"] == 0
+    assert any("(DEC open) overlaps the next one" in w for w in r.warnings)
 
 
 def test_contiguous_episodes_are_fine(good):
