@@ -81,6 +81,9 @@ def _local_rows(args, data_dir):
     returns = read_returns(folder)
     period = local.resolve_period(args.period, returns=returns)
     ds = _load(args, data_dir)
+    if ds.is_demo:
+        warn(["the comparators (neighbours, region, England) are the project's demo data, not published statistics: "
+              "give --data-dir with the DfE files for real ones (the rows say data_kind 'local, demo comparators')"])
     la = areas.resolve_la(args.la[0])
     published = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours,
                                     neighbour_model=ds.neighbour_model_label)
@@ -131,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "fails if no file in the folder provides it")
     ind.add_argument("--neighbour-model", help="a statistical-neighbour model file (path, or a file name in the data "
                      "folder) to use instead of the newest model in the folder")
-    ind.add_argument("--returns", help="folder of the LA's own returns (SSDA903, CIN census CSVs): in-year rows")
+    ind.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census, CSV or XML, "
+                     "optionally .gz): in-year rows")
     ind.add_argument("--period", help="with --returns: the quarter, e.g. 2025Q1 (financial-year quarters), or latest")
     ind.add_argument("--quarters", type=int, default=1, help="with --returns: how many quarters up to --period")
     ind.set_defaults(func=cmd_indicators)

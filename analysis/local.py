@@ -120,7 +120,8 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
     -------
     pandas.DataFrame
         :data:`analysis.benchmark.TABLE_COLUMNS` plus ``display``; ``time_period`` is the quarter label,
-        ``data_kind`` is ``local``, ``release`` is "local (unpublished)", ``rank`` and ``quartile_band`` are empty
+        ``data_kind`` is ``local`` (``local, demo comparators`` where the comparators are the project's demo data,
+        not published statistics), ``release`` is "local (unpublished)", ``rank`` and ``quartile_band`` are empty
         (LAs are ranked on published figures only), ``previous_value`` and ``change`` are against the quarter
         before, ``trend`` is "cannot be calculated" (rolling 12-month figures overlap, so the trend test does not
         apply), and ``source_file`` names the published year the comparators come from.
@@ -152,7 +153,13 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
     for col in ("sn_mean", "sn_n", "sn_missing", "region_value", "england_value"):
         table[col] = table["indicator"].map(pub[col]) if len(pub) else np.nan
     table["sn_missing"] = table["sn_missing"].fillna("")
-    table["source_file"] = "LA returns; comparators: published " + table["indicator"].map(pub["time_period"]).fillna("none")
+    # Say what the comparators are: published statistics, or the project's demo data (a run with no --data-dir)
+    kind = table["indicator"].map(pub["data_kind"].astype(str)).fillna("published") if len(pub) else "published"
+    table["source_file"] = ("LA returns; comparators: " + kind + " " + table["indicator"].map(pub["time_period"])
+                            .fillna("none")) if len(pub) else "LA returns; comparators: none"
+    table["data_kind"] = np.where(pd.Series(kind, index=table.index).eq("demo"), "local, demo comparators", "local")
+    table["neighbour_model"] = str(published["neighbour_model"].iloc[0]) if "neighbour_model" in published and len(
+        published) else ""
     lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
     for col, comp in (("vs_england", "england_value"), ("vs_sn", "sn_mean"), ("vs_region", "region_value")):
         table[col] = compare.compare_ci(table["value"], table[lo], table[hi], table[comp], table["polarity"]).to_numpy()

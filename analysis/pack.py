@@ -571,7 +571,8 @@ def add_pack_parser(sub) -> None:
     p.add_argument("--jobs", type=int, help="parallel builds (default: all cores)")
     p.add_argument("--period", help="quarterly run: a quarter such as 2025Q2 (financial-year quarters) or 'latest' "
                                     "(the latest complete quarter); needs --returns")
-    p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census CSVs)")
+    p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census, CSV or XML, "
+                                     "optionally .gz)")
     p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed")
     p.add_argument("--notebooks", help=argparse_suppress())
     p.set_defaults(func=cmd_pack)

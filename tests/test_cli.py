@@ -210,3 +210,35 @@ def test_a_messy_folder_names_each_bad_file_once_and_still_gives_the_figures(tmp
     t = pd.read_csv(out, dtype={"area_code": str})
     row = t[(t["indicator"] == "cin_rate") & (t["area_code"] == "E06000004")].iloc[0]
     assert float(row["published_value"]) == 543.2 and abs(float(row["value"]) - 543.2) < 0.05
+
+
+def test_in_year_rows_on_the_embedded_default_say_their_comparators_are_demo(tmp_path):
+    out = tmp_path / "local.csv"
+    r = run("indicators", "--la", "Stockton-on-Tees", "--period", "latest", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert any("demo data, not published statistics" in line for line in r.stderr.splitlines()), r.stderr
+    t = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(t) and set(t["data_kind"]) == {"local, demo comparators"}
+    assert t["source_file"].str.startswith("LA returns; comparators: demo ").all()
+    assert not t["source_file"].str.contains("published").any()
+    assert (t["neighbour_model"] != "").all()
+
+
+def test_in_year_rows_from_real_903_extracts_with_published_comparators(tmp_path):
+    """Data to Insight's 903 extract (overlapping episodes and all) beside the published files: the rows are local,
+    compared with published figures, and a quarter outside what the extract covers is one line and exit 2."""
+    needs_shared()
+    returns = SHARED_DATA.parent / "records" / "d2i_903_csv"
+    header = pd.read_csv(returns / "header.csv", dtype=str)
+    out = tmp_path / "local.csv"
+    r = run("indicators", "--returns", returns, "--data-dir", SHARED_DATA, "--la", "E06000004", "--period", "2017Q4",
+            "--out", out)
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert set(t["data_kind"]) == {"local"} and t["source_file"].str.contains("comparators: published").all()
+    written = out.read_text("utf-8")
+    assert not any(child in written for child in header["CHILD"].head(50)), "a child's identifier reached the table"
+    r = run("indicators", "--returns", returns, "--data-dir", SHARED_DATA, "--la", "E06000004", "--period", "2030Q1",
+            "--out", tmp_path / "nothing.csv")
+    assert_user_error(r, "2030Q1")
+    assert not (tmp_path / "nothing.csv").exists()
