@@ -584,12 +584,16 @@ def sources_table(ctx: Context) -> Html:
                 "rows_used": "Rows used", "rows_superseded": "Rows superseded", "sha256": "SHA-256"}
     files = files.reindex(columns=list(cols)).rename(columns=cols).fillna("")
     files["SHA-256"] = files["SHA-256"].astype(str).str[:12]
-    ctx.register("sources", files)
+    ctx.register("sources", files)  # the workbook keeps every column
+    shown = files.copy()
+    if "Why" in shown:  # on the page: the status says why in the same cell, and the publication is in the workbook
+        why = shown["Why"].astype(str)
+        shown["Status"] = shown["Status"].astype(str).where(why.eq(""), shown["Status"].astype(str) + ": " + why)
+        shown = shown.drop(columns=["Why", "Publication"])
     model = (f"<p>Statistical neighbours: {esc(ctx.neighbour_model)}.</p>" if ctx.neighbour_model else "")
-    return Html(table_html(files, "Every file in the data folder: its publication, release, the periods and areas it "
-                                  "covers, the indicators it fed, rows used and rows superseded by a newer release, and "
-                                  "a fingerprint (first 12 characters of the SHA-256; the full value is in "
-                                  "manifest.json)", ["Rows used", "Rows superseded"]) + model)
+    return Html(table_html(shown, "Every file in the data folder: release, periods and areas covered, indicators fed, "
+                                  "rows used and rows a newer release superseded, and the first 12 characters of its "
+                                  "SHA-256 (in full in manifest.json)", ["Rows used", "Rows superseded"]) + model)
 
 
 def vintages_table(ctx: Context) -> Html:

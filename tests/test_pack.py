@@ -714,6 +714,18 @@ def test_real_pack_manifest_lists_the_real_files(real_pack):
         assert recorded.resolve() == real.resolve(), f
 
 
+def test_real_pack_data_page_lists_every_file_and_names_the_neighbour_model(real_pack):
+    """The data-and-methods page shows ``needs sources``' inventory: every file in the folder, with its fingerprint."""
+    page = (real_pack / "99_data_and_methods.html").read_text("utf-8")
+    files = sorted(p for p in SHARED_DATA.iterdir() if p.suffix != ".md")
+    for f in files:
+        assert f.name in page, f"{f.name} is missing from the data page"
+        assert sha256(f)[:12] in page, f"{f.name}'s fingerprint is missing from the data page"
+    assert "Statistical neighbours:" in page and "sn_model_2025_wide.csv" in page
+    m = json.loads((real_pack / "manifest.json").read_text("utf-8"))
+    assert "sn_model_2025_wide.csv" in m["neighbour_model_used"] and m["data_kind"] == "published"
+
+
 def test_real_pack_manifest_paths_are_absolute(real_pack):
     m = json.loads((real_pack / "manifest.json").read_text("utf-8"))
     assert Path(m["parameters"]["data_dir"]).is_absolute(), m["parameters"]["data_dir"]
