@@ -636,7 +636,7 @@ def cmd_pack(args) -> int:
         params = PackParams(la=las[0], **base)
         status = {}
         data = validate(params)
-        for line in data.get("warnings", []):
+        for line in [*data.get("warnings", []), *data.get("returns_notes", [])]:  # counts only: no child is named
             print(f"needs: warning: {line}", file=sys.stderr)
         folder = build_pack(params, data, status)
         if status.get("skipped"):
