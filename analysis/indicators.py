@@ -202,13 +202,14 @@ def _span(values) -> str:
 def _areas_text(level: pd.Series, area: pd.Series) -> str:
     """``152 LAs, 9 regions, England`` for the areas of a file."""
     parts = []
-    n_la = area[level.eq(areas.LEVEL_LA)].nunique()
-    n_reg = area[level.eq(areas.LEVEL_REGION)].nunique()
+    level, area = level.to_numpy(dtype=object), area.to_numpy(dtype=object)
+    n_la = pd.Series(area[level == areas.LEVEL_LA], dtype=object).nunique()
+    n_reg = pd.Series(area[level == areas.LEVEL_REGION], dtype=object).nunique()
     if n_la:
         parts.append(f"{n_la} LA{'s' if n_la != 1 else ''}")
     if n_reg:
         parts.append(f"{n_reg} region{'s' if n_reg != 1 else ''}")
-    if level.eq(areas.LEVEL_NATIONAL).any():
+    if (level == areas.LEVEL_NATIONAL).any():
         parts.append(areas.ENGLAND_NAME)
     return ", ".join(parts)
 

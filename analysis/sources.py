@@ -20,6 +20,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,15 @@ class Layout:
 
 def normalise(text) -> str:
     """A name or label for matching: case-folded, whitespace collapsed, byte-order mark and ends stripped."""
+    if type(text) is str:
+        return _normalise_text(text)
     return re.sub(r"\s+", " ", str(text).replace("\ufeff", "")).strip().casefold()
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalise_text(text: str) -> str:
+    """:func:`normalise` of a string, remembered (headers and labels repeat across files and layouts)."""
+    return re.sub(r"\s+", " ", text.replace("\ufeff", "")).strip().casefold()
 
 
 def _label_in(values: pd.Series, labels) -> np.ndarray:
@@ -677,11 +686,21 @@ _GEO_KEY = ["geographic_level", "country_code", "region_code", "region_name", "o
 def _group_codes(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One integer per distinct combination of ``columns``, numbered in order of first appearance (as
     ``groupby(columns, sort=False, dropna=False).ngroup()``, by factorising column by column)."""
-    code = np.zeros(len(table), dtype=np.int64)
-    for col in columns:
-        codes, uniques = pd.factorize(table[col].to_numpy(dtype=object), use_na_sentinel=False)
+    return _combined_codes([table[col].to_numpy(dtype=object) for col in columns], len(table))
+
+
+def _combined_codes(arrays: list, n: int) -> np.ndarray:
+    """:func:`_group_codes` of a list of equally long arrays (missing values form a group of their own)."""
+    code = np.zeros(n, dtype=np.int64)
+    for arr in arrays:
+        codes, uniques = pd.factorize(np.asarray(arr, dtype=object), use_na_sentinel=False)
         code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)
     return code
+
+
+def _has_duplicates(arrays: list, n: int) -> bool:
+    """Whether two rows agree on every one of ``arrays`` (as ``DataFrame.duplicated().any()``)."""
+    return n > 0 and len(np.unique(_combined_codes(arrays, n))) < n
 
 
 def _geography(raw: RawFile) -> pd.DataFrame:
@@ -692,6 +711,9 @@ def _geography(raw: RawFile) -> pd.DataFrame:
     t = raw.table
     codes = _group_codes(t, _GEO_KEY)
     first = np.unique(codes, return_index=True)[1]
+    fast = _geography_numpy(raw, t, codes, first) if t.columns.is_unique else None
+    if fast is not None:
+        return fast
     u = t.iloc[first]
     level = u["geographic_level"]
     keep_u = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]).to_numpy()
@@ -723,6 +745,27 @@ def _geography(raw: RawFile) -> pd.DataFrame:
     region_name = np.select([is_la, is_reg], [region_name, u["region_name"]], "")
     return _spread_geography(t, codes, first, keep_u, level.to_numpy(dtype=object), area_code, area_name,
                              old_la_code.to_numpy(dtype=object), region_code, region_name)
+
+
+def _geography_numpy(raw: RawFile, t: pd.DataFrame, codes: np.ndarray, first: np.ndarray):
+    """:func:`_geography` on plain arrays of the distinct areas when every area cell is text (None otherwise)."""
+    cols = {c: t[c].to_numpy(dtype=object)[first] for c in _GEO_KEY}
+    if not all(isinstance(v, str) for arr in cols.values() for v in arr):
+        return None
+    level = cols["geographic_level"]
+    keep_u = np.isin(level, [areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])
+    is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
+    codeless_u = ((is_la & (cols["new_la_code"] == "") & (cols["old_la_code"] == ""))
+                  | (is_reg & (cols["region_code"] == "")))
+    dropped_rows = (keep_u & codeless_u)[codes]
+    if dropped_rows.any():
+        return None  # the pandas path words the warning
+    fast = _geography_fast(pd.DataFrame(cols, dtype=object))
+    if fast is None:
+        return None
+    area_code, area_name, old_la_code, region_code, region_name = fast
+    return _spread_geography(t, codes, first, keep_u & ~codeless_u, level, area_code, area_name, old_la_code,
+                             region_code, region_name)
 
 
 def _spread_geography(t, codes, first, keep_u, level, area_code, area_name, old_la_code, region_code, region_name):
@@ -802,6 +845,10 @@ def _spec(entry, what):
 def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
     """Check a long table for duplicate keys; return its key columns for the rows with geography."""
     t = raw.table.loc[geo.index, ["time_period", "_row", *raw.layout.keys]]
+    arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object)] + [
+        t[c].to_numpy(dtype=object) for c in ["time_period", *raw.layout.keys]]
+    if not _has_duplicates(arrays, len(t)):  # the usual case, without building the frame below
+        return t
     ident = [geo["geographic_level"], geo["area_code"], t["time_period"]] + [t[k] for k in raw.layout.keys]
     frame = pd.concat(ident, axis=1, keys=["level", "area", "period", *raw.layout.keys])
     dup = frame.duplicated(keep=False)
@@ -873,7 +920,14 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                 "published")) if isinstance(spec, dict) and spec["key"] is not None]
         whole = _KeyIndex(raw.table, layout)
         keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
-        raw = RawFile(raw.path, layout, raw.table[keep], raw.sha256, raw.warnings, raw.absent)
+        # only the columns read below (a wide table's other columns are not copied)
+        read = [*_GEO_KEY, "time_period", "_row", *layout.keys] + [
+            sp["column"] for e in entries.values() for sp in (_spec(e, w) for w in ("numerator", "denominator",
+                                                                                   "published"))
+            if isinstance(sp, dict)]
+        columns = [c for c in dict.fromkeys(read) if c in raw.table.columns]
+        table = raw.table.loc[keep, columns] if raw.table.columns.is_unique else raw.table[keep]
+        raw = RawFile(raw.path, layout, table, raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
     specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
     needed = ["time_period", "_row", *layout.keys] + [sp["column"] for sp in specs if isinstance(sp, dict)]
@@ -893,8 +947,10 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         _pivot_long(raw, geo)
         index = _KeyIndex(t, layout)
     else:
-        ident = pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1)
-        dup = ident.duplicated(keep=False)
+        arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
+                  t["time_period"].to_numpy(dtype=object)]
+        dup = (pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1).duplicated(keep=False)
+               if _has_duplicates(arrays, len(t)) else pd.Series(False, index=t.index))
         if dup.any():
             rows = t.loc[dup, "_row"].head(2).tolist()
             raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} "
@@ -986,7 +1042,8 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                        source_file=np.full(n, raw.name, dtype=object), release=np.full(n, release, dtype=object),
                        population_vintage=np.full(n, "", dtype=object), data_kind=np.full(n, data_kind, dtype=object),
                        value_basis=np.where(np.isnan(published), "computed", "published"))
-        frames.append(pd.DataFrame({c: columns[c] for c in OBS_COLUMNS}))
+        frames.append(columns)
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step)
+    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS})
