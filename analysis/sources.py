@@ -558,8 +558,8 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
            layouts: dict[str, Layout] | None = None) -> _Staged:
     """:func:`read_raw` from a file's text already read (its header, layout and positions already recognised):
     every row, catalogued columns stripped and renamed, labels canonical; the filters are left to :func:`_finish`."""
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=0)
+    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks)
+        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
