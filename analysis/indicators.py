@@ -428,7 +428,8 @@ def _coverage(f: _File, reg: dict) -> None:
         code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays small
     _, first_at, group = np.unique(code, return_index=True, return_inverse=True)
     first = t.iloc[first_at][geo_cols]  # one row per distinct area and period
-    first = pd.DataFrame({c: first[c].str.strip().to_numpy() for c in geo_cols})
+    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy()
+                          for c in geo_cols})  # staged columns are stripped already
     first["_row"] = np.arange(len(first))
     geo = sources._geography(sources.RawFile(f.path, layout, first, f.sha256, []))
     kept = np.zeros(len(first), dtype=bool)
