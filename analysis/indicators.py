@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -161,6 +162,10 @@ class _File:
     text: str = ""
     layout: object = None
     mapping: dict = field(default_factory=dict)
+    columns: list = field(default_factory=list)  # the header as read
+    positions: dict = field(default_factory=dict)  # canonical name -> column position
+    staged: object = None                 # the whole table as read_raw parses it, before filters (sources._stage)
+    stage_failed: bool = False
     kind: str = ""                       # data / population / model, or "" when not recognised
     status: str = ""
     reason: str = ""
@@ -197,13 +202,14 @@ def _span(values) -> str:
 def _areas_text(level: pd.Series, area: pd.Series) -> str:
     """``152 LAs, 9 regions, England`` for the areas of a file."""
     parts = []
-    n_la = area[level.eq(areas.LEVEL_LA)].nunique()
-    n_reg = area[level.eq(areas.LEVEL_REGION)].nunique()
+    level, area = level.to_numpy(dtype=object), area.to_numpy(dtype=object)
+    n_la = pd.Series(area[level == areas.LEVEL_LA], dtype=object).nunique()
+    n_reg = pd.Series(area[level == areas.LEVEL_REGION], dtype=object).nunique()
     if n_la:
         parts.append(f"{n_la} LA{'s' if n_la != 1 else ''}")
     if n_reg:
         parts.append(f"{n_reg} region{'s' if n_reg != 1 else ''}")
-    if level.eq(areas.LEVEL_NATIONAL).any():
+    if (level == areas.LEVEL_NATIONAL).any():
         parts.append(areas.ENGLAND_NAME)
     return ", ".join(parts)
 
@@ -261,8 +267,11 @@ def _scan(path: Path, reg: dict) -> _File:
     except OSError as exc:
         f.status, f.reason = "unreadable", f"cannot be read ({exc.strerror or exc})"
         return f
-    try:
-        f.layout, f.mapping = sources.detect_layout(columns, path.name)
+    try:  # as sources.detect_layout, keeping the positions: the body is parsed by them without a second look
+        columns = [str(c).strip().lstrip("\ufeff") for c in columns]
+        f.layout, f.positions = sources._choose(columns, path.name, sources.LAYOUTS)
+        f.mapping = {canonical: columns[i] for canonical, i in f.positions.items()}
+        f.columns = columns
     except InputError as exc:
         text = _small_text(path)
         if text is not None and neighbours_mod.is_groupings(text):  # the older model, title lines above its header
@@ -288,6 +297,35 @@ def _scan(path: Path, reg: dict) -> _File:
     else:
         f.kind = "data"
     return f
+
+
+def _staged(f: _File):
+    """The file's whole table as :func:`sources.read_raw` parses it (before filters), parsed once from the text read
+    by :func:`_scan`; None if it cannot be (the callers then take the path that names the problem)."""
+    if f.staged is None and not f.stage_failed:
+        try:
+            f.staged = sources._stage(f.path, f.columns, f.layout, f.positions, f.text, f.sha256)
+        except InputError:
+            f.stage_failed = True
+    return f.staged
+
+
+def _staged_plain(f: _File, canonical: list[str]):
+    """The staged table if it holds these columns exactly as :func:`_read_columns` reads them (the header parsed as
+    its first line, names unique, not category columns, which are relabelled), else None."""
+    if (len(set(f.columns)) != len(f.columns) or not all(c in f.positions for c in canonical)
+            or any(c in f.layout.categories for c in canonical)):
+        return None
+    staged = _staged(f)
+    return staged if staged is not None and staged.columns == f.columns else None
+
+
+def _raw(f: _File) -> sources.RawFile:
+    """:func:`sources.read_raw` of a scanned file, without reading or parsing it again (same result, same errors)."""
+    staged = _staged(f)
+    if staged is None:
+        return sources.read_raw(f.path)  # raises the error read_raw raises
+    return sources._finish(staged)
 
 
 def _cover(f: _File, reg: dict) -> None:
@@ -343,6 +381,18 @@ def _read_columns(f: _File, canonical: list[str]) -> pd.DataFrame | None:
 
 def _periods(f: _File, reg: dict) -> None:
     """A table's rows, periods and release (its latest period), from two columns: enough to rank releases."""
+    staged = _staged_plain(f, ["time_period", "geographic_level"])
+    if staged is not None:  # the same, from the table parsed once (stripped already), per distinct value
+        t = staged.table
+        f.n_rows = len(t)
+        lcode, levels = pd.factorize(t["geographic_level"].to_numpy(dtype=object))
+        ok = np.append(np.isin(np.asarray(levels, dtype=object),
+                               [areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]), False)[lcode]
+        pcode, values = pd.factorize(t["time_period"].to_numpy(dtype=object)[ok], use_na_sentinel=False)
+        year = np.array([isinstance(v, str) and re.fullmatch(r"\d{4}", v) is not None for v in values], dtype=bool)
+        f.periods = sorted(v for v, y in zip(values, year) if y)
+        f.release = int(f.periods[-1]) if len(f.periods) and year.all() else None
+        return
     t = _read_columns(f, ["time_period", "geographic_level"])
     if t is None:
         return
@@ -361,10 +411,16 @@ def _coverage(f: _File, reg: dict) -> None:
     and a few categories), never per row.
     """
     layout = f.layout
-    t = _read_columns(f, [*sources.GEO_COLUMNS, *layout.keys])
-    if t is None:
-        return
-    t = sources.canonical_labels(t, layout)  # "on 31 March" and "at 31 March" are one category
+    wanted = [c for c in dict.fromkeys([*sources.GEO_COLUMNS, *layout.keys]) if c in f.mapping]
+    staged = (_staged_plain(f, [c for c in wanted if c not in layout.keys])
+              if all(k in f.mapping for k in layout.keys) else None)
+    if staged is not None:  # the table parsed once: stripped and relabelled already (stripping again is harmless)
+        t = staged.table[wanted]
+    else:
+        t = _read_columns(f, [*sources.GEO_COLUMNS, *layout.keys])
+        if t is None:
+            return
+        t = sources.canonical_labels(t, layout)  # "on 31 March" and "at 31 March" are one category
     geo_cols = [c for c in sources.GEO_COLUMNS if c in t.columns]
     code = np.zeros(len(t), dtype=np.int64)
     for col in geo_cols:  # one integer per distinct combination of the area and period columns
@@ -372,7 +428,8 @@ def _coverage(f: _File, reg: dict) -> None:
         code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays small
     _, first_at, group = np.unique(code, return_index=True, return_inverse=True)
     first = t.iloc[first_at][geo_cols]  # one row per distinct area and period
-    first = pd.DataFrame({c: first[c].str.strip().to_numpy() for c in geo_cols})
+    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy()
+                          for c in geo_cols})  # staged columns are stripped already
     first["_row"] = np.arange(len(first))
     geo = sources._geography(sources.RawFile(f.path, layout, first, f.sha256, []))
     kept = np.zeros(len(first), dtype=bool)
@@ -431,10 +488,10 @@ def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
     return None
 
 
-def _parse(path: Path, kind: str, reg: dict, data_kind: str) -> dict:
+def _parse(f: _File, kind: str, reg: dict, data_kind: str) -> dict:
     """Read one file fully (observations and its populations); an InputError is returned, not raised."""
     try:
-        raw = sources.read_raw(path)
+        raw = _raw(f)
         out = {"obs": None, "pops": None}
         if kind == "population":
             out["pops"] = population.from_ons(raw)
@@ -462,7 +519,7 @@ def _parse_all(todo: list[_File], reg: dict, data_kind: str) -> list[dict]:
         if hit is not None:
             results[i] = _renamed(hit, f.name)
     missing = [i for i, r in enumerate(results) if r is None]
-    fresh = [_parse(todo[i].path, todo[i].kind, reg, data_kind) for i in missing]
+    fresh = [_parse(todo[i], todo[i].kind, reg, data_kind) for i in missing]
     for i, res in zip(missing, fresh):
         results[i] = res
         if cacheable:  # errors too: content decides them (the name is swapped in on reuse)
@@ -654,7 +711,7 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     for f in live:
         if (f.kind == "data" and f.obs is None and f.layout.name == "cla_rates" and f.release in set(need) - have):
             try:
-                raw = sources.read_raw(f.path)
+                raw = _raw(f)
                 pops.append(population.from_release(raw))
                 have.add(f.release)
                 f.vintage_used = True
@@ -744,7 +801,7 @@ def _check_counts(obs: pd.DataFrame, by_name: dict, reg: dict) -> None:
     spec = reg[r["indicator"]]["numerator"]
     column, row = spec["column"], None
     try:
-        raw = sources.read_raw(f.path)
+        raw = _raw(f)
         geo = sources._geography(raw)
         t = raw.table.loc[geo.index]
         mask = (t["time_period"].eq(r["time_period"]) & geo["area_code"].eq(r["area_code"])

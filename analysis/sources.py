@@ -20,6 +20,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,15 @@ class Layout:
 
 def normalise(text) -> str:
     """A name or label for matching: case-folded, whitespace collapsed, byte-order mark and ends stripped."""
+    if type(text) is str:
+        return _normalise_text(text)
     return re.sub(r"\s+", " ", str(text).replace("\ufeff", "")).strip().casefold()
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalise_text(text: str) -> str:
+    """:func:`normalise` of a string, remembered (headers and labels repeat across files and layouts)."""
+    return re.sub(r"\s+", " ", text.replace("\ufeff", "")).strip().casefold()
 
 
 def _label_in(values: pd.Series, labels) -> np.ndarray:
@@ -470,8 +479,26 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     return table
 
 
+#: What str.strip removes from ASCII text (str.isspace): spaces, tabs, line breaks and the separator controls.
+_ASCII_SPACE = tuple(chr(c) for c in range(128) if chr(c).isspace())
+
+
+def _needs_strip(values: pd.Series) -> bool:
+    """Whether any value may have a space at either end: one scan of the joined text, not a call per value (a value
+    holding a NUL or non-ASCII text takes the careful path)."""
+    try:
+        joined = "\x00" + "\x00".join(values.to_numpy(dtype=object)) + "\x00"
+    except TypeError:  # a missing value (a short row)
+        return True
+    if not joined.isascii():
+        return True
+    return any(c in joined and ("\x00" + c in joined or c + "\x00" in joined) for c in _ASCII_SPACE)
+
+
 def _strip(values: pd.Series) -> pd.Series:
     """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
+    if not _needs_strip(values):
+        return values.copy()
     codes, uniques = pd.factorize(values)
     if len(uniques) * 4 > len(values):
         return values.str.strip()
@@ -511,8 +538,28 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     columns = _header(path)
     layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
     text, digest = _read_text(path)
-    try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, header=0)
+    return _finish(_stage(path, columns, layout, pos, text, digest, layouts))
+
+
+@dataclass
+class _Staged:
+    """A file parsed as :func:`read_raw` parses it, before the rows of unpinned breakdowns are dropped (internal)."""
+
+    path: Path
+    layout: Layout
+    table: pd.DataFrame
+    digest: str
+    unmapped: list
+    absent: tuple
+    columns: list  # the header as parsed (differs from the first line's when a quoted header spans lines)
+
+
+def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], text: str, digest: str,
+           layouts: dict[str, Layout] | None = None) -> _Staged:
+    """:func:`read_raw` from a file's text already read (its header, layout and positions already recognised):
+    every row, catalogued columns stripped and renamed, labels canonical; the filters are left to :func:`_finish`."""
+    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks)
+        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
@@ -535,10 +582,15 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     for col in absent:
         table[col] = ""
     table = canonical_labels(table, layout)
-    warnings: list = []
     unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
-    table = _apply_filters(path.name, table, layout, unmapped, warnings, absent)
-    return RawFile(path, layout, table, digest, warnings, absent)
+    return _Staged(path, layout, table, digest, unmapped, absent, columns)
+
+
+def _finish(staged: _Staged) -> RawFile:
+    """The :class:`RawFile` of a staged file: only the rows of the pinned breakdowns (may raise InputError)."""
+    warnings: list = []
+    table = _apply_filters(staged.path.name, staged.table, staged.layout, staged.unmapped, warnings, staged.absent)
+    return RawFile(staged.path, staged.layout, table, staged.digest, warnings, staged.absent)
 # --------------------------------------------------------------------------------------------------------------------
 # Values
 
@@ -567,41 +619,88 @@ def parse_numbers(values: pd.Series, file_name: str, column: str, rows: pd.Serie
         A value that is neither a number nor a symbol, or a negative count.
     """
     # Parsed once per distinct text (published columns repeat values: percentages, symbols, small counts).
-    codes, uniques = pd.factorize(values.fillna("").astype(str))
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).str.strip()
-    lowered = text.str.lower()
-    is_symbol = lowered.isin(list(SYMBOLS)).to_numpy()
-    empty = (text == "").to_numpy()
-    parsed = pd.to_numeric(text.where(~is_symbol & ~empty).str.replace(",", "", regex=False), errors="coerce")
-    parsed = parsed.to_numpy(dtype=float)
-    bad = (np.isnan(parsed) & ~is_symbol & ~empty)[codes]
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
-                                    f"({', '.join(SYMBOLS)}); expected a number", column=column,
-                         row=int(rows.iloc[i]))
-    numbers = parsed[codes] if len(codes) else np.zeros(0)
-    if count and (numbers < 0).any():
-        i = int(np.argmax(numbers < 0))
-        raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more", column=column,
-                         row=int(rows.iloc[i]))
-    status = np.where(empty, "x", np.where(is_symbol, lowered.to_numpy(dtype=object), ""))
-    status = status[codes] if len(codes) else np.zeros(0, dtype=object)
-    return (pd.Series(numbers, index=values.index, dtype=float),
-            pd.Series(status, index=values.index, dtype=object).astype(str))
+    return _NumberColumn(values).take(np.ones(len(values), dtype=bool), values.index, file_name, column, rows, count)
+
+
+class _NumberColumn:
+    """A column of published values parsed once per distinct text; :meth:`take` gives the rows a spec names, with
+    the errors :func:`parse_numbers` raises for those rows (internal)."""
+
+    def __init__(self, values: pd.Series):
+        codes, uniques = pd.factorize(values.fillna("").astype(str))
+        stripped = [str(u).strip() for u in np.asarray(uniques, dtype=object)]  # per distinct value, no pandas .str
+        text = pd.Series(stripped, dtype=object)
+        lowered = np.array([u.lower() for u in stripped] + [""], dtype=object)[:-1]
+        is_symbol = np.isin(lowered, list(SYMBOLS))
+        empty = np.array([u == "" for u in stripped] + [False], dtype=bool)[:-1]
+        number_text = np.array([u.replace(",", "") for u in stripped] + [""], dtype=object)[:-1]
+        number_text[is_symbol | empty] = np.nan
+        parsed = pd.to_numeric(pd.Series(number_text, dtype=object), errors="coerce").to_numpy(dtype=float)
+        self.codes, self.text, self.parsed = codes, text, parsed
+        self.bad = np.isnan(parsed) & ~is_symbol & ~empty
+        self.status = np.where(empty, "x", np.where(is_symbol, lowered, ""))
+
+    def take(self, mask: np.ndarray, index: pd.Index, file_name: str, column: str, rows: pd.Series,
+             count: bool = False):
+        """(numbers, status) of the rows in ``mask`` (``index`` and ``rows``: theirs), as :func:`parse_numbers`."""
+        codes, text = self.codes[mask], self.text
+        bad = self.bad[codes]
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
+                                        f"({', '.join(SYMBOLS)}); expected a number", column=column,
+                             row=int(rows.iloc[i]))
+        numbers = self.parsed[codes] if len(codes) else np.zeros(0)
+        if count and (numbers < 0).any():
+            i = int(np.argmax(numbers < 0))
+            raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more",
+                             column=column, row=int(rows.iloc[i]))
+        status = self.status[codes] if len(codes) else np.zeros(0, dtype=object)
+        return (pd.Series(numbers, index=index, dtype=float),
+                pd.Series(status, index=index, dtype=object).astype(str))
+
+
+_PERIOD_ENDS: dict = {}  # (years, period) -> their end dates: files and indicators share a dozen years
 
 
 def _period_end(time_period: pd.Series, period: str) -> pd.Series:
     codes, years = pd.factorize(time_period.astype(int))  # a dozen years, not a date parse per row
-    years = pd.Series(np.asarray(years)).astype(str)
-    if period == "calendar":  # NEET: the December-February average, dated by the end of February
-        ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
-    else:
-        ends = pd.to_datetime(years + "-03-31")
-    return pd.Series(ends.to_numpy()[codes], index=time_period.index)
+    key = (tuple(np.asarray(years).tolist()), period)
+    ends = _PERIOD_ENDS.get(key)
+    if ends is None:
+        years = pd.Series(np.asarray(years)).astype(str)
+        if period == "calendar":  # NEET: the December-February average, dated by the end of February
+            ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
+        else:
+            ends = pd.to_datetime(years + "-03-31")
+        ends = ends.to_numpy()
+        if len(_PERIOD_ENDS) > 256:
+            _PERIOD_ENDS.clear()
+        _PERIOD_ENDS[key] = ends
+    return pd.Series(ends[codes], index=time_period.index)
 
 
 _GEO_KEY = ["geographic_level", "country_code", "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+
+
+def _group_codes(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per distinct combination of ``columns``, numbered in order of first appearance (as
+    ``groupby(columns, sort=False, dropna=False).ngroup()``, by factorising column by column)."""
+    return _combined_codes([table[col].to_numpy(dtype=object) for col in columns], len(table))
+
+
+def _combined_codes(arrays: list, n: int) -> np.ndarray:
+    """:func:`_group_codes` of a list of equally long arrays (missing values form a group of their own)."""
+    code = np.zeros(n, dtype=np.int64)
+    for arr in arrays:
+        codes, uniques = pd.factorize(np.asarray(arr, dtype=object), use_na_sentinel=False)
+        code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)
+    return code
+
+
+def _has_duplicates(arrays: list, n: int) -> bool:
+    """Whether two rows agree on every one of ``arrays`` (as ``DataFrame.duplicated().any()``)."""
+    return n > 0 and len(np.unique(_combined_codes(arrays, n))) < n
 
 
 def _geography(raw: RawFile) -> pd.DataFrame:
@@ -610,8 +709,11 @@ def _geography(raw: RawFile) -> pd.DataFrame:
     Worked out once per distinct area (a file repeats each area for every year and category), then spread to rows.
     """
     t = raw.table
-    codes = t.groupby(_GEO_KEY, sort=False, dropna=False).ngroup().to_numpy()
+    codes = _group_codes(t, _GEO_KEY)
     first = np.unique(codes, return_index=True)[1]
+    fast = _geography_numpy(raw, t, codes, first) if t.columns.is_unique else None
+    if fast is not None:
+        return fast
     u = t.iloc[first]
     level = u["geographic_level"]
     keep_u = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]).to_numpy()
@@ -625,6 +727,11 @@ def _geography(raw: RawFile) -> pd.DataFrame:
         raw.warnings.append(f"{raw.name}: ignored {len(dropped)} row(s) with no area code "
                             f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): {', '.join(sorted(set(names)))}")
     keep_u = keep_u & ~codeless_u
+    fast = _geography_fast(u)
+    if fast is not None:  # the same, with plain dictionaries (no pandas call per column of a few hundred areas)
+        area_code, area_name, old_la_code, region_code, region_name = fast
+        return _spread_geography(t, codes, first, keep_u, level.to_numpy(dtype=object), area_code, area_name,
+                                 old_la_code, region_code, region_name)
     la_code = areas.canonical_codes(u["old_la_code"], u["new_la_code"])
     lookup = areas.current().set_index("new_la_code")
     area_code = np.select([is_la, is_reg], [la_code, u["region_code"]],
@@ -636,16 +743,89 @@ def _geography(raw: RawFile) -> pd.DataFrame:
     region_name = la_code.map(lookup["region_name"]).fillna(u["region_name"])
     region_code = np.select([is_la, is_reg], [region_code, u["region_code"]], "")
     region_name = np.select([is_la, is_reg], [region_name, u["region_name"]], "")
+    return _spread_geography(t, codes, first, keep_u, level.to_numpy(dtype=object), area_code, area_name,
+                             old_la_code.to_numpy(dtype=object), region_code, region_name)
+
+
+def _geography_numpy(raw: RawFile, t: pd.DataFrame, codes: np.ndarray, first: np.ndarray):
+    """:func:`_geography` on plain arrays of the distinct areas when every area cell is text (None otherwise)."""
+    cols = {c: t[c].to_numpy(dtype=object)[first] for c in _GEO_KEY}
+    if not all(isinstance(v, str) for arr in cols.values() for v in arr):
+        return None
+    level = cols["geographic_level"]
+    keep_u = np.isin(level, [areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])
+    is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
+    codeless_u = ((is_la & (cols["new_la_code"] == "") & (cols["old_la_code"] == ""))
+                  | (is_reg & (cols["region_code"] == "")))
+    dropped_rows = (keep_u & codeless_u)[codes]
+    if dropped_rows.any():
+        return None  # the pandas path words the warning
+    fast = _geography_fast(pd.DataFrame(cols, dtype=object))
+    if fast is None:
+        return None
+    area_code, area_name, old_la_code, region_code, region_name = fast
+    return _spread_geography(t, codes, first, keep_u & ~codeless_u, level, area_code, area_name, old_la_code,
+                             region_code, region_name)
+
+
+def _spread_geography(t, codes, first, keep_u, level, area_code, area_name, old_la_code, region_code, region_name):
+    """The area columns worked out per distinct area, spread to the rows kept."""
     rows = keep_u[codes]
     slot = np.cumsum(np.ones(len(first), dtype=np.int64)) - 1  # unique row -> its position among the uniques
     take = slot[codes[rows]] if len(codes) else np.zeros(0, dtype=np.int64)
-    columns = {"geographic_level": level.to_numpy(dtype=object), "area_code": np.asarray(area_code, dtype=object),
+    columns = {"geographic_level": level, "area_code": np.asarray(area_code, dtype=object),
                "area_name": np.asarray(area_name, dtype=object),
-               "old_la_code": old_la_code.to_numpy(dtype=object),
+               "old_la_code": np.asarray(old_la_code, dtype=object),
                "region_code": np.asarray(region_code, dtype=object),
                "region_name": np.asarray(region_name, dtype=object)}
     return pd.DataFrame({c: pd.array(v[take], dtype=t["geographic_level"].dtype) for c, v in columns.items()},
                         index=t.index[rows])
+
+
+_AREA_MAPS: list = []  # [(areas.current() frame, its dictionaries)]: rebuilt if the lookup is reloaded
+
+
+def _area_maps() -> tuple[dict, dict]:
+    cur = areas.current()
+    if not _AREA_MAPS or _AREA_MAPS[0][0] is not cur:
+        if cur["old_la_code"].duplicated().any() or cur["new_la_code"].duplicated().any() or cur.isna().any().any():
+            maps = None
+        else:
+            maps = (dict(zip(cur["old_la_code"], cur["new_la_code"])),
+                    {n: (a, b, c) for n, a, b, c in zip(cur["new_la_code"], cur["la_name"], cur["region_code"],
+                                                         cur["region_name"])})
+        _AREA_MAPS[:] = [(cur, maps)]
+    return _AREA_MAPS[0][1]
+
+
+def _geography_fast(u: pd.DataFrame):
+    """:func:`_geography`'s per-area columns by dictionary look-ups, for areas given as text throughout (None
+    otherwise, or if the lookup has repeated codes: the pandas path then decides)."""
+    maps = _area_maps()
+    if maps is None:
+        return None
+    cols = {c: u[c].to_numpy(dtype=object) for c in ("geographic_level", "country_code", "region_code",
+                                                     "region_name", "old_la_code", "new_la_code", "la_name")}
+    if not all(isinstance(v, str) for arr in cols.values() for v in arr):
+        return None
+    latest, by_new = maps
+    level = cols["geographic_level"]
+    is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
+    # areas.canonical_codes: the old code's current code, unless it maps to nothing (or to "")
+    la_code = [latest.get(o) or n for o, n in zip(cols["old_la_code"], cols["new_la_code"])]
+    found = [by_new.get(c) for c in la_code]
+    la_name = np.array([f[0] if f else n for f, n in zip(found, cols["la_name"])], dtype=object)
+    lookup_rc = np.array([f[1] if f else r for f, r in zip(found, cols["region_code"])], dtype=object)
+    lookup_rn = np.array([f[2] if f else r for f, r in zip(found, cols["region_name"])], dtype=object)
+    la_code = np.array(la_code, dtype=object)
+    country = np.array([c if c != "" else areas.ENGLAND_CODE for c in cols["country_code"]], dtype=object)
+    area_code = np.where(is_la, la_code, np.where(is_reg, cols["region_code"], country))
+    area_name = np.where(is_la, la_name, np.where(is_reg, cols["region_name"], areas.ENGLAND_NAME))
+    old_la_code = np.where(is_la, cols["old_la_code"], "")
+    region_code = np.where(is_la, lookup_rc, np.where(is_reg, cols["region_code"], ""))
+    region_name = np.where(is_la, lookup_rn, np.where(is_reg, cols["region_name"], ""))
+    return (area_code.astype(object), area_name.astype(object), old_la_code.astype(object),
+            region_code.astype(object), region_name.astype(object))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -665,6 +845,10 @@ def _spec(entry, what):
 def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
     """Check a long table for duplicate keys; return its key columns for the rows with geography."""
     t = raw.table.loc[geo.index, ["time_period", "_row", *raw.layout.keys]]
+    arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object)] + [
+        t[c].to_numpy(dtype=object) for c in ["time_period", *raw.layout.keys]]
+    if not _has_duplicates(arrays, len(t)):  # the usual case, without building the frame below
+        return t
     ident = [geo["geographic_level"], geo["area_code"], t["time_period"]] + [t[k] for k in raw.layout.keys]
     frame = pd.concat(ident, axis=1, keys=["level", "area", "period", *raw.layout.keys])
     dup = frame.duplicated(keep=False)
@@ -736,7 +920,14 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                 "published")) if isinstance(spec, dict) and spec["key"] is not None]
         whole = _KeyIndex(raw.table, layout)
         keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
-        raw = RawFile(raw.path, layout, raw.table[keep], raw.sha256, raw.warnings, raw.absent)
+        # only the columns read below (a wide table's other columns are not copied)
+        read = [*_GEO_KEY, "time_period", "_row", *layout.keys] + [
+            sp["column"] for e in entries.values() for sp in (_spec(e, w) for w in ("numerator", "denominator",
+                                                                                   "published"))
+            if isinstance(sp, dict)]
+        columns = [c for c in dict.fromkeys(read) if c in raw.table.columns]
+        table = raw.table.loc[keep, columns] if raw.table.columns.is_unique else raw.table[keep]
+        raw = RawFile(raw.path, layout, table, raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
     specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
     needed = ["time_period", "_row", *layout.keys] + [sp["column"] for sp in specs if isinstance(sp, dict)]
@@ -756,8 +947,10 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         _pivot_long(raw, geo)
         index = _KeyIndex(t, layout)
     else:
-        ident = pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1)
-        dup = ident.duplicated(keep=False)
+        arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
+                  t["time_period"].to_numpy(dtype=object)]
+        dup = (pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1).duplicated(keep=False)
+               if _has_duplicates(arrays, len(t)) else pd.Series(False, index=t.index))
         if dup.any():
             rows = t.loc[dup, "_row"].head(2).tolist()
             raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} "
@@ -772,6 +965,8 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     for col in ("old_la_code", "area_name", "region_code", "region_name"):
         base[col] = geo[col].to_numpy(dtype=object)[first]
     n_ids = len(uniques)
+    parsed_columns: dict = {}
+    file_rows = t["_row"].to_numpy()
 
     def dense(found):
         """A spec's values spread over every (level, area, year): NaN and no status where the file has no row."""
@@ -799,10 +994,14 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             if spec["column"] not in t.columns:
                 raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
                                  column=spec["column"])
-            sub = t[mask]
-            numbers, status = parse_numbers(sub[spec["column"]], raw.name, spec["column"], sub["_row"], count=count)
+            col = spec["column"]
+            if col not in parsed_columns:  # each value column parsed once per file, whatever indicators read it
+                parsed_columns[col] = _NumberColumn(t[col])
+            rows = file_rows[mask]
+            numbers, status = parsed_columns[col].take(mask, np.arange(len(rows)), raw.name, col,
+                                                       pd.Series(rows), count=count)
             return (row_id[mask], numbers.to_numpy(dtype=float), status.to_numpy(dtype=object),
-                    sub["_row"].to_numpy(dtype=np.int64))
+                    rows.astype(np.int64))
 
         ids_n, numerator, num_status, num_row = values(num_spec, count=not num_spec["from_percent"])
         if len(ids_n) == 0:
@@ -833,20 +1032,18 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                                  column=num_spec["column"], row=int(num_row[i]))
         status = np.where(num_status != "", num_status, np.where(den_status != "", den_status, pub_status))
         status = np.where(np.isnan(numerator) | (status == "u"), status, "")
-        frame = pd.DataFrame({col: arr[ids] for col, arr in base.items()})
-        frame["numerator"] = numerator
-        frame["denominator"] = denominator
-        frame["published_value"] = published
-        frame["status"] = status
-        frame["indicator"] = ind
-        frame["period_end"] = _period_end(frame["time_period"], entry.get("period", layout.period))
-        frame["denominator_kind"] = kind
-        frame["source_file"] = raw.name
-        frame["release"] = release
-        frame["population_vintage"] = ""
-        frame["data_kind"] = data_kind
-        frame["value_basis"] = np.where(np.isnan(published), "computed", "published")
-        frames.append(frame[OBS_COLUMNS])
+        columns = {col: arr[ids] for col, arr in base.items()}
+        n = len(ids)
+        columns.update(numerator=numerator, denominator=denominator, published_value=published, status=status,
+                       indicator=np.full(n, ind, dtype=object),
+                       period_end=_period_end(pd.Series(columns["time_period"]),
+                                              entry.get("period", layout.period)).to_numpy(),
+                       denominator_kind=np.full(n, kind, dtype=object),
+                       source_file=np.full(n, raw.name, dtype=object), release=np.full(n, release, dtype=object),
+                       population_vintage=np.full(n, "", dtype=object), data_kind=np.full(n, data_kind, dtype=object),
+                       value_basis=np.where(np.isnan(published), "computed", "published"))
+        frames.append(columns)
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step)
+    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS})

@@ -1,11 +1,14 @@
-"""Speed of reading an analyst's folder: every current file plus every earlier release side by side.
+"""Speed of reading an analyst's folder: the current files, the earlier releases, and both side by side.
 
-Ours: `indicators.load` on a temporary folder of links to every file in ../shared/data/dfe and
-../shared/data/dfe-older (as ../shared/checks/older-releases.sh builds it), cold (a fresh process, nothing cached)
-and warm (the same folder again in the same process: content already seen is reused, renamed or not).
-Baseline, in the same run: plain `pd.read_csv(dtype=str)` of the same files, the least any reader must do.
+Ours: `indicators.load` on temporary folders of links to the files of ../shared/data/dfe, of ../shared/data/dfe-older
+(prefixed by their folder name, as ../shared/checks/older-releases.sh names them) and of both together, each cold (a
+fresh process, nothing cached; import and registry excluded); and the combined folder warm (the same folder again in
+the same process: content already seen is reused, renamed or not).
+Baseline, in the same run and on the same files: plain `pd.read_csv(dtype=str)` of each file in a fresh process, the
+least any reader must do. Each figure is the best of N runs; the machine's load average is printed (it is shared).
 
-The cold run also reports the share spent in the file readers (sources.read_raw and sources.observations).
+The cold run also reports the share spent parsing files and turning them into observations (sources._stage,
+sources._finish and sources.observations; read_raw is those plus reading the header and bytes).
 
 Usage: python benchmarks/bench_load.py [--repeat N]
 """
@@ -27,13 +30,17 @@ SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 
-def build_folder(folder: Path) -> list[Path]:
-    for f in (SHARED / "dfe").iterdir():
-        if not f.name.endswith(".md"):
-            (folder / f.name).symlink_to(f)
-    for f in (SHARED / "dfe-older").glob("*/*"):
-        if not f.name.endswith(".md"):
-            (folder / f"{f.parent.name}_{f.name}").symlink_to(f)
+def build_folder(folder: Path, which: str = "both") -> list[Path]:
+    """Links to every file of ../shared/data/dfe (``dfe``), of ../shared/data/dfe-older (``older``) or both."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if which in ("dfe", "both"):
+        for f in (SHARED / "dfe").iterdir():
+            if not f.name.endswith(".md"):
+                (folder / f.name).symlink_to(f)
+    if which in ("older", "both"):
+        for f in (SHARED / "dfe-older").glob("*/*"):
+            if not f.name.endswith(".md"):
+                (folder / f"{f.parent.name}_{f.name}").symlink_to(f)
     return sorted(folder.iterdir())
 
 
@@ -51,7 +58,8 @@ def timed(func):
         finally:
             spent[0] += time.perf_counter() - t
     return wrapper
-sources.read_raw, sources.observations = timed(sources.read_raw), timed(sources.observations)
+sources._stage, sources._finish = timed(sources._stage), timed(sources._finish)
+sources.observations = timed(sources.observations)
 t0 = time.perf_counter()
 ds = indicators.load({folder!r})
 print(time.perf_counter() - t0, len(ds.observations), spent[0])
@@ -77,25 +85,34 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of N cold runs (default 3)")
     args = parser.parse_args()
+    load_before = os.getloadavg()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        paths = [str(p) for p in build_folder(folder)]
-        cold = min(run(COLD.format(root=str(ROOT), folder=str(folder))) for _ in range(args.repeat))
-        base = min(run(BASELINE.format(paths=paths)) for _ in range(args.repeat))
+        for which, label in (("dfe", "dfe"), ("older", "dfe-older"), ("both", "both together")):
+            folder = Path(tmp) / which
+            paths = [str(p) for p in build_folder(folder, which)]
+            cold = min(run(COLD.format(root=str(ROOT), folder=str(folder))) for _ in range(args.repeat))
+            base = min(run(BASELINE.format(paths=paths)) for _ in range(args.repeat))
+            rows.append((label, len(paths), cold, base))
         from analysis import indicators
 
+        folder = Path(tmp) / "both"
         indicators.load(folder)
         t0 = time.perf_counter()
         ds = indicators.load(folder)
         warm = time.perf_counter() - t0
         inv = indicators.inventory(ds)
-    print(f"folder: {len(paths)} files ({inv['status'].value_counts().to_dict()})")
-    print(f"indicators.load, cold (fresh process): {cold[0]:.2f} s, {cold[1]:,} observations; of which "
-          f"{cold[2]:.2f} s in sources.read_raw + sources.observations ({cold[2] / cold[0]:.0%})")
-    print(f"indicators.load, warm (same process):  {warm:.2f} s")
-    print(f"baseline pd.read_csv of every file:    {base[0]:.2f} s, {base[1]:,} rows")
-    print(f"ratio cold / baseline: {cold[0] / base[0]:.1f}x; warm / baseline: {warm / base[0]:.1f}x")
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
+    print(f"indicators.load, cold (fresh process, best of {args.repeat}) against plain pd.read_csv of the same files:")
+    for label, n, cold, base in rows:
+        print(f"  {label:<14} {n:>2} files: {cold[0]:.2f} s ({cold[1]:,} observations; {cold[2]:.2f} s parsing and "
+              f"observations, {cold[2] / cold[0]:.0%}); baseline {base[0]:.2f} s ({base[1]:,} rows); "
+              f"ratio {cold[0] / base[0]:.1f}x")
+    print(f"both together, files: {inv['status'].value_counts().to_dict()}")
+    print(f"indicators.load, warm (same process, both together): {warm:.2f} s; "
+          f"ratio {warm / rows[-1][3][0]:.1f}x")
+    load_after = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) before "
+          f"{', '.join(f'{v:.2f}' for v in load_before)}, after {', '.join(f'{v:.2f}' for v in load_after)}")
 
 
 if __name__ == "__main__":
