@@ -9,8 +9,6 @@ each; :func:`inventory` says what became of every file.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import files as files_mod
 from . import neighbours as neighbours_mod
 from . import areas, population, rates, sources
 from .config import PACKAGE_DIR
@@ -234,15 +233,21 @@ def _closest(exc: InputError, columns: list[str]) -> str:
 
 
 def _digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, streamed (a large unrelated file is hashed, never held in memory); "" if unreadable."""
-    h = hashlib.sha256()
+    """SHA-256 of a file's bytes (:func:`analysis.files.sha256`), or "" if it cannot be read."""
     try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        return files_mod.sha256(path)
     except OSError:
         return ""
-    return h.hexdigest()
+
+
+def _unreadable(f: "_File", exc: Exception) -> "_File":
+    """Mark a file unreadable, saying why in the message of its error."""
+    if isinstance(exc, InputError):
+        f.sha256 = _digest(f.path)
+        f.status, f.reason = "unreadable", exc.message
+    else:
+        f.status, f.reason = "unreadable", f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    return f
 
 
 def _small_text(path: Path, limit: int = 5 << 20) -> str | None:
@@ -260,13 +265,8 @@ def _scan(path: Path, reg: dict) -> _File:
     f = _File(path)
     try:  # the header first: a workbook, a semicolon-delimited file or a broken gzip is named as such, and a large
         columns = sources._header(path)  # unrelated file is turned away without reading its body
-    except InputError as exc:
-        f.sha256 = _digest(path)
-        f.status, f.reason = "unreadable", exc.message
-        return f
-    except OSError as exc:
-        f.status, f.reason = "unreadable", f"cannot be read ({exc.strerror or exc})"
-        return f
+    except (InputError, OSError) as exc:
+        return _unreadable(f, exc)
     try:  # as sources.detect_layout, keeping the positions: the body is parsed by them without a second look
         columns = [str(c).strip().lstrip("\ufeff") for c in columns]
         f.layout, f.positions = sources._choose(columns, path.name, sources.LAYOUTS)
@@ -283,13 +283,8 @@ def _scan(path: Path, reg: dict) -> _File:
         return f
     try:
         f.text, f.sha256 = sources._read_text(path)
-    except InputError as exc:
-        f.sha256 = _digest(path)
-        f.status, f.reason = "unreadable", exc.message
-        return f
-    except OSError as exc:
-        f.status, f.reason = "unreadable", f"cannot be read ({exc.strerror or exc})"
-        return f
+    except (InputError, OSError) as exc:
+        return _unreadable(f, exc)
     if f.layout.name in neighbours_mod.MODEL_LAYOUTS:
         f.kind = "model"
     elif f.layout.name == "population":

@@ -30,6 +30,7 @@ import yaml
 
 from . import __version__, areas, export, narrative
 from .config import NOTEBOOKS_DIR, OUTPUTS_DIR
+from . import files as files_mod
 from .errors import NeedsError, ParameterError
 
 KERNEL = "python3"
@@ -269,12 +270,7 @@ def _wrap_tables(body: str) -> str:
 # Building
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = files_mod.sha256
 
 
 def _title_of(path: Path) -> str:

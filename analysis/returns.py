@@ -100,6 +100,7 @@ import numpy as np
 import pandas as pd
 
 from . import returns_xml
+from . import files as files_mod
 from .errors import InputError, ParameterError
 
 # --- DfE code sets -------------------------------------------------------------------------------------
@@ -405,12 +406,7 @@ def _today(today=None) -> pd.Timestamp:
     return pd.Timestamp(dt.date.today() if today is None else today).normalize()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = files_mod.sha256
 
 
 def _returns_files(folder: Path) -> list[Path]:
