@@ -501,12 +501,14 @@ class _Columns:
     """A text table built piece by piece: columns in order of first appearance, '' where a row has no value."""
 
     def __init__(self, lead=()):
-        self.order: list[str] = list(lead)
+        self.lead, self.order = list(lead), []
         self.parts: list[tuple[int, dict]] = []
         self.lines: list[np.ndarray] = []
 
     def add(self, n: int, cols: dict, order: list, lines: np.ndarray) -> None:
-        for key in order:
+        if not n:
+            return
+        for key in self.lead + list(order):
             if key not in self.order:
                 self.order.append(key)
         self.parts.append((n, cols))
@@ -652,17 +654,17 @@ def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFr
         pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
         while pos < len(data) and data[pos] in b" \t\r\n":
             pos += 1
-        decl = _DECL.match(data, pos)
+        decl = _DECL.match(data, pos)  # (a comment may not come before it)
         if decl is not None:
             if decl.group(4) is not None and decl.group(4).lower() not in (b"utf-8", b"us-ascii", b"ascii"):
                 raise _Unsupported("another encoding")
             pos = decl.end()
         elif data[pos:pos + 2] == b"<?":
             raise _Unsupported("a processing instruction")
-        data, _, _ = _blank_comments(data, final=False)  # comments before the root are whitespace to the tables
-        while pos < len(data) and data[pos] in b" \t\r\n":
+        blanked, _, _ = _blank_comments(data, final=False)  # comments before the root
+        while pos < len(blanked) and blanked[pos] in b" \t\r\n":
             pos += 1
-        root = _ROOT.match(data, pos)
+        root = _ROOT.match(blanked, pos)
         if root is None:
             raise _Unsupported("another root or something before it")
         head = data[:root.end()]
