@@ -260,7 +260,7 @@ def read_903_xml_lxml(path: Path, name: str, required: dict) -> dict[str, pd.Dat
 # another encoding, a malformed file -- raises ``_Unsupported`` and the file is read by the lxml reader, which is
 # the reference (and gives a malformed file's error and line).
 
-_CHUNK = 32 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
+_CHUNK = 8 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
 _PAD = b"\0" * 80
 _NAME = np.zeros(256, bool)
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
@@ -677,9 +677,10 @@ def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFr
             raise _Unsupported("a lone carriage return")
         line_base = head.count(b"\n")
         pending = data[root.end():]
-        eof = False
+        eof = need_more = False
         while True:
-            if not eof:
+            if not eof and (len(pending) < _CHUNK or need_more):
+                need_more = False
                 try:
                     more = fh.read(_CHUNK)
                 except (OSError, EOFError) as exc:
@@ -687,23 +688,24 @@ def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFr
                 eof = not more
                 if more:
                     pending += more
-            pending, limit, comments = _blank_comments(pending, final=eof)
+            blanked, limit, comments = _blank_comments(pending, final=eof)  # pending stays as read
             if eof:
-                lt = pending.rfind(b"<")
-                if lt < 0 or _ROOT_END.match(pending, lt) is None:
+                lt = blanked.rfind(b"<")
+                if lt < 0 or _ROOT_END.match(blanked, lt) is None:
                     raise _Unsupported("no end tag of the root, or something after it")
-                tail = pending[lt:]
+                tail = blanked[lt:]
                 if tail.count(b"\r") != tail.count(b"\r\n"):
                     raise _Unsupported("a lone carriage return")
-                piece = _Bytes(pending[:lt])
+                piece = _Bytes(blanked[:lt])
                 tokens = _tokens(piece, final=True)
             else:
-                piece = _Bytes(pending[:limit])
+                piece = _Bytes(blanked[:limit])
                 tokens = _tokens(piece, final=False)
-                if tokens is None:
+                if tokens is None:  # no whole top-level element yet
+                    need_more = True
                     continue
                 cut = int(tokens[1][-1]) + 1
-                piece = _Bytes(pending[:cut])
+                piece = _Bytes(blanked[:cut])
                 pending = pending[cut:]
                 comments = [c for c in comments if c < cut]
             _check_text(piece)
