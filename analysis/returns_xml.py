@@ -337,6 +337,17 @@ def _unref(match) -> str:
     return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
 
 
+def _texts(raws: list) -> list:
+    """:func:`_text` of each of ``raws``: plain ones (no reference, line end or edge whitespace) decoded at once."""
+    joined = b"\0".join(raws)
+    if b"&" in joined or b"\r" in joined or not joined.isascii():
+        return [_text(raw) for raw in raws]
+    texts = joined.decode("ascii").split("\0")
+    if b" " in joined or b"\t" in joined or b"\n" in joined:
+        texts = [t.strip() for t in texts]
+    return texts
+
+
 def _text(raw: bytes) -> str:
     """A leaf's text as lxml gives it, trimmed: line ends normalised, references replaced."""
     text = raw.decode("utf-8")
@@ -363,10 +374,13 @@ class _Bytes:
         """
         words = self.span_words(start, length, max_words)
         ids, n_ids = np.zeros(len(start), np.int64), 1
-        for w in words:
+        for k, w in enumerate(words):
             codes, uniq = pd.factorize(w)
-            ids, found = pd.factorize(ids * len(uniq) + codes)
-            n_ids = len(found)
+            if k == 0:
+                ids, n_ids = codes, len(uniq)
+            else:
+                ids, found = pd.factorize(ids * len(uniq) + codes)
+                n_ids = len(found)
         first = np.empty(n_ids if len(start) else 0, np.int64)
         first[ids[::-1]] = np.arange(len(start) - 1, -1, -1)  # the first span of each id
         return ids, first, words
@@ -392,7 +406,7 @@ def _spans_text(piece: _Bytes, start: np.ndarray, length: np.ndarray) -> np.ndar
         inv, first, _ = piece.keys(start, length)
         uniq = np.empty(len(first), dtype=object)
         data = piece.data
-        uniq[:] = [_text(data[s:s + n]) for s, n in zip(start[first].tolist(), length[first].tolist())]
+        uniq[:] = _texts([data[s:s + n] for s, n in zip(start[first].tolist(), length[first].tolist())])
         out[:] = uniq[inv]
         return out
     out[short] = _spans_text(piece, start[short], length[short])
@@ -404,7 +418,7 @@ def _spans_text(piece: _Bytes, start: np.ndarray, length: np.ndarray) -> np.ndar
 def _check_text(piece: _Bytes) -> None:
     """Characters and references anywhere in a piece (tags are checked by the tokenizer)."""
     data, a = piece.data, piece.a
-    if _BAD_BYTE[a].any():
+    if np.count_nonzero(a < 32) != data.count(b"\n") + data.count(b"\r") + data.count(b"\t"):
         raise _Unsupported("a control character")
     if not data.isascii():
         try:
