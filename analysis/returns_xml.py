@@ -600,26 +600,33 @@ def _piece_903(piece: _Bytes, tokens, line_base: int, tables: dict, comments=())
     key_names = list(dict.fromkeys(_RENAME_903.get(n, n) for n in names))
     key_of_name = np.array([key_names.index(_RENAME_903.get(n, n)) for n in names], np.int64)
 
-    def fields(recs):
-        """{key: object column}, keys in order of first appearance, for the leaves of records ``recs``."""
-        rec_of = np.full(n_ev, -1, np.int64)
-        rec_of[recs] = np.arange(len(recs))
-        f = elem[leaf[elem] & (parent[elem] >= 0)]
-        f = f[rec_of[parent[f]] >= 0]
-        r = rec_of[parent[f]]
-        keys = key_of_name[ids[f]]
-        start = np.where(kind[f] == 0, gt[f], gt[f] + 1)
-        length = np.where(kind[f] == 0, 0, lt[np.minimum(f + 1, n_ev - 1)] - gt[f] - 1)
-        values = _spans_text(piece, start, length)
+    # the fields of all records at once (one decoding of their distinct values), then table by table
+    rec_table = np.zeros(n_ev, np.int8)
+    rec_row = np.full(n_ev, -1, np.int64)
+    for code, recs in ((1, heads), (2, eps), (3, mis)):
+        rec_table[recs] = code
+        rec_row[recs] = np.arange(len(recs))
+    f = elem[leaf[elem] & (parent[elem] >= 0)]
+    f = f[rec_table[parent[f]] > 0]
+    f_table = rec_table[parent[f]]
+    f_row = rec_row[parent[f]]
+    f_key = key_of_name[ids[f]]
+    f_values = _spans_text(piece, np.where(kind[f] == 0, gt[f], gt[f] + 1),
+                           np.where(kind[f] == 0, 0, lt[np.minimum(f + 1, n_ev - 1)] - gt[f] - 1))
+
+    def fields(code, n_recs):
+        """{key: object column}, keys in order of first appearance, presence masks, for table ``code``."""
+        in_table = f_table == code
+        r, keys, values = f_row[in_table], f_key[in_table], f_values[in_table]
         cols, order, present = {}, [], {}
-        if len(f):
+        if len(r):
             found, first = np.unique(keys, return_index=True)
             for key in found[np.argsort(first, kind="stable")].tolist():
                 sel = keys == key
                 rows = r[sel]
-                col = np.full(len(recs), "", dtype=object)
+                col = np.full(n_recs, "", dtype=object)
                 col[rows] = values[sel]  # a repeated field: the last one, as lxml's dict gives
-                has = np.zeros(len(recs), bool)
+                has = np.zeros(n_recs, bool)
                 has[rows] = True
                 cols[key_names[key]], present[key_names[key]] = col, has
                 order.append(key_names[key])
@@ -628,7 +635,7 @@ def _piece_903(piece: _Bytes, tokens, line_base: int, tables: dict, comments=())
     def lines(recs):
         return line_base + np.searchsorted(nl, gt[recs]) + 1
 
-    hcols, horder, hhas = fields(heads)
+    hcols, horder, hhas = fields(1, len(heads))
     keep = np.zeros(len(heads), bool)  # a HEADER with no fields gives no row (and its child no CHILD or DOB)
     for has in hhas.values():
         keep |= has
@@ -641,8 +648,8 @@ def _piece_903(piece: _Bytes, tokens, line_base: int, tables: dict, comments=())
         child_id[parent[hk]] = hcols["CHILD"][keep]
     if "DOB" in hcols:
         child_dob[parent[hk]] = hcols["DOB"][keep]
-    for kind_name, recs, lead in (("episodes", eps, ("CHILD",)), ("missing", mis, ("CHILD", "DOB"))):
-        cols, order, present = fields(recs)
+    for code, kind_name, recs in ((2, "episodes", eps), (3, "missing", mis)):
+        cols, order, present = fields(code, len(recs))
         cols.pop("CHILD", None)
         out = {"CHILD": child_id[child_of[recs]]}
         if kind_name == "missing":
