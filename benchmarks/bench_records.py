@@ -54,6 +54,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import os
 import resource
 import sys
 import time
@@ -714,6 +715,18 @@ _READ_CHILD = r"""
 import resource, sys, time, tracemalloc
 sys.path.insert(0, {root!r})
 from analysis.returns import read_returns
+import analysis.returns_xml as rx
+spent = {{"xml": 0.0, "lxml": 0}}
+def timed(fn, key):
+    def run(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - t if key == "xml" else 1
+    return run
+rx.read_903_xml = timed(rx.read_903_xml, "xml")  # the 903 XML reader's own time
+rx.read_903_xml_lxml = timed(rx.read_903_xml_lxml, "lxml")  # files the fast reader left to lxml
 trace = sys.argv[1] == "trace"
 if trace:
     tracemalloc.start()
@@ -724,19 +737,21 @@ peak = tracemalloc.get_traced_memory()[1] if trace else 0
 # VmHWM: this process's own peak (ru_maxrss would include the parent's before exec)
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 print(seconds, hwm, peak / 2**20, len(r.episodes),
-      len(r.header), 0 if r.missing is None else len(r.missing), len(r.warnings))
+      len(r.header), 0 if r.missing is None else len(r.missing), len(r.warnings), spent["xml"], spent["lxml"])
 """
 
 
-def _read_in_child(folder: Path, trace: bool) -> tuple[float, float, float, int, int, int, int]:
-    """read_returns(folder) in a fresh process: seconds, peak RSS MiB, tracemalloc peak MiB (trace only), sizes."""
+def _read_in_child(folder: Path, trace: bool) -> tuple[float, float, float, int, int, int, int, float, int]:
+    """read_returns(folder) in a fresh process: seconds, peak RSS MiB, tracemalloc peak MiB (trace only), sizes,
+    seconds in the 903 XML reader, how many 903 XML files were left to the lxml reader."""
     import subprocess
 
     code = _READ_CHILD.format(root=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code, "trace" if trace else "time", str(folder)], check=True,
                          capture_output=True, text=True).stdout.split()
-    s, rss, traced, n_eps, n_head, n_mis, n_warn = out
-    return float(s), float(rss), float(traced), int(n_eps), int(n_head), int(n_mis), int(n_warn)
+    s, rss, traced, n_eps, n_head, n_mis, n_warn, xml_s, n_lxml = out
+    return (float(s), float(rss), float(traced), int(n_eps), int(n_head), int(n_mis), int(n_warn), float(xml_s),
+            int(n_lxml))
 
 
 def xml_benchmark(returns: Returns, trace: bool = False) -> None:
@@ -771,11 +786,16 @@ def xml_benchmark(returns: Returns, trace: bool = False) -> None:
         print(f"\n903 XML: {len(returns.episodes):,} episodes, {len(returns.header):,} children, "
               f"{len(returns.missing):,} missing episodes written as one EXPSSDA903 file of {xml_mib:,.0f} MiB "
               f"in {write_s:.1f} s (the same tables as CSV: {csv_mib:,.0f} MiB)")
-        xs, xrss, _, n_eps, n_head, n_mis, n_warn = _read_in_child(xml_dir, trace=False)
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        xs, xrss, _, n_eps, n_head, n_mis, n_warn, xml_s, n_lxml = _read_in_child(xml_dir, trace=False)
         print(f"  read_returns(XML folder), fresh process: {xs:.1f} s, peak RSS {xrss:,.0f} MiB; {n_eps:,} episodes, "
-              f"{n_head:,} header rows, {n_mis:,} missing episodes, {n_warn} warnings", flush=True)
-        cs, crss, _, c_eps, c_head, c_mis, _ = _read_in_child(csv_dir, trace=False)
-        print(f"  read_returns(CSV folder, the same tables), baseline: {cs:.1f} s, peak RSS {crss:,.0f} MiB", flush=True)
+              f"{n_head:,} header rows, {n_mis:,} missing episodes, {n_warn} warnings ({load} before)", flush=True)
+        print(f"    of which read_903_xml {xml_s:.1f} s ("
+              f"{'the lxml reader: the fast reader left the file to it' if n_lxml else 'the fast reader'})")
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        cs, crss, _, c_eps, c_head, c_mis, *_ = _read_in_child(csv_dir, trace=False)
+        print(f"  read_returns(CSV folder, the same tables), baseline: {cs:.1f} s, peak RSS {crss:,.0f} MiB "
+              f"({load} before)", flush=True)
         assert (n_eps, n_head, n_mis) == (c_eps, c_head, c_mis), "the XML and the CSV give different tables"
         print(f"  ratio XML / CSV: time {xs / cs:.2f}x, peak RSS {xrss / crss:.2f}x; limits 30 s and 1 GiB: "
               f"{'met' if xs < 30 and xrss < 1024 else 'NOT met'}", flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import re
 import shutil
 import subprocess
 import sys
@@ -442,3 +443,200 @@ def test_pack_refuses_a_period_the_returns_do_not_cover(tmp_path):
     assert r.stderr.strip().splitlines()[-1].startswith(
         "needs: error: returns cover 1 April 2017 to 1 April 2018; period 2030Q1 ends 30 June 2030")
     assert not (tmp_path / "packs").exists() or not any((tmp_path / "packs").rglob("*.html"))
+
+
+# --- the fast 903 reader against the lxml reader ------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from analysis import returns_xml as rx  # noqa: E402
+
+REQUIRED_903 = {"header": ["CHILD", "DOB", "SEX"], "episodes": ["CHILD", "DECOM", "DEC"],
+                "missing": ["CHILD", "MIS_START"]}
+
+
+def both_readers(path: Path, fast_expected: bool = True) -> dict:
+    """The fast reader's tables, checked equal (values, column order, lines, dtypes) to the lxml reader's."""
+    ref = rx.read_903_xml_lxml(path, path.name, REQUIRED_903)
+    if fast_expected:
+        fast = rx._read_903_fast(path, path.name, REQUIRED_903)
+    else:
+        with pytest.raises(rx._Unsupported):
+            rx._read_903_fast(path, path.name, REQUIRED_903)
+        fast = rx.read_903_xml(path, path.name, REQUIRED_903)  # falls back to lxml
+    for kind in ("header", "episodes", "missing"):
+        pd.testing.assert_frame_equal(fast[kind], ref[kind])
+        assert list(fast[kind].columns) == list(ref[kind].columns)
+    return fast
+
+
+def test_fast_903_reader_on_the_fixture(tmp_path, monkeypatch):
+    t = both_readers(FIXTURE)  # comments between elements are whitespace to the tables: the fast path reads it
+    assert t["episodes"]["_line"].tolist()[:2] == [22, 27]
+    monkeypatch.setattr(rx, "_CHUNK", 700)  # read in many small pieces: the same tables
+    both_readers(FIXTURE)
+
+
+AWKWARD = """<?xml version="1.0" encoding="UTF-8"?>\r
+<!-- before the root -->\r
+<EXPSSDA903 xmlns="http://example.org/903" version="2">
+  <CHILD>
+    <HEADER>
+      <CHILDID>  A&amp;1 </CHILDID><SEX>1</SEX>
+      <DOB>
+        01/02/2010
+      </DOB>
+      <ETHNIC />
+      <UPN>&#65;&#x42;&lt;C&gt;&quot;&apos;</UPN><NOTE>caf\u00e9 \u2013 x > y</NOTE>
+      <AMISSING><MISSING>M</MISSING><MIS_START>01/01/2024</MIS_START><DOB>09/09/2009</DOB></AMISSING>
+      <CHILD>C1</CHILD>
+    </HEADER>
+    <HEADER><CHILDID>IGNORED</CHILDID></HEADER>
+    <EPISODE
+    ><DECOM>01/01/2020</DECOM><PL>U1</PL><PLACE>U9</PLACE><DECOM>02/01/2020</DECOM><CHILD>X</CHILD></EPISODE>
+    <EPISODE/>
+    <EPISODES><EPISODE><DECOM>03/03/2021</DECOM><EXTRA><DEEP>no</DEEP></EXTRA></EPISODE></EPISODES>
+    <MISSING_EPISODES><AMISSING><MISSING>A</MISSING></AMISSING></MISSING_EPISODES>
+    <AMISSING><MIS_END>04/04/2024</MIS_END><!-- a comment between fields --></AMISSING>
+    <OTHER><EPISODE><DECOM>not a record</DECOM></EPISODE></OTHER>
+    mixed text &amp; more
+  </CHILD>
+  <CHILD><HEADER/><EPISODE><DECOM>05/05/2022</DECOM></EPISODE></CHILD>
+  <CHILD><HEADER><CHILD>B2</CHILD><CHILDID>B3</CHILDID></HEADER><AMISSING/></CHILD>
+  <NOTCHILD><HEADER><CHILDID>Z</CHILDID></HEADER></NOTCHILD>
+  <CHILD/>
+</EXPSSDA903>
+<!-- after the root -->
+"""
+
+
+def test_fast_903_reader_awkward_constructs(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_bytes(AWKWARD.encode("utf-8"))
+    t = both_readers(path)
+    h, e, m = t["header"], t["episodes"], t["missing"]
+    # worked by hand: entities decoded and text trimmed; the first HEADER of a child only; a HEADER without
+    # fields gives no row; CHILDID is CHILD (the last of CHILD / CHILDID in a record wins; its position is
+    # the first's)
+    assert h["CHILD"].tolist() == ["C1", "B3"]
+    assert h["DOB"].tolist() == ["01/02/2010", ""]
+    assert h["UPN"].tolist() == ["AB<C>\"'", ""] and h["NOTE"].tolist() == ["caf\u00e9 \u2013 x > y", ""]
+    assert h["ETHNIC"].tolist() == ["", ""]
+    assert list(h.columns[:4]) == ["CHILD", "SEX", "DOB", "ETHNIC"]
+    # episodes: direct, empty, inside the EPISODES wrapper; PL and PLACE are one column (the last wins)
+    assert e["CHILD"].tolist() == ["C1", "C1", "C1", ""]
+    assert e["DECOM"].tolist() == ["02/01/2020", "", "03/03/2021", "05/05/2022"]
+    assert e["PLACE"].tolist() == ["U9", "", "", ""]
+    assert e["_line"].tolist() == [17, 18, 19, 25]  # the line of each start tag's '>'
+    assert "EXTRA" not in e.columns  # an element with children is not a field
+    # missing: inside HEADER (its own DOB wins), in the wrapper, directly under CHILD, an empty one
+    assert m["CHILD"].tolist() == ["C1"] * 3 + ["B3"]
+    assert m["DOB"].tolist() == ["09/09/2009", "01/02/2010", "01/02/2010", ""]
+    assert m["MISSING"].tolist() == ["M", "A", "", ""]
+
+
+@pytest.mark.parametrize("variant, fast", [
+    (lambda s: s.replace("<EPISODE/>", "<EPISODE status='x'/>"), False),  # attributes: lxml reads it
+    (lambda s: s.replace("<SEX>1</SEX>", "<SEX><![CDATA[1]]></SEX>"), False),  # CDATA
+    (lambda s: s.replace('xmlns="http://example.org/903"', 'xmlns:p="urn:x"').replace(
+        "<SEX>1</SEX>", "<p:SEX>1</p:SEX>"), False),  # a prefix
+    (lambda s: s.replace("<SEX>1</SEX>", "<SEX>1<?pi x?></SEX>"), False),  # a processing instruction
+    (lambda s: s.replace("<SEX>1</SEX>", "<SEX>1<!-- c -->2</SEX>"), False),  # a comment inside a field's text
+    (lambda s: s.replace("<SEX>1</SEX>", "<SEX><!-- c -->1 </SEX>"), False),
+    (lambda s: s.replace("\r\n", "\n"), True),
+    (lambda s: s.replace("\r\n", "\n").replace("\n", "\r\n"), True),
+    (lambda s: s.replace("\r\n", "\r\r\n"), False),  # a lone carriage return: a line end to lxml
+])
+def test_fast_903_reader_other_constructs_same_tables(tmp_path, variant, fast):
+    path = tmp_path / "a.xml"
+    path.write_bytes(variant(AWKWARD).encode("utf-8"))
+    both_readers(path, fast_expected=fast)
+
+
+@pytest.mark.parametrize("broken", [
+    lambda s: s.replace("</SEX>", "</SEXX>"),
+    lambda s: s.replace("<DECOM>01/01/2020</DECOM>", "<DECOM>01/01/2020"),
+    lambda s: s.replace("A&amp;1", "A&1"),
+    lambda s: s.replace("A&amp;1", "A&nbsp;1"),
+    lambda s: s.replace("A&amp;1", "A&#0;1"),
+    lambda s: s.replace("01/01/2024", "01/01\x01/2024"),
+    lambda s: s.replace("U9", "U]]>9"),
+    lambda s: s.replace("<CHILD/>", "<CHILD/"),
+    lambda s: s.replace("<CHILD/>", "<1CHILD/>"),
+    lambda s: s + "<EXPSSDA903/>",
+    lambda s: s + "text",
+    lambda s: s.replace("</EXPSSDA903>", ""),
+    lambda s: s.replace("<!-- after the root -->", "<!-- a -- b -->"),
+])
+def test_fast_903_reader_malformed_file_same_error_as_lxml(tmp_path, broken):
+    path = tmp_path / "a.xml"
+    path.write_bytes(broken(AWKWARD).encode("utf-8"))
+    with pytest.raises(rx._Unsupported):
+        rx._read_903_fast(path, "a.xml", REQUIRED_903)
+    with pytest.raises(InputError) as fast_err:
+        rx.read_903_xml(path, "a.xml", REQUIRED_903)
+    with pytest.raises(InputError) as ref_err:
+        rx.read_903_xml_lxml(path, "a.xml", REQUIRED_903)
+    assert str(fast_err.value) == str(ref_err.value) and fast_err.value.row is not None
+    assert "\n" not in str(fast_err.value)
+
+
+def test_fast_903_reader_bytes_not_utf8(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_bytes(AWKWARD.encode("utf-8").replace(b"caf\xc3\xa9", b"caf\xe9"))
+    with pytest.raises(rx._Unsupported):
+        rx._read_903_fast(path, "a.xml", REQUIRED_903)
+    with pytest.raises(InputError):
+        rx.read_903_xml(path, "a.xml", REQUIRED_903)
+    latin = tmp_path / "latin.xml"  # declared Latin-1: the lxml reader decodes it
+    latin.write_bytes(AWKWARD.replace("UTF-8", "ISO-8859-1").encode("latin-1", errors="replace"))
+    both_readers(latin, fast_expected=False)
+
+
+NAMES = ["CHILD", "CHILDID", "HEADER", "EPISODE", "AMISSING", "EPISODES", "MISSING_EPISODES", "DOB", "DECOM",
+         "PL", "PLACE", "MISSING", "MIS_START", "REASON_PLACE_CHANGE", "X", "x.y-z_1"]
+TEXT = st.text(st.sampled_from(list("ab 1/\t\n&<>\"'\u00e9\u20ac\U0001F600]")), max_size=12)
+
+
+def _escape_text(text: str, style: int) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace("]]>", "]]&gt;")
+    if style == 1:
+        text = text.replace("\u00e9", "&#233;").replace(">", "&gt;")
+    if style == 2:
+        text = text.replace("\u20ac", "&#x20AC;").replace("\n", "\r\n")
+    return text
+
+
+@st.composite
+def _element(draw, depth):
+    name = draw(st.sampled_from(NAMES))
+    kind = draw(st.integers(0, 2 if depth < 4 else 1))
+    gap = draw(st.sampled_from(["", " ", "\n  ", "<!-- c -->"]))
+    if kind == 0:
+        return f"<{name}{draw(st.sampled_from(['', ' ']))}/>" + gap
+    if kind == 1:
+        return f"<{name}>{_escape_text(draw(TEXT), draw(st.integers(0, 2)))}</{name}\n>" + gap
+    inner = draw(st.lists(_element(depth + 1), max_size=5))
+    return f"<{name}>{gap}{''.join(inner)}</{name}>"
+
+
+@st.composite
+def _document(draw):
+    children = draw(st.lists(_element(1), max_size=6))
+    return ("<?xml version='1.0' encoding='utf-8'?>\n<EXPSSDA903>\n" + "\n".join(children) + "\n</EXPSSDA903>\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_document(), chunk=st.sampled_from([64, 300, 2**20]))
+def test_fast_903_reader_matches_lxml_on_generated_files(tmp_path, monkeypatch, doc, chunk):
+    path = tmp_path / "g.xml"
+    path.write_bytes(doc.encode("utf-8"))
+    monkeypatch.setattr(rx, "_CHUNK", chunk)
+    try:
+        rx._read_903_fast(path, path.name, REQUIRED_903)
+    except rx._Unsupported:  # the one construct generated here that the fast reader leaves to lxml
+        assert re.search(r"<([\w.-]+)><!-- c --></\1>", doc)  # a comment alone in an element's text
+        both_readers(path, fast_expected=False)
+    else:
+        both_readers(path)
