@@ -14,7 +14,6 @@ When a folder holds several models, :func:`choose` picks one by content (see its
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import areas, sources
+from . import files as files_mod
 from .errors import InputError
 
 #: The older groupings layout, as the layout catalogue (``layouts.yaml``) defines it.
@@ -125,7 +125,7 @@ def read_groupings(path, text: str | None = None) -> sources.RawFile:
     if text is None:
         text, digest = sources._read_text(path)
     else:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = files_mod.sha256(path)
     lines = text.splitlines()
     header = _header_line(lines)
     if header is None:

@@ -314,15 +314,20 @@ def _blank_comments(data: bytes, final: bool) -> tuple[bytes, int, list]:
         body = data[s + 4:e]
         if b"--" in body or body.endswith(b"-") or _CONTROL.search(body):
             raise _Unsupported("a malformed comment")
-        if not body.isascii():
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _Unsupported("not UTF-8") from None
+        _require_utf8(body)
         buf[s:e + 3] = _NOT_EOL.sub(b" ", data[s:e + 3])
         starts.append(s)
         pos = e + 3
     return bytes(buf), limit, starts
+
+
+def _require_utf8(data: bytes) -> None:
+    """Hand bytes that are not UTF-8 to the reference reader (which names the file and line)."""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Unsupported("not UTF-8") from None
 
 
 def _valid_char(code: int) -> bool:
@@ -420,10 +425,7 @@ def _check_text(piece: _Bytes) -> None:
     if np.count_nonzero(a < 32) != data.count(b"\n") + data.count(b"\r") + data.count(b"\t"):
         raise _Unsupported("a control character")
     if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Unsupported("not UTF-8") from None
+        _require_utf8(data)
         if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
             raise _Unsupported("a non-character")
     if b"]]>" in data:
