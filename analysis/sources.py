@@ -479,20 +479,22 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     return table
 
 
-#: What str.strip removes from ASCII text (str.isspace): spaces, tabs, line breaks and the separator controls.
-_ASCII_SPACE = tuple(chr(c) for c in range(128) if chr(c).isspace())
+#: Which ASCII bytes str.strip removes (str.isspace): spaces, tabs, line breaks and the separator controls.
+_ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (np.arange(256) < 128)
 
 
 def _needs_strip(values: pd.Series) -> bool:
-    """Whether any value may have a space at either end: one scan of the joined text, not a call per value (a value
-    holding a NUL or non-ASCII text takes the careful path)."""
+    """Whether any value may have a space at either end: the bytes either side of each separator in the joined
+    text, looked up at once, not a call per value (a value holding a NUL or non-ASCII text takes the careful path)."""
     try:
         joined = "\x00" + "\x00".join(values.to_numpy(dtype=object)) + "\x00"
     except TypeError:  # a missing value (a short row)
         return True
     if not joined.isascii():
         return True
-    return any(c in joined and ("\x00" + c in joined or c + "\x00" in joined) for c in _ASCII_SPACE)
+    text = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    ends = np.flatnonzero(text == 0)
+    return bool(_ASCII_SPACE[text[ends[1:] - 1]].any() or _ASCII_SPACE[text[ends[:-1] + 1]].any())
 
 
 def _strip(values: pd.Series) -> pd.Series:
@@ -704,7 +706,15 @@ def _combined_codes(arrays: list, n: int) -> np.ndarray:
 
 def _has_duplicates(arrays: list, n: int) -> bool:
     """Whether two rows agree on every one of ``arrays`` (as ``DataFrame.duplicated().any()``)."""
-    return n > 0 and len(np.unique(_combined_codes(arrays, n))) < n
+    return n > 0 and int(_combined_codes(arrays, n).max()) + 1 < n
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The position of each code's first row, for codes numbered in order of first appearance (as
+    ``np.unique(codes, return_index=True)[1]``, without sorting: a code is new where it exceeds all before it)."""
+    new = np.ones(len(codes), dtype=bool)
+    new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    return np.flatnonzero(new)
 
 
 def _areas(raw: RawFile, sel: np.ndarray | None = None):
@@ -723,7 +733,7 @@ def _areas(raw: RawFile, sel: np.ndarray | None = None):
     sel = np.arange(len(t)) if sel is None else sel
     cols = {c: t[c].to_numpy(dtype=object)[sel] for c in _GEO_KEY}
     codes = _combined_codes(list(cols.values()), len(sel))
-    first = np.unique(codes, return_index=True)[1]
+    first = _first_rows(codes)
     u = {c: v[first] for c, v in cols.items()}
     level = u["geographic_level"]
     is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
@@ -850,7 +860,7 @@ class _KeyIndex:
             by_label: dict[str, list[int]] = {}
             for i, u in enumerate(uniques):
                 by_label.setdefault(normalise(u), []).append(i)
-            self.labels[k] = by_label
+            self.labels[k] = (by_label, len(uniques))
 
     def subset(self, rows: np.ndarray) -> "_KeyIndex":
         """The index of some of the rows (positions), without factorising again."""
@@ -864,8 +874,10 @@ class _KeyIndex:
             raise ValueError(f"registry key {key} does not fit layout {self.layout.name} keyed by {self.layout.keys}")
         parts = []
         for k, v in zip(self.layout.keys, key):
-            wanted = self.labels[k].get(normalise(self.layout.canonical_label(k, v)), [])
-            parts.append(np.isin(self.codes[k], wanted))
+            by_label, n_labels = self.labels[k]
+            wanted = np.zeros(n_labels + 1, dtype=bool)  # the last slot: a missing cell (code -1)
+            wanted[by_label.get(normalise(self.layout.canonical_label(k, v)), [])] = True
+            parts.append(wanted[self.codes[k]])
         return np.logical_and.reduce(parts)
 
 
@@ -932,7 +944,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         frame = pd.DataFrame({"level": area["geographic_level"][slot], "area": area["area_code"][slot],
                               "period": period, **{k: table[k].to_numpy(dtype=object)[rows] for k in layout.keys}})
         raise _duplicate_rows(raw, frame, area["area_name"][slot], file_rows)
-    first = np.unique(row_id, return_index=True)[1]
+    first = _first_rows(row_id)
     base = {c: area[c][slot[first]] for c in ("geographic_level", "area_code", "old_la_code", "area_name",
                                               "region_code", "region_name")}
     base["time_period"] = period[first]
