@@ -136,7 +136,7 @@ def _normalise_text(text: str) -> str:
 
 def _label_in(values: pd.Series, labels) -> np.ndarray:
     """Which values equal one of ``labels`` once normalised (normalising each distinct value once, not each row)."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
     wanted = {normalise(v) for v in labels}
     hit = np.array([normalise(u) in wanted for u in uniques] + [False], dtype=bool)
     return hit[codes]  # code -1 (missing) picks the trailing False
@@ -432,7 +432,7 @@ def canonical_labels(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     out = table
     for col, labels in layout.categories.items():
         if col in table.columns:
-            uniq = pd.unique(table[col])
+            uniq = pd.unique(table[col].to_numpy(dtype=object))
             lookup = {u: labels.get(normalise(u), u) for u in uniq}
             if any(k != v for k, v in lookup.items()):
                 if out is table:
@@ -453,7 +453,7 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     for col, kept in layout.filters.items():
         if col not in table.columns or col in raw_absent:
             continue
-        if len({normalise(v) for v in pd.unique(table[col])}) <= 1:
+        if len({normalise(v) for v in pd.unique(table[col].to_numpy(dtype=object))}) <= 1:
             continue  # one label throughout: no breakdown to double count, whatever its wording
         ok = _label_in(table[col], kept)
         if not ok.any():
@@ -498,9 +498,10 @@ def _needs_strip(values: pd.Series) -> bool:
 
 
 def _strip(values: pd.Series) -> pd.Series:
-    """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
+    """Strip spaces, once per distinct value where values repeat (labels, codes, years); the values themselves when
+    none has a space at either end."""
     if not _needs_strip(values):
-        return values.copy()
+        return values
     codes, uniques = pd.factorize(values)
     if len(uniques) * 4 > len(values):
         return values.str.strip()
@@ -561,7 +562,8 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     """:func:`read_raw` from a file's text already read (its header, layout and positions already recognised):
     every row, catalogued columns stripped and renamed, labels canonical; the filters are left to :func:`_finish`."""
     try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks)
-        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0)
+        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0,
+                            low_memory=False)  # in one piece, not in chunks concatenated afterwards
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
@@ -571,20 +573,17 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     if table.shape[1] != len(columns):  # a header spanning lines (a quoted newline): go by what pandas read
         columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
         layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
-    wanted = list(range(table.shape[1]))
     by_pos = {i: canonical for canonical, i in pos.items()}
-    names = [by_pos.get(i, columns[i]) for i in wanted]
-    table.columns = names
-    keep = [j for j, (i, n) in enumerate(zip(wanted, names)) if i in by_pos or (n not in pos and n not in names[:j])]
-    table = table.iloc[:, keep].copy()
-    for col in pos:  # identifying and key columns; value columns are stripped when parsed
-        table[col] = _strip(table[col])
-    table["_row"] = np.arange(2, len(table) + 2)
+    names = [by_pos.get(i, columns[i]) for i in range(table.shape[1])]
+    keep = [j for j, n in enumerate(names) if j in by_pos or (n not in pos and n not in names[:j])]
+    # one new table of the columns kept, the catalogued ones stripped (the parsed table is not copied first)
+    data = {names[j]: _strip(table.iloc[:, j]) if j in by_pos else table.iloc[:, j] for j in keep}
+    data["_row"] = np.arange(2, len(table) + 2)
     absent = tuple(c for c in layout.optional if c not in pos)
     for col in absent:
-        table[col] = ""
-    table = canonical_labels(table, layout)
-    unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
+        data[col] = ""
+    table = canonical_labels(pd.DataFrame(data, copy=False), layout)
+    unmapped = [names[j] for j in keep if j not in by_pos]
     return _Staged(path, layout, table, digest, unmapped, absent, columns)
 
 
