@@ -417,43 +417,46 @@ def _coverage(f: _File, reg: dict) -> None:
             return
         t = sources.canonical_labels(t, layout)  # "on 31 March" and "at 31 March" are one category
     geo_cols = [c for c in sources.GEO_COLUMNS if c in t.columns]
-    code = np.zeros(len(t), dtype=np.int64)
-    for col in geo_cols:  # one integer per distinct combination of the area and period columns
-        codes, uniques = pd.factorize(t[col].to_numpy())
-        code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays small
-    _, first_at, group = np.unique(code, return_index=True, return_inverse=True)
-    first = t.iloc[first_at][geo_cols]  # one row per distinct area and period
+    # one integer per distinct combination of the area and period columns, numbered in order of first appearance
+    group = sources._combined_codes([t[c].to_numpy() for c in geo_cols], len(t))
+    first = t.iloc[sources._first_rows(group)][geo_cols]  # one row per distinct area and period
     first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy()
                           for c in geo_cols})  # staged columns are stripped already
     first["_row"] = np.arange(len(first))
     geo = sources._geography(sources.RawFile(f.path, layout, first, f.sha256, []))
     kept = np.zeros(len(first), dtype=bool)
     kept[geo.index.to_numpy()] = True
-    gkey = pd.Series("", index=first.index, dtype=object)
-    gkey[geo.index] = (geo["geographic_level"] + _SEP + geo["area_code"] + _SEP
-                       + first.loc[geo.index, "time_period"]).astype(object)
+    gkey = np.full(len(first), "", dtype=object)
+    gkey[geo.index.to_numpy()] = (geo["geographic_level"] + _SEP + geo["area_code"] + _SEP
+                                  + first.loc[geo.index, "time_period"]).to_numpy(dtype=object)
     rows = kept[group]
+    n_rows = int(rows.sum())
+    # the category combination of each row as a code; its text (stripped, lower case) once per distinct combination
     if layout.keys:
-        parts = []
-        for k in layout.keys:
-            codes, uniques = pd.factorize(t[k].to_numpy()[rows])
-            parts.append(pd.Index(uniques).str.strip().str.lower().to_numpy(dtype=object)[codes])
-        combo = parts[0]
+        factorised = [pd.factorize(t[k].to_numpy()[rows]) for k in layout.keys]
+        combo = sources._combined_codes([codes for codes, _ in factorised], n_rows)
+        at = sources._first_rows(combo)
+        parts = [pd.Index(uniques).str.strip().str.lower().to_numpy(dtype=object)[codes[at]]
+                 for codes, uniques in factorised]
+        combo_text = parts[0]
         for extra in parts[1:]:
-            combo = combo + _SEP + extra
+            combo_text = combo_text + _SEP + extra
     else:
-        combo = np.full(int(rows.sum()), "", dtype=object)
-    f.keys = pd.Index(pd.unique(combo + _SEP + gkey.to_numpy(dtype=object)[group[rows]]))
-    f.combos = frozenset(pd.unique(combo))
+        combo = np.zeros(n_rows, dtype=np.int64)
+        combo_text = np.full(min(n_rows, 1), "", dtype=object)
+    pair = sources._first_rows(sources._combined_codes([combo, group[rows]], n_rows))
+    f.keys = pd.Index(pd.unique(combo_text[combo[pair]] + _SEP + gkey[group[rows][pair]]))
+    f.combos = frozenset(pd.unique(combo_text))
+    per_combo = np.bincount(combo, minlength=len(combo_text))
     for ind, entry in reg.items():
         if entry["source"] != layout.name:
             continue
         key = (entry.get("numerator") or {}).get("key")
         if layout.keys and key is not None:
             key = key if isinstance(key, list) else [key]
-            n = int((combo == _SEP.join(str(v).strip().lower() for v in key)).sum())
+            n = int(per_combo[combo_text == _SEP.join(str(v).strip().lower() for v in key)].sum())
         else:
-            n = int(rows.sum())
+            n = n_rows
         if n:
             f.matched[ind] = n
     f.area_text = _areas_text(geo["geographic_level"], geo["area_code"])
