@@ -693,8 +693,8 @@ def _combined_codes(arrays: list, n: int) -> np.ndarray:
     could overflow.
     """
     code, radix = np.zeros(n, dtype=np.int64), 1
-    for arr in arrays:
-        codes, uniques = pd.factorize(np.asarray(arr, dtype=object), use_na_sentinel=False)
+    for arr in arrays:  # text as objects, codes as integers (never boxed)
+        codes, uniques = pd.factorize(np.asarray(arr), use_na_sentinel=False)
         width = len(uniques) + 1
         if radix * width >= 1 << 62:
             code = pd.factorize(code)[0].astype(np.int64)
