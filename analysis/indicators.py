@@ -892,8 +892,9 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame, reg: dict
         f.reason = (f"{f.rows_superseded} figure(s) replaced by a newer release" if f.rows_superseded else "")
     else:
         f.status = "superseded"
-        won = (observations[OBS_KEY + ["source_file", "release"]].astype({"indicator": str})
-               .merge(f.obs[OBS_KEY].astype({"indicator": str}), on=OBS_KEY))
+        mine = f.obs[OBS_KEY].astype({"indicator": str})
+        rivals = observations[observations["indicator"].isin(mine["indicator"].unique())]  # its indicators only
+        won = rivals[OBS_KEY + ["source_file", "release"]].astype({"indicator": str}).merge(mine, on=OBS_KEY)
         winner = won["source_file"].mode()
         winner = winner.iloc[0] if len(winner) else "another file"
         same = len(won) and (won["release"] == str(f.release)).all()
