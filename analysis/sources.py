@@ -498,10 +498,7 @@ def _needs_strip(values: pd.Series) -> bool:
 
 
 def _strip(values: pd.Series) -> pd.Series:
-    """Strip spaces, once per distinct value where values repeat (labels, codes, years); the values themselves when
-    none has a space at either end."""
-    if not _needs_strip(values):
-        return values
+    """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
     codes, uniques = pd.factorize(values)
     if len(uniques) * 4 > len(values):
         return values.str.strip()
@@ -576,13 +573,17 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     by_pos = {i: canonical for canonical, i in pos.items()}
     names = [by_pos.get(i, columns[i]) for i in range(table.shape[1])]
     keep = [j for j, n in enumerate(names) if j in by_pos or (n not in pos and n not in names[:j])]
-    # one new table of the columns kept, the catalogued ones stripped (the parsed table is not copied first)
-    data = {names[j]: _strip(table.iloc[:, j]) if j in by_pos else table.iloc[:, j] for j in keep}
-    data["_row"] = np.arange(2, len(table) + 2)
+    table.columns = names
+    if len(keep) < len(names):
+        table = table.iloc[:, keep]
+    for col in pos:  # the catalogued columns stripped (a release rarely has anything to strip)
+        if _needs_strip(table[col]):
+            table[col] = _strip(table[col])
+    table["_row"] = np.arange(2, len(table) + 2)
     absent = tuple(c for c in layout.optional if c not in pos)
     for col in absent:
-        data[col] = ""
-    table = canonical_labels(pd.DataFrame(data, copy=False), layout)
+        table[col] = ""
+    table = canonical_labels(table, layout)
     unmapped = [names[j] for j in keep if j not in by_pos]
     return _Staged(path, layout, table, digest, unmapped, absent, columns)
 
