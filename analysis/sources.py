@@ -575,7 +575,7 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     keep = [j for j, n in enumerate(names) if j in by_pos or (n not in pos and n not in names[:j])]
     table.columns = names
     if len(keep) < len(names):
-        table = table.iloc[:, keep]
+        table = table.take(keep, axis=1)  # a table of its own (no chained-assignment warning in any pandas)
     for col in pos:  # the catalogued columns stripped (a release rarely has anything to strip)
         if _needs_strip(table[col]):
             table[col] = _strip(table[col])
