@@ -689,7 +689,8 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     # The newest release wins for each indicator, level, area and period.
     parsed = [f for f in live if f.kind == "data" and f.obs is not None and len(f.obs)]
     if parsed:
-        allobs = pd.concat([f.obs.assign(_rank=i) for i, f in enumerate(parsed)], ignore_index=True)
+        allobs = pd.concat([f.obs for f in parsed], ignore_index=True)
+        allobs["_rank"] = np.repeat(np.arange(len(parsed)), [len(f.obs) for f in parsed])  # each file's rank
     else:
         allobs = pd.DataFrame(columns=[*sources.OBS_COLUMNS, "_rank"])
     lost = allobs.duplicated(OBS_KEY, keep="first")  # parsed is in rank order, so the first is the newest
