@@ -633,31 +633,42 @@ class _NumberColumn:
 
     def __init__(self, values: np.ndarray):
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        # per distinct value, no pandas .str; a missing cell reads as empty text
-        stripped = [(u if type(u) is str else "" if pd.isna(u) else str(u)).strip() for u in uniques]
-        lowered = np.array([u.lower() for u in stripped] + [""], dtype=object)[:-1]
-        is_symbol = np.isin(lowered, list(SYMBOLS))
-        empty = np.array([u == "" for u in stripped] + [False], dtype=bool)[:-1]
-        number_text = np.array([u.replace(",", "") for u in stripped] + [""], dtype=object)[:-1]
+        self.codes, self.uniques = codes, np.asarray(uniques, dtype=object)
+        parsed = pd.to_numeric(pd.Series(self.uniques, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
+        # What is not a number as it stands (a symbol, an empty cell, a thousands separator) is read again per
+        # distinct value: stripped, symbols recognised, commas dropped.
+        again = np.flatnonzero(np.isnan(parsed))
+        text = [self.text(j) for j in again]
+        lowered = [t.lower() for t in text]
+        is_symbol = np.array([t in SYMBOLS for t in lowered], dtype=bool)
+        empty = np.array([t == "" for t in text], dtype=bool)
+        number_text = np.array([t.replace(",", "") for t in text] + [""], dtype=object)[:-1]
         number_text[is_symbol | empty] = np.nan
-        parsed = pd.to_numeric(pd.Series(number_text, dtype=object), errors="coerce").to_numpy(dtype=float)
-        self.codes, self.text, self.parsed = codes, stripped, parsed
-        self.bad = np.isnan(parsed) & ~is_symbol & ~empty
-        self.status = np.where(empty, "x", np.where(is_symbol, lowered, "")).astype(object)
+        parsed[again] = pd.to_numeric(pd.Series(number_text, dtype=object), errors="coerce").to_numpy(dtype=float)
+        self.parsed = parsed
+        self.bad = np.zeros(len(parsed), dtype=bool)
+        self.bad[again] = np.isnan(parsed[again]) & ~is_symbol & ~empty
+        self.status = np.full(len(parsed), "", dtype=object)
+        self.status[again] = [("x" if e else t if s else "") for t, s, e in zip(lowered, is_symbol, empty)]
+
+    def text(self, j: int) -> str:
+        """Distinct value ``j`` as text, stripped (a missing cell is empty)."""
+        u = self.uniques[j]
+        return (u if type(u) is str else "" if pd.isna(u) else str(u)).strip()
 
     def take(self, mask: np.ndarray, file_name: str, column: str, rows: np.ndarray, count: bool = False):
         """(numbers, status) arrays of the rows in ``mask`` (``rows``: their file lines), as :func:`parse_numbers`."""
-        codes, text = self.codes[mask], self.text
+        codes = self.codes[mask]
         bad = self.bad[codes]
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
+            raise InputError(file_name, f"'{self.text(codes[i])}' is not a number or a published symbol "
                                         f"({', '.join(SYMBOLS)}); expected a number", column=column,
                              row=int(rows[i]))
         numbers = self.parsed[codes] if len(codes) else np.zeros(0)
         if count and (numbers < 0).any():
             i = int(np.argmax(numbers < 0))
-            raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more",
+            raise InputError(file_name, f"negative count {self.text(codes[i])}; expected a count of 0 or more",
                              column=column, row=int(rows[i]))
         status = self.status[codes] if len(codes) else np.zeros(0, dtype=object)
         return numbers, status
