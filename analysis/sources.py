@@ -13,6 +13,7 @@ registry); everything normalises to one long table of *observations* (:data:`OBS
 
 from __future__ import annotations
 
+import copy
 import csv
 import gzip
 import hashlib
@@ -875,8 +876,7 @@ class _KeyIndex:
 
     def subset(self, rows: np.ndarray) -> "_KeyIndex":
         """The index of some of the rows (positions), without factorising again."""
-        out = object.__new__(_KeyIndex)
-        out.layout, out.labels = self.layout, self.labels
+        out = copy.copy(self)  # the same labels
         out.codes = {k: codes[rows] for k, codes in self.codes.items()}
         return out
 
