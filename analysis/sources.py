@@ -62,6 +62,9 @@ KINDS = {"key", "filter", "count", "rate", "percent", "value", "population", "id
 
 _HEADER_BYTES = 1 << 20  # the header row must fit in the first MiB
 
+#: The dtype of text columns as ``pd.read_csv(dtype=str)`` gives them (pandas' string dtype; object before pandas 3).
+TEXT = pd.Series([], dtype=str).dtype
+
 
 class UnknownLayout(InputError):
     """A file whose header fits no catalogued layout.
@@ -539,12 +542,16 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     columns = _header(path)
     layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
     text, digest = _read_text(path)
-    return _finish(_stage(path, columns, layout, pos, text, digest, layouts))
+    raw = _finish(_stage(path, columns, layout, pos, text, digest, layouts))
+    text_columns = {c: TEXT for c in raw.table.columns if c != "_row"}
+    return RawFile(raw.path, raw.layout, raw.table.astype(text_columns), raw.sha256, raw.warnings, raw.absent)
 
 
 @dataclass
 class _Staged:
-    """A file parsed as :func:`read_raw` parses it, before the rows of unpinned breakdowns are dropped (internal)."""
+    """A file parsed as :func:`read_raw` parses it, before the rows of unpinned breakdowns are dropped, its cells
+    Python strings (object columns: reading them as arrays costs nothing; :func:`read_raw` hands on the text dtype)
+    (internal)."""
 
     path: Path
     layout: Layout
@@ -559,9 +566,10 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
            layouts: dict[str, Layout] | None = None) -> _Staged:
     """:func:`read_raw` from a file's text already read (its header, layout and positions already recognised):
     every row, catalogued columns stripped and renamed, labels canonical; the filters are left to :func:`_finish`."""
-    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks)
-        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0,
-                            low_memory=False)  # in one piece, not in chunks concatenated afterwards
+    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks); in one
+        # piece, not in chunks concatenated afterwards; the parser's own strings, not converted to a string dtype
+        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=object, keep_default_na=False, header=0,
+                            low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
@@ -783,14 +791,13 @@ def _areas(raw: RawFile, sel: np.ndarray | None = None):
 
 
 def _geography(raw: RawFile) -> pd.DataFrame:
-    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped.
+    """Area columns for each row, as text (:data:`TEXT`): canonical code, name, level and region; rows without codes
+    are dropped.
 
     Worked out once per distinct area (:func:`_areas`), then spread to rows.
     """
-    t = raw.table
     rows, slot, columns = _areas(raw)
-    dtype = t["geographic_level"].dtype
-    return pd.DataFrame({c: pd.array(v[slot], dtype=dtype) for c, v in columns.items()}, index=t.index[rows])
+    return pd.DataFrame({c: pd.array(v[slot], dtype=TEXT) for c, v in columns.items()}, index=raw.table.index[rows])
 
 
 _AREA_MAPS: list = []  # [(areas.current() frame, its dictionaries)]: rebuilt if the lookup is reloaded
