@@ -171,7 +171,7 @@ class _File:
     release: int | None = None
     periods: list = field(default_factory=list)
     n_rows: int = 0
-    keys: pd.Index | None = None         # category, level, area and period of every row with an area
+    keys: frozenset | None = None        # category, level, area and period of every row with an area
     combos: frozenset = frozenset()      # the category combinations (long layouts)
     matched: dict = field(default_factory=dict)  # indicator -> rows whose categories match it exactly
     area_text: str = ""
@@ -445,7 +445,7 @@ def _coverage(f: _File, reg: dict) -> None:
         combo = np.zeros(n_rows, dtype=np.int64)
         combo_text = np.full(min(n_rows, 1), "", dtype=object)
     pair = sources._first_rows(sources._combined_codes([combo, group[rows]], n_rows))
-    f.keys = pd.Index(pd.unique(combo_text[combo[pair]] + _SEP + gkey[group[rows][pair]]))
+    f.keys = frozenset(combo_text[combo[pair]] + _SEP + gkey[group[rows][pair]])
     f.combos = frozenset(pd.unique(combo_text))
     per_combo = np.bincount(combo, minlength=len(combo_text))
     for ind, entry in reg.items():
@@ -481,7 +481,7 @@ def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
             return None  # unreadable after all: parsing it will say why
         if g.status or not f.combos <= g.combos:
             continue
-        if f.keys.isin(g.keys).all():
+        if f.keys <= g.keys:
             return g
     return None
 
