@@ -1045,5 +1045,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         frames.append(columns)
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)
-    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step)
-    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS})
+    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step), its
+    # text columns made text directly rather than by inference
+    columns = {c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS}
+    return pd.DataFrame({c: pd.array(v, dtype=TEXT) if v.dtype.kind in "OU" else v for c, v in columns.items()})
