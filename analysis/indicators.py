@@ -420,15 +420,15 @@ def _coverage(f: _File, reg: dict) -> None:
     # one integer per distinct combination of the area and period columns, numbered in order of first appearance
     group = sources._combined_codes([t[c].to_numpy() for c in geo_cols], len(t))
     first = t.iloc[sources._first_rows(group)][geo_cols]  # one row per distinct area and period
-    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy()
-                          for c in geo_cols})  # staged columns are stripped already
+    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy(dtype=object)
+                          for c in geo_cols}, dtype=object)  # staged columns are stripped already
     first["_row"] = np.arange(len(first))
-    geo = sources._geography(sources.RawFile(f.path, layout, first, f.sha256, []))
+    at, slot, area = sources._areas(sources.RawFile(f.path, layout, first, f.sha256, []))  # the distinct areas
+    level, code = area["geographic_level"][slot], area["area_code"][slot]
     kept = np.zeros(len(first), dtype=bool)
-    kept[geo.index.to_numpy()] = True
+    kept[at] = True
     gkey = np.full(len(first), "", dtype=object)
-    gkey[geo.index.to_numpy()] = (geo["geographic_level"] + _SEP + geo["area_code"] + _SEP
-                                  + first.loc[geo.index, "time_period"]).to_numpy(dtype=object)
+    gkey[at] = level + _SEP + code + _SEP + first["time_period"].to_numpy(dtype=object)[at]
     rows = kept[group]
     n_rows = int(rows.sum())
     # the category combination of each row as a code; its text (stripped, lower case) once per distinct combination
@@ -459,7 +459,7 @@ def _coverage(f: _File, reg: dict) -> None:
             n = n_rows
         if n:
             f.matched[ind] = n
-    f.area_text = _areas_text(geo["geographic_level"], geo["area_code"])
+    f.area_text = _areas_text(pd.Series(level, dtype=object), pd.Series(code, dtype=object))
 
 
 def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
