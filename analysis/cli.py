@@ -9,12 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import NeedsError
+from analysis import __version__
+from analysis.errors import NeedsError
 
 
 def _default_data_dir() -> Path:
-    from .demo import ensure_demo_data
+    from analysis.demo import ensure_demo_data
 
     return ensure_demo_data()
 
@@ -35,8 +35,7 @@ def warn_returns(returns) -> None:
 
 def _load(args, data_dir: Path):
     """Read a data folder once, as the options ask; print its warnings."""
-    from . import indicators
-
+    from analysis import indicators
     ds = indicators.load(data_dir, vintage=args.population, indicators=args.indicator or None,
                          neighbour_model=getattr(args, "neighbour_model", None) or None)
     warn(ds.warnings)
@@ -44,8 +43,8 @@ def _load(args, data_dir: Path):
 
 
 def cmd_indicators(args) -> int:
-    from . import benchmark, export
-
+    from analysis.indicators import benchmark
+    from analysis.present import export
     data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
     if args.returns or args.period:
         table = _local_rows(args, data_dir)
@@ -65,13 +64,15 @@ def cmd_indicators(args) -> int:
 
 def _local_rows(args, data_dir):
     """In-year rows from the LA's returns for one quarter (``--returns DIR --la CODE --period 2025Q1``)."""
-    from . import areas, benchmark, indicators, local
-    from .errors import ParameterError
-    from .returns import read_returns
+    from analysis.read import areas
+    from analysis.indicators import benchmark, local
+    from analysis import indicators
+    from analysis.errors import ParameterError
+    from analysis.read.returns import read_returns
 
     returns_dir = args.returns
     if not returns_dir and not args.data_dir and args.period:
-        from .demo_returns import ensure_demo_returns  # the embedded default: the demo LA's synthetic returns
+        from analysis.demo.returns import ensure_demo_returns  # the embedded default: the demo LA's synthetic returns
         returns_dir = str(ensure_demo_returns()[0].parent)
     if not (returns_dir and args.period and args.la and len(args.la) == 1):
         raise ParameterError("in-year figures need --returns DIR, one --la and --period (e.g. 2025Q1 or latest)")
@@ -93,8 +94,8 @@ def _local_rows(args, data_dir):
 
 
 def cmd_sources(args) -> int:
-    from . import export, indicators
-
+    from analysis.present import export
+    from analysis import indicators
     data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
     ds = _load(args, data_dir)
     table = indicators.inventory(ds)
@@ -107,7 +108,7 @@ def cmd_sources(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import write_demo_data
+    from analysis.demo import write_demo_data
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help="folder to write to")
     demo.set_defaults(func=cmd_demo)
 
-    from .pack import add_pack_parser
+    from analysis.pack import add_pack_parser
 
     add_pack_parser(sub)
     return parser

@@ -13,6 +13,6 @@ DEMO_RETURNS_DIR = DATA_DIR / "demo_returns"
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TARGETS_DIR = PROJECT_ROOT / "targets"
-LOOKUP_FILE = PACKAGE_DIR / "data" / "la_lookup.csv"
+LOOKUP_FILE = PACKAGE_DIR / "read" / "data" / "la_lookup.csv"
 # The real published files sit beside the project (read-only); tests and the real-data pack read them there.
 SHARED_DATA_DIR = Path(os.environ.get("NEEDS_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data" / "dfe"))

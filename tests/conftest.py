@@ -27,14 +27,12 @@ def real_dataset():
     """Every real published file, read once per test session."""
     needs_shared()
     from analysis import indicators
-
     return indicators.load(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
 def real_table(real_dataset):
     from analysis import indicators
-
     return indicators.compute(real_dataset.observations)
 
 

@@ -1,0 +1,116 @@
+"""Benchmarking on a small hand-worked table (values chosen so every comparison can be checked by hand)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.indicators import benchmark
+from analysis import indicators
+from analysis.read import sources
+STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
+
+
+def _obs(rows):
+    base = {c: "" for c in sources.OBS_COLUMNS}
+    out = []
+    for level, code, year, num, den in rows:
+        r = dict(base, indicator="cla_rate", time_period=year, period_end=pd.Timestamp(f"{year}-03-31"),
+                 geographic_level=level, area_code=code, area_name=code, numerator=num, denominator=den,
+                 published_value=np.nan, status="" if num == num else "c", denominator_kind="population",
+                 release="2024", data_kind="published", region_code="E12000001" if level == "Local authority" else "")
+        out.append(r)
+    return pd.DataFrame(out, columns=sources.OBS_COLUMNS)
+
+
+@pytest.fixture
+def table():
+    obs = _obs([
+        ("National", "E92000001", "2024", 70_000, 10_000_000),   # England 70 per 10,000
+        ("Regional", "E12000001", "2024", 5_700, 600_000),       # North East 95
+        ("Local authority", STOCKTON, "2024", 500, 50_000),      # 100
+        ("Local authority", DARLINGTON, "2024", 400, 50_000),    # 80
+        ("Local authority", DURHAM, "2024", 450, 50_000),        # 90
+        ("Local authority", GATESHEAD, "2024", np.nan, 50_000),  # suppressed
+        ("Local authority", STOCKTON, "2023", 480, 50_000),      # 96 the year before
+    ])
+    neighbours = pd.DataFrame({"area_code": STOCKTON, "neighbour_code": [DARLINGTON, DURHAM, GATESHEAD],
+                               "neighbour_name": ["Darlington", "County Durham", "Gateshead"],
+                               "neighbour_rank": [1, 2, 3]})
+    targets = pd.DataFrame([{"area_code": STOCKTON, "indicator": "cla_rate", "target": 100.0, "target_year": "2020",
+                             "direction": "lower"}])
+    return benchmark.benchmark(indicators.compute(obs), neighbours, targets=targets)
+
+
+def _row(table, code, year="2024"):
+    return table[(table["area_code"] == code) & (table["time_period"] == year)].iloc[0]
+
+
+def test_columns_are_fixed(table):
+    assert list(table.columns) == benchmark.TABLE_COLUMNS
+
+
+def test_neighbour_mean_counts_only_neighbours_with_a_value(table):
+    st = _row(table, STOCKTON)
+    assert st["sn_mean"] == pytest.approx((80 + 90) / 2)      # Gateshead suppressed: mean of two
+    assert st["sn_n"] == 2
+    assert st["sn_missing"] == "Gateshead"
+
+
+def test_region_and_england(table):
+    st = _row(table, STOCKTON)
+    assert st["region_value"] == pytest.approx(95) and st["england_value"] == pytest.approx(70)
+
+
+def test_comparisons_by_confidence_interval(table):
+    st = _row(table, STOCKTON)
+    # Byar's 95% limits for 500 events over 50,000 (x 10,000) are about 91.4 to 109.2:
+    assert 91 < st["lower_95"] < 92 and 109 < st["upper_95"] < 110
+    assert st["vs_england"] == "higher"   # 70 below the lower limit; cla_rate has no polarity -> higher/lower
+    assert st["vs_sn"] == "higher"        # 85 below the lower limit
+    assert st["vs_region"] == "similar"   # 95 inside the interval
+
+
+def test_rank_and_quartile_band(table):
+    # LA values 80, 90, 100 (Gateshead has none): ranks 1, 2, 3 of 3.
+    # Type-7 quartiles of (80, 90, 100): Q1 = 85, Q2 = 90, Q3 = 95 -> 80 is A, 90 is B (<= Q2), 100 is D.
+    got = {code: (_row(table, code)["rank"], _row(table, code)["quartile_band"]) for code in (DARLINGTON, DURHAM, STOCKTON)}
+    assert got == {DARLINGTON: (1, "A"), DURHAM: (2, "B"), STOCKTON: (3, "D")}
+    assert _row(table, STOCKTON)["rank_of"] == 3
+    assert pd.isna(_row(table, GATESHEAD)["rank"]) and _row(table, GATESHEAD)["quartile_band"] == ""
+
+
+def test_change_on_last_year_and_trend_needs_five_points(table):
+    st = _row(table, STOCKTON)
+    assert st["previous_value"] == pytest.approx(96) and st["change"] == pytest.approx(4)
+    assert st["trend"] == "cannot be calculated"
+
+
+def test_target_status(table):
+    st = _row(table, STOCKTON)
+    assert st["target"] == 100 and st["target_status"] == "on track"   # 100 rounded is not above 100
+    assert _row(table, DARLINGTON)["target_status"] == ""
+
+
+def test_symbol_shown_for_suppressed_value(table):
+    shown = benchmark.with_display(table)
+    assert _row(shown, GATESHEAD)["display"] == "c"
+    assert _row(shown, STOCKTON)["display"] == "100"
+
+
+def test_input_table_is_not_mutated():
+    obs = _obs([("Local authority", STOCKTON, "2024", 500, 50_000)])
+    before = obs.copy()
+    computed = indicators.compute(obs)
+    pd.testing.assert_frame_equal(obs, before)
+    before_c = computed.copy()
+    benchmark.benchmark(computed, pd.DataFrame(columns=["area_code", "neighbour_code", "neighbour_name",
+                                                        "neighbour_rank"]))
+    pd.testing.assert_frame_equal(computed, before_c)
+
+
+def test_stockton_targets_file():
+    t = benchmark.load_targets("Stockton-on-Tees")
+    row = t[t["indicator"] == "neet_nk_pct"].iloc[0]
+    assert row["target"] == 7 and row["direction"] == "lower"
