@@ -17,10 +17,12 @@ $(BIN)/needs: pyproject.toml
 pack: $(BIN)/needs  ## build the evidence pack (demo data unless DATA_DIR is given)
 	$(BIN)/needs pack --la "$(LA)" --year $(YEAR) $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 
-test: $(BIN)/needs  ## run every test: library, notebooks (nbval), pack, browser
+test: $(BIN)/needs  ## run every test: library, layers (import-linter), notebooks (nbval), pack, browser
+	$(BIN)/needs demo >/dev/null
 	$(BIN)/python -m pytest tests --nbval-lax notebooks tests/notebooks -p no:cacheprovider
 
 lab: $(BIN)/needs  ## open JupyterLab with the project's kernel
+	$(BIN)/needs demo
 	$(BIN)/jupyter lab notebooks
 
 bench: $(BIN)/needs  ## speed benchmarks (ratios against baselines measured in the same run)

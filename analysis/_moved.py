@@ -20,7 +20,6 @@ MOVED = {
     "compare": "stats.compare", "rates": "stats.rates", "suppression": "stats.suppression", "trends": "stats.trends",
     "benchmark": "indicators.benchmark", "local": "indicators.local",
     "charts": "present.charts", "export": "present.export", "narrative": "present.narrative",
-    "numbers": "present.numbers",
     "report": "pack.report",
     "demo_returns": "demo.returns",
 }

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.read import areas, population, sources  # noqa: E402
 from analysis import indicators
-from analysis.present import numbers
+from analysis import numbers
 
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_FOLDERS = [SHARED / "dfe", SHARED / "dfe-older"]

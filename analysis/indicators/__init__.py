@@ -5,7 +5,10 @@
 into in-year rows of the same table.
 """
 
-from analysis.indicators.dataset import (CI_COLUMNS, INVENTORY_COLUMNS, METHODS, OBS_KEY, POLARITIES,  # noqa: F401
-                                         REGISTRY_FILE, REQUIRED_FIELDS, STATUSES, THEMES, Dataset, compute,
-                                         data_files, inventory, is_demo_folder, load, registry, registry_frame,
-                                         sort_rows)
+from analysis.indicators.dataset import (CI_COLUMNS, INVENTORY_COLUMNS, METHODS, OBS_KEY, POLARITIES, REGISTRY_FILE,
+                                         REQUIRED_FIELDS, STATUSES, THEMES, Dataset, compute, data_files, inventory,
+                                         is_demo_folder, load, registry, registry_frame, sort_rows)
+
+__all__ = ["CI_COLUMNS", "INVENTORY_COLUMNS", "METHODS", "OBS_KEY", "POLARITIES", "REGISTRY_FILE", "REQUIRED_FIELDS",
+           "STATUSES", "THEMES", "Dataset", "compute", "data_files", "inventory", "is_demo_folder", "load", "registry",
+           "registry_frame", "sort_rows"]

@@ -7,7 +7,6 @@ data folder.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ import yaml
 from analysis.read import areas
 from analysis.stats import compare, trends
 from analysis import indicators
-from analysis.present import numbers
+from analysis import numbers
 from analysis.config import TARGETS_DIR
 from analysis.errors import InputError, ParameterError
 

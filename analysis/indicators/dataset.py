@@ -23,6 +23,7 @@ from analysis.read import files as files_mod
 from analysis.read import neighbours as neighbours_mod
 from analysis.read import areas, population, sources
 from analysis.stats import rates
+from analysis.config import DEMO_NOTICE, STAMP_FILE
 from analysis.errors import InputError, ParameterError
 
 REGISTRY_FILE = Path(__file__).resolve().parent / "indicators.yaml"
@@ -136,8 +137,6 @@ class Dataset:
 
 def is_demo_folder(data_dir: Path) -> bool:
     """True for a folder written by :mod:`analysis.demo` (its stamp, or its README's notice)."""
-    from analysis.demo import DEMO_NOTICE, STAMP_FILE
-
     readme = Path(data_dir) / "README.md"
     return (Path(data_dir) / STAMP_FILE).exists() or (readme.is_file() and DEMO_NOTICE in readme.read_text("utf-8"))
 

@@ -11,15 +11,17 @@ rate or percentage made from them, so nothing published reveals a small number o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from analysis.read import areas, records
+from analysis.read import records
 from analysis.indicators import benchmark
 from analysis.stats import compare
 from analysis import indicators
 from analysis.errors import ParameterError
-from analysis.read.returns import covered_period
+from analysis.read.returns import covered_period, read_returns
 from analysis.stats.suppression import suppress_counts
 
 LOCAL_INDICATORS = list(records.INDICATORS)
@@ -197,3 +199,34 @@ def _suppress(obs: pd.DataFrame) -> pd.DataFrame:
 def for_period(table: pd.DataFrame, period: str) -> pd.DataFrame:
     """The rows of one quarter."""
     return table[table["time_period"] == period].reset_index(drop=True)
+
+
+def from_returns_folder(returns_dir: str, la_row, period: str, published: pd.DataFrame, populations: pd.DataFrame,
+                        confidence: float) -> dict:
+    """Read a returns folder and give what a report may hold: the aggregated, suppressed table, never a record.
+
+    Returns
+    -------
+    dict
+        ``local`` (:func:`local_table`), ``period``, ``returns_files`` (name, table, rows, fingerprint of each file)
+        and ``returns_notes`` (warnings, as counts).
+
+    Raises
+    ------
+    ParameterError
+        No returns folder, or a bad period.
+    """
+    if not returns_dir:
+        raise ParameterError("a quarterly pack needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+    folder = Path(returns_dir)
+    if not folder.is_dir():
+        raise ParameterError(f"returns folder not found: {folder}")
+    returns = read_returns(folder)
+    period = resolve_period(period or "latest", returns=returns)
+    table = local_table(returns, la_row, period, published, populations, quarters=12, confidence=confidence)
+    files = [{"file": f["file"], "table": f.get("table", ""), "rows": f.get("rows", ""), "sha256": f.get("sha256", "")}
+             for f in returns.sources]
+    notes = list(returns.warning_summary())
+    for kind, reason in getattr(returns, "missing_tables", {}).items():
+        notes.append(f"{kind}: {reason}")
+    return {"local": table, "period": period, "returns_files": files, "returns_notes": notes}

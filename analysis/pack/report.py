@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.read import areas, neighbours as neighbours_mod
-from analysis.indicators import benchmark
+from analysis.indicators import benchmark, local
 from analysis.present import charts, narrative
 from analysis import indicators
+from analysis import config
 from analysis.errors import ParameterError
-from analysis.present.numbers import format_values
+from analysis.numbers import format_values
 
 SERIES_NAMES = {"sn": "Statistical neighbours (average)", "england": "England"}
 
@@ -108,9 +109,10 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
     ParameterError
         Unknown LA, a year with no data for it, a missing data folder or neighbour model file.
     """
-    from analysis.demo import ensure_demo_data
-
-    folder = Path(data_dir).resolve() if data_dir else ensure_demo_data()
+    folder = Path(data_dir).resolve() if data_dir else config.DEMO_DATA_DIR
+    if not data_dir and not (folder / config.STAMP_FILE).exists():
+        raise ParameterError(f"no data folder given, and the demo data is not in {folder} yet: run `needs demo` "
+                             "(or `make pack`) first, or give data_dir")
     ds = indicators.load(folder, vintage=population, neighbour_model=neighbour_model or None)
     neighbour_table = ds.neighbours
     las = ds.observations[ds.observations["geographic_level"] == areas.LEVEL_LA][["area_code", "old_la_code", "area_name"]]
@@ -134,36 +136,8 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
             "confidence": confidence, "targets": tg, "inventory": indicators.inventory(ds),
             "neighbour_model": ds.neighbour_model_label}
     if returns_dir or period:
-        data.update(local_context(la_row, period, returns_dir, table, ds.populations, confidence))
+        data.update(local.from_returns_folder(returns_dir, la_row, period, table, ds.populations, confidence))
     return data
-
-
-def local_context(la_row, period: str, returns_dir: str, published: pd.DataFrame, populations: pd.DataFrame,
-                  confidence: float) -> dict:
-    """In-year figures for the context: the aggregated, suppressed table only (no record leaves this function).
-
-    Raises
-    ------
-    ParameterError
-        No returns folder, or a bad period.
-    """
-    from analysis.indicators import local
-    from analysis.read.returns import read_returns
-
-    if not returns_dir:
-        raise ParameterError("a quarterly pack needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
-    folder = Path(returns_dir)
-    if not folder.is_dir():
-        raise ParameterError(f"returns folder not found: {folder}")
-    returns = read_returns(folder)
-    period = local.resolve_period(period or "latest", returns=returns)
-    table = local.local_table(returns, la_row, period, published, populations, quarters=12, confidence=confidence)
-    files = [{"file": f["file"], "table": f.get("table", ""), "rows": f.get("rows", ""), "sha256": f.get("sha256", "")}
-             for f in returns.sources]
-    notes = list(returns.warning_summary())
-    for kind, reason in getattr(returns, "missing_tables", {}).items():
-        notes.append(f"{kind}: {reason}")
-    return {"local": table, "period": period, "returns_files": files, "returns_notes": notes}
 
 
 def load(la: str = "Stockton-on-Tees", year=2024, data_dir: str = "", neighbour_model: str = "",
@@ -357,12 +331,11 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     first, last = td["time_period"].min(), td["time_period"].max()
     la_trend = td[td["role"] == "la"]
     if la_trend["value"].notna().sum() >= 2:
-        change = narrative.trend_sentence(row, entry).split(".")[0] if row.get("trend") else ""
         chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry, td), subtitle=f"{entry['short_title']}, {unit}, "
                                    f"{_period_words(entry, first, last)}; shaded: {lo_words} confidence interval",
                                    unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
         data = ctx.register(f"{ind}_trend", _readable_trend(td, entry))
-        parts += [f"<h3>Over time</h3>", chart.to_html(),
+        parts += ["<h3>Over time</h3>", chart.to_html(),
                   data_details(data, f"{entry['short_title']} over time ({unit})", list(data.columns[1:]))]
     bd = benchmark_data(ctx, ind)
     chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{entry['short_title']}, {unit}, "
@@ -680,7 +653,6 @@ def in_year(ctx: Context, theme: str) -> Html:
                                        source="Local returns (SSDA903, CIN census), unpublished; comparators: DfE",
                                        la_name=f"{ctx.la_name} (local, unpublished)")
             parts.append(chart.to_html())
-        d = entry["decimals"]
         data = pd.DataFrame({"Quarter": rows["time_period"],
                              "Numerator": format_values(rows["numerator"].to_numpy(), 0, rows["status"].to_numpy()).to_numpy(),
                              "Denominator": format_values(rows["denominator"].to_numpy(), 0, rows["status"].to_numpy()).to_numpy(),

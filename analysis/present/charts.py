@@ -8,7 +8,7 @@ marker, bars by their names). The local authority of interest is always dark blu
 
 Each function returns a :class:`Chart`: the title, subtitle, alternative text (what the chart shows with its key
 numbers), the data behind it and the PNG image, ready for :meth:`Chart.to_html`. Every number printed on a chart
-or in its alternative text is rounded half up, as DfE publishes (:func:`analysis.present.numbers.format_values`).
+or in its alternative text is rounded half up, as DfE publishes (:func:`analysis.numbers.format_values`).
 
 Figures are built with :class:`matplotlib.figure.Figure` and rendered by the Agg canvas directly, never through
 ``pyplot``: nothing leaks into pyplot's figure list and Jupyter shows one image per chart (its HTML). The
@@ -55,8 +55,8 @@ from matplotlib.font_manager import FontProperties  # noqa: E402
 
 from analysis.stats import compare  # noqa: E402
 from analysis.errors import ParameterError  # noqa: E402
-from analysis.present.numbers import format_values, round_half_up  # noqa: E402
-from analysis.read.sources import SYMBOLS  # noqa: E402
+from analysis.numbers import format_values, round_half_up  # noqa: E402
+from analysis.numbers import SYMBOLS  # noqa: E402
 
 __all__ = [
     "Chart",

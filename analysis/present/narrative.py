@@ -7,10 +7,9 @@ worse.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from analysis.present.numbers import format_values
+from analysis.numbers import format_values
 
 ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 

@@ -29,20 +29,11 @@ import yaml
 
 from analysis.read import areas
 from analysis.errors import InputError
+from analysis.numbers import SYMBOLS
 
 #: The layout catalogue shipped with the package.
 CATALOGUE_FILE = Path(__file__).resolve().parent / "layouts.yaml"
 
-#: The published symbols (DfE conventions) and what they mean.
-SYMBOLS = {
-    "c": "suppressed to protect confidentiality",
-    "x": "not available",
-    "z": "not applicable",
-    "k": "rounds to zero, but is not zero",
-    "u": "low reliability",
-    "low": "rounds to zero, but is not zero",
-    ":": "not available",
-}
 
 #: The columns of the long observations table, in order. ``value_basis`` is ``published`` where the file publishes
 #: the figure itself (``published_value``), ``computed`` where it publishes only the counts (our computation).

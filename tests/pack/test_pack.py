@@ -802,3 +802,4 @@ def test_an_output_folder_that_cannot_be_written_fails_before_any_notebook(tmp_p
     message = str(err.value)
     assert "cannot write to output folder" in message and "Permission denied" in message and "deeper" in message
     assert "\n" not in message
+

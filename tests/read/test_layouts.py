@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import indicators
-from analysis.present import numbers
+from analysis import numbers
 from analysis.read import population, sources
 from analysis.errors import InputError
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import indicators
-from analysis.present import numbers
+from analysis import numbers
 from analysis.read import sources
 from analysis.errors import InputError
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from analysis.present.numbers import format_values, round_half_up
+from analysis.numbers import format_values, round_half_up
 
 
 def test_round_half_up_not_bankers():
