@@ -295,15 +295,37 @@ class KernelSession:
         self.log_path, self.cwd, self.timeout = log_path, cwd, timeout
 
     def __enter__(self):
+        self._log = open(self.log_path, "ab")
+        for attempt in (1, 2):
+            try:
+                self._start()
+                return self
+            except RuntimeError as exc:  # "Kernel died before replying": on a busy machine, usually a port race
+                self._stop()
+                if attempt == 2:
+                    self._log.close()
+                    tail = self.log_path.read_text("utf-8", errors="replace").strip().splitlines()[-1:] or [str(exc)]
+                    raise PackError(f"the notebook kernel ({KERNEL}) would not start, twice: {tail[0]}") from None
+        return self
+
+    def _start(self) -> None:
         from jupyter_client.manager import KernelManager
 
-        self._log = open(self.log_path, "ab")
-        self.km = KernelManager(kernel_name=KERNEL)
+        self.km = KernelManager(kernel_name=KERNEL)  # fresh ports each time
         self.km.start_kernel(cwd=str(self.cwd), stdout=self._log, stderr=self._log)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
-        return self
+
+    def _stop(self) -> None:
+        try:
+            self.kc.stop_channels()
+        except Exception:  # noqa: BLE001  (a client that never started)
+            pass
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001  (a kernel that already died)
+            pass
 
     def run(self, path: Path, executed: Path, parameters: dict, what: str) -> None:
         import nbformat

@@ -803,3 +803,28 @@ def test_an_output_folder_that_cannot_be_written_fails_before_any_notebook(tmp_p
     assert "cannot write to output folder" in message and "Permission denied" in message and "deeper" in message
     assert "\n" not in message
 
+
+def test_kernel_start_is_retried_once_then_named(tmp_path, monkeypatch):
+    """A kernel that dies at start (a port race on a busy machine) is started again; twice, a one-line PackError."""
+    from analysis.pack.build import KernelSession, PackError
+
+    starts = []
+
+    def dies_first(self):
+        starts.append(1)
+        if len(starts) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(KernelSession, "_start", dies_first)
+    monkeypatch.setattr(KernelSession, "_stop", lambda self: None)
+    session = KernelSession(tmp_path / "k.log", tmp_path)
+    assert session.__enter__() is session and len(starts) == 2
+    session._log.close()
+
+    def always_dies(self):
+        (tmp_path / "k.log").write_text("OSError: [Errno 98] Address already in use\n")
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(KernelSession, "_start", always_dies)
+    with pytest.raises(PackError, match="would not start, twice: OSError: \\[Errno 98\\] Address already in use"):
+        KernelSession(tmp_path / "k.log", tmp_path).__enter__()
