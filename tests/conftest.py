@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# Beside the project; NEEDS_SHARED points elsewhere (mutmut runs the tests from a copy in mutants/).
+SHARED = Path(os.environ.get("NEEDS_SHARED", ROOT.parent / "shared"))
 SHARED_DATA = SHARED / "data" / "dfe"
 REFERENCE = SHARED / "reference" / "methods"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analysis import config, demo
-REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dfe"
+from conftest import SHARED_DATA as REAL_DIR  # noqa: E402
 LOOKUP = Path(__file__).resolve().parents[2] / "analysis" / "read" / "data" / "la_lookup.csv"
 
 SYMBOLS = {"c", "x", "z", "k", "u", "low"}

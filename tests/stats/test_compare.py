@@ -21,7 +21,7 @@ from analysis.stats.compare import (
     rank_min,
 )
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "methods"
+from conftest import REFERENCE as REFERENCE_DIR  # noqa: E402
 REL = 1e-9
 
 SIGNIFICANCE = {"Same": "similar", "Better": "better", "Worse": "worse", "None (missing CI)": "not compared"}

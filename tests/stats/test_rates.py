@@ -23,7 +23,7 @@ from analysis.stats.rates import (
     z_value,
 )
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "methods"
+from conftest import REFERENCE as REFERENCE_DIR  # noqa: E402
 REL = 1e-9
 
 
