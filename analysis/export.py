@@ -27,6 +27,7 @@ EXCEL_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "string
 SHEET_NAME_MAX = 31
 #: Characters Excel refuses in a sheet name.
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+#: Words a cut sheet name should not end on.
 DANGLING = {"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to", "who", "with",
             "within"}
 #: A text cell starting with one of these would be read as a formula by a spreadsheet (OWASP's CSV-injection list).
@@ -109,7 +110,7 @@ def sheet_names(labels: list[str]) -> list[str]:
 
 def sheet_label(title: str, suffix: str) -> str:
     """``title`` and ``suffix`` within Excel's 31 characters, the title cut at a word so the suffix survives
-    (``Missing incidents per child neighbours`` -> ``Missing incidents neighbours``)."""
+    (``Missing incidents per child who went missing`` and ``trend`` -> ``Missing incidents trend``)."""
     return f"{_cut(title, SHEET_NAME_MAX - len(suffix) - 1)} {suffix}"
 
 
@@ -173,15 +174,14 @@ def write_workbook(sheets: dict[str, pd.DataFrame | Sheet], path: str | Path, no
                                   "Rows": [len(s.table) for _, s in items],
                                   "Source": [s.source for _, s in items]})
             ws = _write_sheet(wb, "Contents", Sheet(index, contents, contents_source, {"Rows": 0}), styles)
-            for i, name in enumerate(names):
-                ws.write_url(3 + i, 0, f"internal:'{name.replace(chr(39), chr(39) * 2)}'!A1", styles.link,
-                             string=name)
-            row = 3 + len(names) + 1
-            ws.write_string(row, 0, "Symbols", styles.bold)
-            for sym, meaning in SYMBOLS.items():
-                ws.write_string(row + 1, 0, sym)
-                ws.write_string(row + 1, 1, meaning)
-                row += 1
+            for i, name in enumerate(names):  # a link to each sheet, over the name written there
+                quoted = name.replace("'", "''")
+                ws.write_url(3 + i, 0, f"internal:'{quoted}'!A1", styles.link, string=name)
+            key_row = 3 + len(names) + 1  # after a blank row, outside the filtered list
+            ws.write_string(key_row, 0, "Symbols", styles.bold)
+            for i, (symbol, meaning) in enumerate(SYMBOLS.items(), start=key_row + 1):
+                ws.write_string(i, 0, symbol)
+                ws.write_string(i, 1, meaning)
         for (key, s), name in zip(items, names):
             _write_sheet(wb, name, s, styles)
         wb.close()

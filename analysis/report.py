@@ -110,7 +110,7 @@ class Context:
 
     def sources_of(self, rows: pd.DataFrame) -> str:
         """The source line for a sheet built from ``rows`` of the table: each file with its release."""
-        pairs = rows[["source_file", "release"]].astype(str).drop_duplicates()
+        pairs = rows[["source_file", "release"]].astype(object).fillna("").astype(str).drop_duplicates()
         files = "; ".join(f"{f} (release {r})" if r else f for f, r in pairs.itertuples(index=False) if f)
         kind = "Demo data (synthetic, not official statistics)" if self.is_demo else "Source: DfE"
         return f"{kind}: {files or 'x'}."
@@ -820,14 +820,21 @@ def in_year(ctx: Context, theme: str) -> Html:
                              "Compared with England": rows["vs_england"].to_numpy()})
         formats = {"Numerator": 0, "Denominator": 0, "Value": entry["decimals"]}
         caption = f"{entry['short_title']} by quarter, {ctx.la_name} local returns (unpublished)"
-        ctx.register(f"{ind}_in_year", data, formats=formats, label=export.sheet_label(entry["short_title"], "by quarter"),
+        published = ctx.latest(ind)
+        ctx.register(f"{ind}_in_year", data, formats=formats, label=export.sheet_label(entry["short_title"], "qtr"),
                      title=f"{caption}, {entry['unit']}; counts from 1 to 5 are suppressed (c)",
-                     source=f"Local returns (SSDA903, CIN census), unpublished; comparators: {ctx.sources_of(rows)}")
+                     source=_local_source(ctx, published.to_frame().T if published is not None else rows.iloc[:0]))
         parts.append(data_details(displayed(data, formats), caption, ["Numerator", "Denominator", "Value"]))
     if not shown:
         parts.append("<p>No in-year figures for this theme: the returns given do not cover it.</p>")
     parts.append("</section>")
     return Html("".join(parts))
+
+
+def _local_source(ctx: Context, published: pd.DataFrame) -> str:
+    """The source line of an in-year sheet: the LA's own returns, and the published rows set beside them."""
+    return (f"{narrative.possessive(ctx.la_name)} own returns (SSDA903, CIN census), unpublished. Comparators: "
+            f"{ctx.sources_of(published)}")
 
 
 def _local_sentence(ctx: Context, row: pd.Series, entry: dict) -> str:
@@ -875,7 +882,7 @@ def in_year_summary(ctx: Context) -> Html:
     ctx.register("in_year_summary", frame, formats=formats, label="In-year summary",
                  title=f"In-year figures for {ctx.la_name} from its own returns, {ctx.period} (unpublished), beside "
                        "the latest published figures",
-                 source=f"Local returns (SSDA903, CIN census), unpublished; published: {ctx.sources_of(rows)}")
+                 source=_local_source(ctx, summary_rows(ctx)))
     frame = displayed(frame, formats)
     notes = "".join(f"<li>{esc(n)}</li>" for n in ctx.returns_notes)
     return Html(f"<h2>Where things stand now: {esc(ctx.period)} (unpublished local figures)</h2>"
