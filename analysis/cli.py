@@ -127,7 +127,8 @@ def add_pack_parser(sub) -> None:
     p.add_argument("--la", nargs="+", help="LA(s) by name, code or old code, or 'all' (default Stockton-on-Tees)")
     p.add_argument("--year", help="report year (default 2024)")
     p.add_argument("--data-dir", help="folder of official files (default: the project's demo data)")
-    p.add_argument("--out", help="output folder (default: outputs/); the pack goes to OUT/<la>/<year>/")
+    p.add_argument("--out", help="output folder (default: outputs/ for published data, outputs/demo/ for the demo "
+                                 "data); the pack goes to OUT/<la>/<year>/")
     p.add_argument("--neighbour-model", help="a statistical-neighbour model file to use instead of the data folder's")
     p.add_argument("--confidence", help="0.95 (default) or 0.998")
     p.add_argument("--targets", help="local targets YAML (default targets/<la>.yaml)")
@@ -137,7 +138,8 @@ def add_pack_parser(sub) -> None:
                                     "(the latest complete quarter); needs --returns")
     p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census, CSV or XML, "
                                      "optionally .gz)")
-    p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed")
+    p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed, and replace "
+                                                        "a pack built from the other kind of data (demo or published)")
     p.add_argument("--notebooks", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_pack)
 

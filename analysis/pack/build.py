@@ -1,6 +1,7 @@
 """The evidence pack: execute the notebooks with papermill, render them to self-contained accessible HTML.
 
-``needs pack --la Stockton-on-Tees --year 2024`` writes ``outputs/stockton-on-tees/2024/``:
+``needs pack --la Stockton-on-Tees --year 2024 --data-dir DIR`` writes ``outputs/stockton-on-tees/2024/`` (on the
+demo data, ``outputs/demo/stockton-on-tees/2024/``):
 ``index.html`` and one page per notebook (no code, images embedded, nothing fetched from the network), ``tables.xlsx``
 (one sheet per table behind the pages), ``manifest.json`` (parameters, inputs with SHA-256, versions, timings) and
 ``notebooks/`` (the executed notebooks: the audit record). A pack is built in a hidden folder and renamed into place,
@@ -25,7 +26,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from analysis import __version__
@@ -202,6 +202,7 @@ main { max-width: 70rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
 h1 { font-size: 2rem; line-height: 1.2; margin: 1rem 0; } h2 { font-size: 1.5rem; margin-top: 2.5rem;
   border-top: 2px solid #12436d; padding-top: 0.8rem; } h3 { font-size: 1.2rem; margin-top: 1.8rem; }
 .demo-notice { border-left: 8px solid #f46a25; background: #fdf0e9; padding: 0.8rem 1rem; }
+.data-notice { border-left: 8px solid #12436d; background: #f3f2f1; padding: 0.8rem 1rem; }
 .definition { color: var(--muted); }
 figure.chart { margin: 1rem 0; } figure.chart img { max-width: 100%; height: auto; border: 1px solid #e0e0e0; }
 figcaption { color: var(--muted); font-size: 0.95rem; }
@@ -385,21 +386,48 @@ def _up_to_date(final: Path, fingerprint: str) -> bool:
         return False
 
 
+def pack_folder(params: PackParams, data: dict) -> Path:
+    """Where a pack goes: ``OUT/<la>/<year or period>/``. Without ``--out``, OUT is ``outputs/`` for published data
+    and ``outputs/demo/`` for the demo data, so that building one never replaces the other."""
+    out_root = Path(params.out) if params.out else (OUTPUTS_DIR / "demo" if data["is_demo"] else OUTPUTS_DIR)
+    return out_root / areas.slug(data["la"]["area_name"]) / (data.get("period") or str(data["year"]))
+
+
+def refuse_other_data(final: Path, data: dict, force: bool = False) -> None:
+    """Refuse to replace a pack built from the other kind of data (demo or published) unless ``force``.
+
+    Raises
+    ------
+    ParameterError
+        ``final`` holds a pack whose manifest says demo data and this one is published, or the reverse.
+    """
+    try:
+        before = json.loads((final / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return  # no pack there (or not one this tool can read): nothing to protect
+    if force or bool(before.get("demo_data")) == bool(data["is_demo"]):
+        return
+    kind = {True: "demo data", False: "published data"}
+    raise ParameterError(f"{final} holds a pack built from {kind[bool(before.get('demo_data'))]} and this one is "
+                         f"from {kind[bool(data['is_demo'])]}; give another --out, or --force to replace it")
+
+
 def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
 
     Raises
     ------
     ParameterError
-        Bad parameters (checked before any notebook runs).
+        Bad parameters, or the folder holds a pack built from the other kind of data (checked before any notebook
+        runs).
     PackError
         A notebook failed; the failed build is kept as ``<year>.failed`` and the message names the notebook.
     """
     started = time.perf_counter()
     data = context_data if context_data is not None else validate(params)
     la = data["la"]
-    out_root = Path(params.out) if params.out else OUTPUTS_DIR
-    final = out_root / areas.slug(la["area_name"]) / (data.get("period") or str(data["year"]))
+    final = pack_folder(params, data)
+    refuse_other_data(final, data, params.force)
     fingerprint = _fingerprint(params, data)
     if not params.force and _up_to_date(final, fingerprint):
         if status is not None:
@@ -475,13 +503,13 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         title = f"{_title_of(source)}: {la['area_name']}, {when}{demo}"
         (build / f"{source.stem}.html").write_text(_page(title, body, nav, source.stem + ".html", footer), "utf-8")
     # index
-    from analysis.pack.report import Context, demo_notice, local_notice, summary_rows
+    from analysis.pack.report import Context, data_description, data_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
     rows = summary_rows(ctx)
     findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence)
     items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
     body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {html.escape(when)}</h1>"
-            f"{demo_notice(ctx)}{local_notice(ctx)}"
+            f"{data_notice(ctx)}{local_notice(ctx)}"
             f"<p>How many children in {html.escape(la['area_name'])} are in need, on child protection plans, looked "
             f"after, missing from care, and not in education, employment or training, compared fairly with the "
             f"council's ten statistical neighbours, the {html.escape(la['region_name'])} region and England, over "
@@ -493,18 +521,11 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
             f"workbook)</a></li><li><a href=\"manifest.json\">How this pack was built (parameters, input files and "
             f"their fingerprints)</a></li></ul>")
     (build / "index.html").write_text(_page(site, body, nav, "index.html", footer), "utf-8")
-    # workbook
+    # workbook: the tables the notebooks saved, in the order the pages show them
     tables_dir = build / "tables"
-    sheets, notes, contents = {}, {}, []
-    for i, csv in enumerate(sorted(tables_dir.glob("*.csv")) if tables_dir.exists() else [], start=1):
-        name = f"T{i:02d}"
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        sheets[name] = frame
-        notes[name] = f"{csv.stem} ({la['area_name']}, {when}{demo})"
-        contents.append({"Sheet": name, "Table": csv.stem, "Rows": len(frame)})
-    sheets = {"Contents": pd.DataFrame(contents), **sheets}
-    notes["Contents"] = f"{site}. Each sheet is a table behind the pack's pages."
-    export.write_workbook(sheets, build / "tables.xlsx", notes)
+    export.write_workbook(export.load_tables(tables_dir), build / "tables.xlsx",
+                          contents=f"{site}: the data behind every chart and table, one sheet each",
+                          contents_source=data_description(ctx))
     if tables_dir.exists():
         shutil.rmtree(tables_dir)
     # manifest
@@ -519,6 +540,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
                        **{k: str(v) for k, v in params.extra.items()}},
         "demo_data": bool(data["is_demo"]),
         "data_kind": "demo" if data["is_demo"] else "published",
+        "data": data_description(ctx),
         "neighbour_model_used": str(data.get("neighbour_model", "") or ""),
         "inputs": files,
         "returns": data.get("returns_files", []),

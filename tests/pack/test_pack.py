@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import nbformat
 import openpyxl
+import pandas as pd
 import pytest
 
 from conftest import PACK_SECTIONS, ROOT, SHARED_DATA, needs_shared, pack_built, run_needs
@@ -252,24 +253,111 @@ def test_demo_pack_has_every_page_and_download(demo_pack):
     assert not (demo_pack / "tables").exists()
 
 
-def test_demo_workbook_has_contents_and_a_sheet_per_table(demo_pack):
-    wb = openpyxl.load_workbook(demo_pack / "tables.xlsx", read_only=True)
+NUMBER_AS_TEXT = re.compile(r"-?[\d,]*\d(\.\d+)?%?")
+FORBIDDEN_IN_SHEET_NAMES = set("[]:*?/\\")
+LABEL_COLUMNS = {"Periods"}  # a single year or "2013 to 2024": a label, text on purpose
+
+
+def sheets_by_table(path: Path) -> dict[str, str]:
+    """Table key (``cin_rate_trend``) -> sheet name, from the contents sheet read with pandas."""
+    contents = pd.read_excel(path, sheet_name="Contents", header=2)
+    contents = contents.iloc[:contents["Sheet"].isna().idxmax()] if contents["Sheet"].isna().any() else contents
+    return dict(zip(contents["Table"], contents["Sheet"]))
+
+
+def check_workbook(path: Path) -> dict[str, list]:
+    """The pack's workbook as an analyst gets it; returns each sheet's data rows (values) for further checks."""
+    wb = openpyxl.load_workbook(path)  # not read-only: freeze panes, filters and links are read too
+    names = wb.sheetnames
+    assert names[0] == "Contents" and len(names) > 1
+    for name in names:
+        assert 0 < len(name) <= 31 and not set(name) & FORBIDDEN_IN_SHEET_NAMES, name
+        assert name[0] != "'" and name[-1] != "'", name
+    assert len({n.lower() for n in names}) == len(names), "sheet names are unique, ignoring case"
+    assert not any(re.fullmatch(r"T\d\d", n) for n in names), "sheet names say what the sheet holds"
+    contents = wb["Contents"]
+    assert [c.value for c in contents[3]] == ["Sheet", "Table", "What it holds", "Rows", "Source"]
+    row, listed = 4, []
+    while contents.cell(row, 1).value:
+        cell = contents.cell(row, 1)
+        assert cell.hyperlink is not None and cell.hyperlink.location == f"'{cell.value}'!A1", cell.value
+        listed.append(cell.value)
+        assert contents.cell(row, 4).value == wb[cell.value].max_row - 3, f"{cell.value}: rows listed"
+        row += 1
+    assert listed == names[1:], "the contents sheet links every other sheet, in order"
+    assert contents.cell(row + 1, 1).value == "Symbols"
+    key = {contents.cell(r, 1).value: contents.cell(r, 2).value for r in range(row + 2, contents.max_row + 1)}
+    assert {"c", "x", "z", "k", "u", "low"} <= set(key) and key["c"] == "suppressed to protect confidentiality"
+    data = {}
+    for ws in wb.worksheets:
+        assert ws["A1"].value and ws["A1"].font.b, f"{ws.title}: a bold title on the first line"
+        assert ws["A2"].value, f"{ws.title}: source on the second line"
+        header = [c for c in ws[3] if c.value is not None]
+        assert header and all(c.font.b for c in header), f"{ws.title}: bold header on row 3"
+        assert ws.freeze_panes == "A4", f"{ws.title}: header row frozen"
+        last = 3 + len(listed) if ws.title == "Contents" else ws.max_row  # the symbols' key is below the contents
+        assert ws.auto_filter.ref == f"A3:{header[-1].column_letter}{max(last, 4)}", ws.title
+        label_columns = {c.column for c in header if c.value in LABEL_COLUMNS}
+        rows = []
+        for cells in ws.iter_rows(min_row=4):
+            for c in cells:
+                assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula"
+                if isinstance(c.value, str) and ws.title != "Contents":
+                    assert not c.value.startswith(("=", "+", "-", "@")), f"{ws.title}!{c.coordinate}: {c.value!r}"
+                    assert c.column in label_columns or not NUMBER_AS_TEXT.fullmatch(c.value.strip()), \
+                        f"{ws.title}!{c.coordinate}: the number {c.value!r} is stored as text"
+            rows.append(cells)
+        data[ws.title] = rows
+    wb.close()
+    return data
+
+
+def check_number_formats(path: Path, data: dict) -> None:
+    """Every number on an indicator's sheets shows the registry's published decimals (years in General format)."""
+    from analysis.indicators import registry
+
+    reg = registry()
+    for table, sheet in sheets_by_table(path).items():
+        ind, _, kind = table.rpartition("_")
+        if ind not in reg or kind not in ("trend", "neighbours", "funnel"):
+            continue
+        wanted = "#,##0" + ("." + "0" * reg[ind]["decimals"] if reg[ind]["decimals"] else "")
+        numbers = 0
+        for cells in data[sheet]:
+            for c in cells:
+                if isinstance(c.value, (int, float)):
+                    numbers += 1
+                    header = c.parent.cell(3, c.column).value
+                    if header == "Year":
+                        assert c.number_format == "General", f"{sheet}!{c.coordinate}"
+                    elif header in ("Numerator", "Denominator"):
+                        assert c.number_format.startswith("#,##0"), f"{sheet}!{c.coordinate}"
+                    else:
+                        assert c.number_format == wanted, f"{sheet}!{c.coordinate}: {c.number_format} not {wanted}"
+        assert numbers, f"{sheet} holds no numbers"
+
+
+def test_demo_workbook_is_one_an_analyst_can_use(demo_pack):
+    path = demo_pack / "tables.xlsx"
+    data = check_workbook(path)
+    check_number_formats(path, data)
+    tables = sheets_by_table(path)
+    assert {"summary", "key_findings", "cin_rate_trend", "cla_rate_neighbours", "cin_rate_funnel", "sources"} <= set(tables)
+    assert tables["cin_rate_trend"] == "Children in need trend" and tables["summary"] == "Summary"
+    wb = openpyxl.load_workbook(path, read_only=True)
     try:
-        names = wb.sheetnames
-        assert names[0] == "Contents"
-        assert len(names) > 1
-        sheets = {n: [r for r in wb[n].iter_rows(values_only=True) if any(v not in (None, "") for v in r)]
-                  for n in names}
+        source = wb[tables["cin_rate_trend"]]["A2"].value
+        assert source.startswith("Demo data") and re.search(r"demo_b1\S*\.csv \(release 2024\)", source), source
+        assert "Demo data" in wb["Contents"]["A2"].value
     finally:
         wb.close()
-    for name, rows in sheets.items():
-        assert len(rows) >= 2, f"sheet {name} is empty"
-    contents = sheets["Contents"]
-    header_at = next(i for i, r in enumerate(contents) if r[0] == "Sheet")
-    listed = [r[0] for r in contents[header_at + 1:]]
-    assert listed == names[1:], "the Contents sheet lists every other sheet, in order"
-    tables = {r[1] for r in contents[header_at + 1:]}
-    assert {"summary", "cin_rate_trend", "cla_rate_neighbours"} <= tables
+    # read back with pandas: numbers, not text
+    trend = pd.read_excel(path, sheet_name=tables["cin_rate_trend"], header=2)
+    assert [str(t) for t in trend.dtypes] == ["int64"] + ["float64"] * (trend.shape[1] - 1), trend.dtypes
+    rate = float(published(demo_file("demo_b1"), "At31_episodes_rate", time_period="2024", new_la_code="E06000004",
+                           geographic_level="Local authority"))
+    value = trend.loc[trend["Year"] == 2024, LA].iloc[0]
+    assert value != rate and abs(value - rate) <= 0.05 + 1e-9, "unrounded, and rounds to the published rate"
 
 
 def test_demo_manifest(demo_pack):
@@ -726,6 +814,50 @@ def test_real_pack_data_page_lists_every_file_and_names_the_neighbour_model(real
     assert "sn_model_2025_wide.csv" in m["neighbour_model_used"] and m["data_kind"] == "published"
 
 
+def test_real_workbook_holds_the_published_figures_unrounded(real_pack):
+    """Read back with pandas: the figures of the benchmarked table at full precision, which round to DfE's."""
+    from analysis.pack import report
+    path = real_pack / "tables.xlsx"
+    data = check_workbook(path)
+    check_number_formats(path, data)
+    tables = sheets_by_table(path)
+    ctx = report.load(LA, 2024, data_dir=str(SHARED_DATA))
+    trend = pd.read_excel(path, sheet_name=tables["cin_rate_trend"], header=2)
+    mine = ctx.rows("cin_rate").set_index("time_period")
+    assert len(trend) >= 5
+    for year, value, lower in zip(trend["Year"], trend[LA], trend[f"{LA}: lower limit"]):
+        assert value == mine.loc[str(year), "value"] and lower == mine.loc[str(year), "lower_95"], year
+    # the funnel's counts are the published file's, and its value is their ratio, unrounded
+    b1 = SHARED_DATA / "b1_children_in_need_2013_to_2024.csv"
+    where = dict(time_period="2024", new_la_code="E06000004", geographic_level="Local authority")
+    funnel = pd.read_excel(path, sheet_name=tables["cin_rate_funnel"], header=2).set_index("Local authority")
+    numerator, denominator, value = funnel.loc[LA, ["Numerator", "Denominator", "Value"]]
+    assert numerator == int(published(b1, "At31_episodes", **where)) == 2395
+    assert value == pytest.approx(numerator / denominator * 10_000, rel=1e-12)
+    assert value != 543.2 and int(value * 10 + 0.5) / 10 == float(published(b1, "At31_episodes_rate", **where)) == 543.2
+    summary = pd.read_excel(path, sheet_name=tables["summary"], header=2).set_index("Indicator")
+    assert summary.loc["Children in need", LA] == value and summary.loc["Children in need", "Year"] == 2024
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert "b1_children_in_need_2013_to_2024.csv (release 2024)" in wb[tables["cin_rate_trend"]]["A2"].value
+        assert wb["Contents"]["A2"].value.startswith("Published data")
+    finally:
+        wb.close()
+
+
+def test_real_pack_first_page_and_manifest_say_which_data_it_holds(real_pack):
+    m = json.loads((real_pack / "manifest.json").read_text("utf-8"))
+    assert m["data"].startswith("Published data.") and str(SHARED_DATA.resolve()) in m["data"]
+    index = read_page(real_pack, "index").text
+    assert "Published data." in index and str(SHARED_DATA.resolve()) in index
+
+
+def test_demo_pack_first_page_and_manifest_say_which_data_it_holds(demo_pack):
+    m = json.loads((demo_pack / "manifest.json").read_text("utf-8"))
+    assert m["data_kind"] == "demo" and m["data"].startswith("Demo data.") and "not official statistics" in m["data"]
+    assert "Demo data." in read_page(demo_pack, "index").text
+
+
 def test_real_pack_manifest_paths_are_absolute(real_pack):
     m = json.loads((real_pack / "manifest.json").read_text("utf-8"))
     assert Path(m["parameters"]["data_dir"]).is_absolute(), m["parameters"]["data_dir"]
@@ -828,3 +960,42 @@ def test_kernel_start_is_retried_once_then_named(tmp_path, monkeypatch):
     monkeypatch.setattr(KernelSession, "_start", always_dies)
     with pytest.raises(PackError, match="would not start, twice: OSError: \\[Errno 98\\] Address already in use"):
         KernelSession(tmp_path / "k.log", tmp_path).__enter__()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 12. A demo pack and a published-data pack never replace each other silently
+
+
+def test_demo_and_published_packs_go_to_different_folders_by_default(tmp_path):
+    from analysis.config import OUTPUTS_DIR
+    from analysis.pack import PackParams, pack_folder
+
+    def folder(is_demo, **kw):
+        data = {"la": {"area_name": LA}, "year": "2024", "is_demo": is_demo, **kw}
+        return pack_folder(PackParams(la=LA, year=2024, out=kw.pop("out", "")), data)
+
+    assert folder(False) == OUTPUTS_DIR / SLUG / "2024"
+    assert folder(True) == OUTPUTS_DIR / "demo" / SLUG / "2024"
+    assert folder(True, period="2025Q2") == OUTPUTS_DIR / "demo" / SLUG / "2025Q2"
+    # --out keeps its contract, OUT/<la>/<year>/, for both; the manifest check below guards it
+    assert folder(True, out=str(tmp_path)) == folder(False, out=str(tmp_path)) == tmp_path / SLUG / "2024"
+
+
+def test_a_pack_of_the_other_data_is_replaced_only_with_force(tmp_path, fixture_ok):
+    needs_shared()
+    out = tmp_path / "out"
+    common = ["pack", "--la", LA, "--year", "2024", "--out", out, "--notebooks", fixture_ok]
+    demo = pack_built(run_needs(*common), out)
+    before = (demo / "manifest.json").read_text("utf-8")
+    r = run_needs(*common, "--data-dir", SHARED_DATA)
+    lines = assert_one_line_error(r, str(demo), "built from demo data", "this one is from published data", "--force",
+                                  code=2)
+    assert [line for line in lines if not line.startswith("needs: warning:")] == [lines[-1]]
+    assert (demo / "manifest.json").read_text("utf-8") == before, "the demo pack was replaced"
+    assert leftovers(out) == [] and not (demo.parent / "2024.failed").exists()
+
+    real = pack_built(run_needs(*common, "--data-dir", SHARED_DATA, "--force"), out)
+    assert json.loads((real / "manifest.json").read_text("utf-8"))["demo_data"] is False
+    r = run_needs(*common)
+    assert_one_line_error(r, "built from published data", "this one is from demo data", code=2)
+    assert json.loads((real / "manifest.json").read_text("utf-8"))["demo_data"] is False
