@@ -112,9 +112,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         - ``rank`` (1 = lowest value among LAs, ties take the lowest rank) of ``rank_of`` LAs with a value;
           ``quartile_band`` A (lowest quarter) to D by type-7 quartiles, as LAIT bands;
         - ``previous_value``, ``change``: last year's value and the change since;
-        - ``trend``: the recent trend over the last five points to this year (Fingertips' chi-square test for
-          trend, significant above qchisq(0.998, 1)); ``increasing``, ``decreasing``, ``no significant change`` or
-          ``cannot be calculated``;
+        - ``trend``: the recent trend over the last five points to this year, by Fingertips' method (each point
+          weighted by its 95% interval, significant above qchisq(0.998, 1) and only if leaving out any one point
+          keeps the slope's sign: :func:`analysis.trends.trend_codes`); ``increasing``, ``decreasing``,
+          ``no significant change`` or ``cannot be calculated``;
         - ``target``, ``target_year``, ``target_status``: ``on track`` / ``off track`` against a local target (the
           latest target set on or before the year), compared on the published precision; ``target_direction``
           ``lower`` or ``higher`` (which side of the target is on track).
@@ -140,7 +141,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     level = c["geographic_level"]
     is_la = level == areas.LEVEL_LA
 
-    # One dense array per measure, indicator x area x year: every lookup below is array indexing.
+    # The values as one dense array, indicator x area x year: every lookup below is array indexing.
     area_i, area_list = pd.factorize(c["area_code"])
     area_list = pd.Index(area_list)
     # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
@@ -148,12 +149,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     year_i = year - year.min()
     shape = (len(ind_list), len(area_list), year_i.max() + 1)
 
-    def dense(col):
-        arr = np.full(shape, np.nan)
-        arr[ind_i, area_i, year_i] = np.asarray(c[col], dtype=float)
-        return arr
-
-    V, N, D = dense("value"), dense("numerator"), dense("denominator")
+    V = np.full(shape, np.nan)
+    V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
 
     def lookup(codes):
         idx = area_list.get_indexer(codes)
@@ -228,10 +225,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["previous_value"] = prev
     c["change"] = value - prev
 
-    # Recent trend: the five years up to each year
-    is_prop = (reg_rows["method"].to_numpy() == "proportion")[:, None, None]
-    trend_code, _ = trends.rolling_trend_codes(N, D, is_prop, n_points=5)
-    c["trend"] = pd.Categorical.from_codes(trend_code[ind_i, area_i, year_i], categories=list(trends.TREND_LABELS))
+    # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits)
+    trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
+                                          table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
+    c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
 
     # Targets
     c["target"] = np.full(n, np.nan)

@@ -113,3 +113,25 @@ def test_stockton_targets_file():
     t = benchmark.load_targets("Stockton-on-Tees")
     row = t[t["indicator"] == "neet_nk_pct"].iloc[0]
     assert row["target"] == 7 and row["direction"] == "lower"
+
+
+def test_trend_to_each_year_by_fingertips_method():
+    """The table's trend is Fingertips' (analysis.trends), to each year from that year's five latest points.
+
+    Counts over 50,000 (rates per 10,000 are count / 5), standard errors about sqrt(count) / 5, 4 to 6 per 10,000:
+    - Darlington 80, 90, 100, 110, 120 (2016-2020): slope 10 a year against a slope error near 1.5, all five
+      leave-one-out slopes positive: increasing in 2020; fewer than five points before 2020: cannot be calculated.
+    - Durham the same reversed: decreasing.
+    - Stockton 100, 110, 100, 100, 100, 200 (2016-2021): to 2021 the points 110, 100, 100, 100, 200 have a large
+      statistic, but leaving out 2021 leaves 110, 100, 100, 100, a falling slope: the outlier check says no trend.
+    """
+    rows = []
+    for code, counts in ((DARLINGTON, [400, 450, 500, 550, 600]), (DURHAM, [600, 550, 500, 450, 400]),
+                         (STOCKTON, [500, 550, 500, 500, 500, 1000])):
+        rows += [("Local authority", code, str(2016 + i), n, 50_000) for i, n in enumerate(counts)]
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), pd.DataFrame(columns=["area_code", "neighbour_code",
+                                                                                     "neighbour_name", "neighbour_rank"]))
+    assert [_row(out, DARLINGTON, str(y))["trend"] for y in range(2016, 2021)] == ["cannot be calculated"] * 4 + [
+        "increasing"]
+    assert _row(out, DURHAM, "2020")["trend"] == "decreasing"
+    assert _row(out, STOCKTON, "2021")["trend"] == "no significant change"
