@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import areas, compare, indicators, numbers, trends
+from . import areas, compare, indicators, numbers, rates, trends
 from .config import TARGETS_DIR
 from .errors import InputError, ParameterError
 
@@ -124,7 +124,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     frame = indicators.registry_frame(reg)
     if confidence not in (0.95, 0.998):
         raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
-    lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    lo, hi = rates.limit_columns(confidence)
     # Work on numpy arrays throughout and build the output table once, in its final order.
     needed = ["indicator", "geographic_level", "area_code", "region_code", "value", "numerator", "denominator",
               "status", lo, hi]
@@ -207,16 +207,15 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     if len(r_rows):
         la_areas = np.unique(area_i[is_la])
         VL = V[:, la_areas, :]
-        ranks, (q1, q2, q3), rank_of = _rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
+        ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
         pos = np.full(len(area_list), -1)
         pos[la_areas] = np.arange(len(la_areas))
         ii, yy = ind_i[r_rows], year_i[r_rows]
         c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
         c["rank_of"][r_rows] = rank_of[ii, yy]
-        v = value[r_rows]
         band = np.zeros(n, dtype=np.int8)
-        band[r_rows] = np.select([v <= q1[ii, yy], v <= q2[ii, yy], v <= q3[ii, yy], np.isfinite(v)], [1, 2, 3, 4], 0)
-        c["quartile_band"] = pd.Categorical.from_codes(band, categories=["", "A", "B", "C", "D"])
+        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy])
+        c["quartile_band"] = pd.Categorical.from_codes(band, categories=list(compare.QUARTILE_BANDS))
 
     # Change on last year
     prev = np.full(n, np.nan)
@@ -251,37 +250,6 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
-
-
-def _rank_and_quantiles(values: np.ndarray, probs, axis: int = 1):
-    """Ranks (1 = lowest, ties share the lowest, NaN stays NaN), type-7 quantiles and counts along an axis.
-
-    One sort serves all three. The quantile is R's type 7 (numpy's "linear"): with the k non-missing values sorted,
-    q(p) = x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]), h = (k - 1) p.
-    """
-    v = np.moveaxis(values, axis, -1)
-    order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
-    s = np.take_along_axis(v, order, axis=-1)
-    m = s.shape[-1]
-    idx = np.broadcast_to(np.arange(m), s.shape)
-    new_run = np.ones(s.shape, dtype=bool)
-    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)
-    ranked = np.where(np.isfinite(s), first + 1.0, np.nan)
-    ranks = np.empty_like(ranked)
-    np.put_along_axis(ranks, order, ranked, axis=-1)
-    count = np.isfinite(s).sum(axis=-1)
-    quantiles = []
-    for p in probs:  # three quartiles, not rows
-        h = (count - 1) * p
-        low = np.clip(np.floor(h).astype(int), 0, m - 1)
-        high = np.clip(low + 1, 0, m - 1)
-        xl = np.take_along_axis(s, low[..., None], axis=-1)[..., 0]
-        xh = np.take_along_axis(s, high[..., None], axis=-1)[..., 0]
-        frac = h - np.floor(h)
-        q = np.where(frac > 0, xl + frac * (xh - xl), xl)
-        quantiles.append(np.where(count > 0, q, np.nan))
-    return np.moveaxis(ranks, -1, axis), quantiles, count
 
 
 def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:

@@ -256,7 +256,7 @@ def data_details(frame: pd.DataFrame, caption: str, numeric: list[str]) -> str:
 
 
 def _lim(ctx: Context):
-    return ("lower_95", "upper_95") if ctx.confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    return rates.limit_columns(ctx.confidence)
 
 
 def trend_data(ctx: Context, ind: str, years: int = 10) -> pd.DataFrame:
