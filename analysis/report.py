@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import areas, benchmark, charts, indicators, narrative, neighbours as neighbours_mod
+from . import areas, benchmark, charts, indicators, narrative, neighbours as neighbours_mod, rates
 from .errors import ParameterError
 from .numbers import format_values
 
