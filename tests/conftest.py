@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# Beside the project; NEEDS_SHARED points elsewhere (mutmut runs the tests from a copy in mutants/).
+SHARED = Path(os.environ.get("NEEDS_SHARED", ROOT.parent / "shared"))
 SHARED_DATA = SHARED / "data" / "dfe"
 REFERENCE = SHARED / "reference" / "methods"
 
@@ -27,14 +29,12 @@ def real_dataset():
     """Every real published file, read once per test session."""
     needs_shared()
     from analysis import indicators
-
     return indicators.load(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
 def real_table(real_dataset):
     from analysis import indicators
-
     return indicators.compute(real_dataset.observations)
 
 
