@@ -37,6 +37,7 @@ import numpy as np
 
 from analysis import config
 from analysis.config import DEMO_NOTICE, STAMP_FILE
+from analysis.stats.suppression import is_small
 
 #: Bump whenever the output of :func:`write_demo_data` changes, so :func:`ensure_demo_data` regenerates.
 GENERATOR_VERSION = "1"
@@ -367,7 +368,7 @@ def _counts(units: _Units, u: np.ndarray, suppress: bool = True) -> np.ndarray:
     out = np.where(units.is_la, u, _round10(u))
     s = _fmt_int(out)
     if suppress:
-        s = np.where(units.is_la & (u >= 1) & (u <= 5), "c", s)
+        s = np.where(units.is_la & is_small(u), "c", s)
     return s
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from analysis.read import areas
-from analysis.stats import compare, trends
+from analysis.stats import compare, rates, trends
 from analysis import indicators
 from analysis import numbers
 from analysis.config import TARGETS_DIR
@@ -114,9 +114,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         - ``rank`` (1 = lowest value among LAs, ties take the lowest rank) of ``rank_of`` LAs with a value;
           ``quartile_band`` A (lowest quarter) to D by type-7 quartiles, as LAIT bands;
         - ``previous_value``, ``change``: last year's value and the change since;
-        - ``trend``: the recent trend over the last five points to this year (Fingertips' chi-square test for
-          trend, significant above qchisq(0.998, 1)); ``increasing``, ``decreasing``, ``no significant change`` or
-          ``cannot be calculated``;
+        - ``trend``: the recent trend over the last five points to this year, by Fingertips' method (each point
+          weighted by its 95% interval, significant above qchisq(0.998, 1) and only if leaving out any one point
+          keeps the slope's sign: :func:`analysis.stats.trends.trend_codes`); ``increasing``, ``decreasing``,
+          ``no significant change`` or ``cannot be calculated``;
         - ``target``, ``target_year``, ``target_status``: ``on track`` / ``off track`` against a local target (the
           latest target set on or before the year), compared on the published precision; ``target_direction``
           ``lower`` or ``higher`` (which side of the target is on track).
@@ -125,7 +126,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     frame = indicators.registry_frame(reg)
     if confidence not in (0.95, 0.998):
         raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
-    lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    lo, hi = rates.limit_columns(confidence)
     # Work on numpy arrays throughout and build the output table once, in its final order.
     needed = ["indicator", "geographic_level", "area_code", "region_code", "value", "numerator", "denominator",
               "status", lo, hi]
@@ -142,7 +143,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     level = c["geographic_level"]
     is_la = level == areas.LEVEL_LA
 
-    # One dense array per measure, indicator x area x year: every lookup below is array indexing.
+    # The values as one dense array, indicator x area x year: every lookup below is array indexing.
     area_i, area_list = pd.factorize(c["area_code"])
     area_list = pd.Index(area_list)
     # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
@@ -150,12 +151,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     year_i = year - year.min()
     shape = (len(ind_list), len(area_list), year_i.max() + 1)
 
-    def dense(col):
-        arr = np.full(shape, np.nan)
-        arr[ind_i, area_i, year_i] = np.asarray(c[col], dtype=float)
-        return arr
-
-    V, N, D = dense("value"), dense("numerator"), dense("denominator")
+    V = np.full(shape, np.nan)
+    V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
 
     def lookup(codes):
         idx = area_list.get_indexer(codes)
@@ -212,16 +209,15 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     if len(r_rows):
         la_areas = np.unique(area_i[is_la])
         VL = V[:, la_areas, :]
-        ranks, (q1, q2, q3), rank_of = _rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
+        ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
         pos = np.full(len(area_list), -1)
         pos[la_areas] = np.arange(len(la_areas))
         ii, yy = ind_i[r_rows], year_i[r_rows]
         c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
         c["rank_of"][r_rows] = rank_of[ii, yy]
-        v = value[r_rows]
         band = np.zeros(n, dtype=np.int8)
-        band[r_rows] = np.select([v <= q1[ii, yy], v <= q2[ii, yy], v <= q3[ii, yy], np.isfinite(v)], [1, 2, 3, 4], 0)
-        c["quartile_band"] = pd.Categorical.from_codes(band, categories=["", "A", "B", "C", "D"])
+        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy])
+        c["quartile_band"] = pd.Categorical.from_codes(band, categories=list(compare.QUARTILE_BANDS))
 
     # Change on last year
     prev = np.full(n, np.nan)
@@ -230,10 +226,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["previous_value"] = prev
     c["change"] = value - prev
 
-    # Recent trend: the five years up to each year
-    is_prop = (reg_rows["method"].to_numpy() == "proportion")[:, None, None]
-    trend_code, _ = trends.rolling_trend_codes(N, D, is_prop, n_points=5)
-    c["trend"] = pd.Categorical.from_codes(trend_code[ind_i, area_i, year_i], categories=list(trends.TREND_LABELS))
+    # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits)
+    trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
+                                          table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
+    c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
 
     # Targets
     c["target"] = np.full(n, np.nan)
@@ -256,37 +252,6 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
-
-
-def _rank_and_quantiles(values: np.ndarray, probs, axis: int = 1):
-    """Ranks (1 = lowest, ties share the lowest, NaN stays NaN), type-7 quantiles and counts along an axis.
-
-    One sort serves all three. The quantile is R's type 7 (numpy's "linear"): with the k non-missing values sorted,
-    q(p) = x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]), h = (k - 1) p.
-    """
-    v = np.moveaxis(values, axis, -1)
-    order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
-    s = np.take_along_axis(v, order, axis=-1)
-    m = s.shape[-1]
-    idx = np.broadcast_to(np.arange(m), s.shape)
-    new_run = np.ones(s.shape, dtype=bool)
-    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)
-    ranked = np.where(np.isfinite(s), first + 1.0, np.nan)
-    ranks = np.empty_like(ranked)
-    np.put_along_axis(ranks, order, ranked, axis=-1)
-    count = np.isfinite(s).sum(axis=-1)
-    quantiles = []
-    for p in probs:  # three quartiles, not rows
-        h = (count - 1) * p
-        low = np.clip(np.floor(h).astype(int), 0, m - 1)
-        high = np.clip(low + 1, 0, m - 1)
-        xl = np.take_along_axis(s, low[..., None], axis=-1)[..., 0]
-        xh = np.take_along_axis(s, high[..., None], axis=-1)[..., 0]
-        frac = h - np.floor(h)
-        q = np.where(frac > 0, xl + frac * (xh - xl), xl)
-        quantiles.append(np.where(count > 0, q, np.nan))
-    return np.moveaxis(ranks, -1, axis), quantiles, count
 
 
 def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:

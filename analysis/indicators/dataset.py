@@ -993,20 +993,20 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     num = obs["numerator"].to_numpy(dtype=float)
     den = obs["denominator"].to_numpy(dtype=float)
     cols = {c: np.full(len(obs), np.nan) for c in CI_COLUMNS}
+    ci_methods = ["", "Exact", "Byars", "Wilson"]
+    code = np.zeros(len(obs), dtype=np.int8)  # the method each row's limits used, as analysis.stats.rates names it
     for kind, func in (("rate", rates.rate_arrays), ("proportion", rates.proportion_arrays)):
         m = method == kind
         if not m.any():
             continue
-        value, limits, _ = func(num[m], den[m], 1.0)
+        value, limits, used = func(num[m], den[m], 1.0)
         cols["value"][m] = value * mult[m]
         for col, arr in limits.items():
             cols[col][m] = arr * mult[m]
-    # The method each row's limits used, as rates.rate_ci / proportion_ci name it (codes, not strings: cheap)
-    known = ~np.isnan(num)
-    code = np.select([known & (method == "proportion"), known & (method == "rate") & (num < 10),
-                      known & (method == "rate")], [3, 1, 2], 0)
+        code[m] = np.select([used == name for name in ci_methods[1:]], [1, 2, 3], 0)
+    code[np.isnan(num)] = 0
     out = obs.copy()
     for col in CI_COLUMNS:
         out[col] = cols[col]
-    out["ci_method"] = pd.Categorical.from_codes(code, categories=["", "Exact", "Byars", "Wilson"])
+    out["ci_method"] = pd.Categorical.from_codes(code, categories=ci_methods)
     return out

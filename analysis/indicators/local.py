@@ -18,14 +18,13 @@ import pandas as pd
 
 from analysis.read import records
 from analysis.indicators import benchmark
-from analysis.stats import compare
+from analysis.stats import compare, rates
 from analysis import indicators
 from analysis.errors import ParameterError
 from analysis.read.returns import covered_period, read_returns
-from analysis.stats.suppression import suppress_counts
+from analysis.stats.suppression import is_small
 
 LOCAL_INDICATORS = list(records.INDICATORS)
-SMALL = 5  # counts from 1 to SMALL are suppressed
 
 
 def resolve_period(period: str, today=None, returns=None) -> str:
@@ -165,7 +164,7 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
     table["data_kind"] = np.where(pd.Series(kind, index=table.index).eq("demo"), "local, demo comparators", "local")
     table["neighbour_model"] = str(published["neighbour_model"].iloc[0]) if "neighbour_model" in published and len(
         published) else ""
-    lo, hi = ("lower_95", "upper_95") if confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    lo, hi = rates.limit_columns(confidence)
     for col, comp in (("vs_england", "england_value"), ("vs_sn", "sn_mean"), ("vs_region", "region_value")):
         table[col] = compare.compare_ci(table["value"], table[lo], table[hi], table[comp], table["polarity"]).to_numpy()
     table["rank"] = pd.array([pd.NA] * len(table), dtype="Int64")
@@ -185,11 +184,7 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
 def _suppress(obs: pd.DataFrame) -> pd.DataFrame:
     """Counts 1-5 become missing with status ``c``, and so does anything worked out from them."""
     out = obs.copy()
-    small_num = out["numerator"].between(1, SMALL)
-    small_den = out["denominator_kind"].eq("file") & out["denominator"].between(1, SMALL)
-    hide = small_num | small_den
-    shown = suppress_counts(out["numerator"].where(~hide))  # checks the rule independently of the mask above
-    hide |= shown.eq("c")
+    hide = is_small(out["numerator"]) | (out["denominator_kind"].eq("file").to_numpy() & is_small(out["denominator"]))
     out.loc[hide, "numerator"] = np.nan
     out.loc[hide & out["denominator_kind"].eq("file"), "denominator"] = np.nan
     out.loc[hide, "status"] = "c"

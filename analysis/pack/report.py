@@ -21,6 +21,7 @@ from analysis.indicators import benchmark, local
 from analysis.numbers import SYMBOLS, format_values
 from analysis.present import charts, export, narrative
 from analysis.read import areas, neighbours as neighbours_mod
+from analysis.stats import rates
 
 SERIES_NAMES = {"sn": "Statistical neighbours (average)", "england": "England"}
 
@@ -309,7 +310,7 @@ def displayed(frame: pd.DataFrame, formats: dict) -> pd.DataFrame:
 
 
 def _lim(ctx: Context):
-    return ("lower_95", "upper_95") if ctx.confidence == 0.95 else ("lower_99_8", "upper_99_8")
+    return rates.limit_columns(ctx.confidence)
 
 
 def trend_data(ctx: Context, ind: str, years: int = 10) -> pd.DataFrame:

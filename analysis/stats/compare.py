@@ -7,6 +7,11 @@ Comparison outcomes are the strings ``"better"``, ``"similar"``, ``"worse"`` whe
 ``"higher"``, ``"similar"``, ``"lower"`` when it has none (Fingertips makes no judgement without polarity), and
 ``"not compared"`` when something needed is missing.
 
+Each statistic is written once. The benchmarked table (:mod:`analysis.indicators.benchmark`) calls
+:func:`compare_ci_codes` and :func:`rank_and_quantiles` / :func:`quartile_codes`; :func:`compare_ci`, the SPC
+comparisons, :func:`quantile_type7`, :func:`quartile_band` and :func:`rank_min` are built on the same code, so
+the reference vectors that test them test the table's figures.
+
 References
 ----------
 .. [1] Public Health England / OHID. Fingertips (fingertips-open), ``PholioVisualisation.Analysis``
@@ -30,10 +35,7 @@ from analysis.stats.rates import (
     _parse_confidence,
     _str_series,
     _to_float,
-    byars_lower,
-    byars_upper,
-    exact_lower,
-    exact_upper,
+    poisson_limits,
 )
 
 __all__ = [
@@ -46,15 +48,17 @@ __all__ = [
     "quantile_type7",
     "quartile_band",
     "rank_min",
+    "rank_and_quantiles",
+    "quartile_codes",
+    "QUARTILE_BANDS",
+    "RESULT_WORDS",
+    "compare_ci_codes",
 ]
 
 #: The accepted polarity values.
 POLARITIES = ("low_is_good", "high_is_good", "none")
 
 NOT_COMPARED = "not compared"
-
-# Below this expected count the funnel uses exact Poisson limits, from it Byar's (as rate_ci).
-_BYARS_FROM = 10
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -64,11 +68,15 @@ _BYARS_FROM = 10
 # Directions and polarities as small integer codes: comparing codes is far cheaper than comparing strings.
 _NOT, _HIGHER, _LOWER, _SIMILAR = 0, 1, 2, 3
 _POLARITY_CODE = {"none": 0, "low_is_good": 1, "high_is_good": 2}
-_WORDS = np.array([
-    [NOT_COMPARED, "higher", "lower", "similar"],   # polarity none: no judgement
-    [NOT_COMPARED, "worse", "better", "similar"],   # low is good
-    [NOT_COMPARED, "better", "worse", "similar"],   # high is good
-], dtype=object)
+
+#: The words the comparison codes index, in order ("" is for rows a caller leaves uncompared).
+RESULT_WORDS = ("", NOT_COMPARED, "higher", "lower", "similar", "better", "worse")
+# The one judgement of every comparison: result code by polarity code (row) and direction code (column).
+_RESULT_CODES = np.array([
+    [1, 2, 3, 4],   # polarity none: higher, lower, similar (no judgement)
+    [1, 6, 5, 4],   # low is good: higher is worse, lower is better
+    [1, 5, 6, 4],   # high is good: higher is better, lower is worse
+], dtype=np.int8)
 
 
 def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -104,13 +112,15 @@ def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape)
 
 
+def _result_codes(direction: np.ndarray, polarity: Any) -> np.ndarray:
+    """Direction codes (not compared / higher / lower / similar) judged by polarity: codes into RESULT_WORDS."""
+    return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
+
+
 def _judge(direction: np.ndarray, polarity: Any, index: pd.Index | None, scalar: bool) -> Any:
-    """Turn direction codes (higher / lower / similar / not compared) into words by polarity; shape the output."""
-    pol = _polarity_codes(polarity, direction.shape)
-    out = np.asarray(_WORDS[pol, direction], dtype=object)
-    if scalar:
-        return str(out.reshape(-1)[0])
-    return _str_series(out.ravel(), index=index)
+    """Direction codes judged by polarity, as words; a str for scalar inputs, else a Series."""
+    words = np.asarray(RESULT_WORDS, dtype=object)[_result_codes(direction, polarity).ravel()]
+    return str(words[0]) if scalar else _str_series(words, index=index)
 
 
 def _direction(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -136,23 +146,13 @@ def _ci_direction(val: np.ndarray, lo: np.ndarray, up: np.ndarray, comp: np.ndar
     return np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
 
 
-#: The words :func:`compare_ci_codes` codes index, in order ("" is for rows a caller leaves uncompared).
-RESULT_WORDS = ("", NOT_COMPARED, "higher", "lower", "similar", "better", "worse")
-_RESULT_CODES = np.array([
-    [1, 2, 3, 4],   # polarity none
-    [1, 6, 5, 4],   # low is good: higher is worse
-    [1, 5, 6, 4],   # high is good
-], dtype=np.int8)
-
-
 def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> np.ndarray:
     """:func:`compare_ci` as integer codes into :data:`RESULT_WORDS` (for tables of many rows: no strings made).
 
-    ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words.
+    ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words; :func:`compare_ci` does.
     """
     (val, lo, up, comp), _, _ = _broadcast(value, lower, upper, comparator)
-    direction = _ci_direction(val, lo, up, comp)
-    return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
+    return _result_codes(_ci_direction(val, lo, up, comp), polarity)
 
 
 def compare_ci(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> Any:
@@ -188,8 +188,8 @@ def compare_ci(value: Any, lower: Any, upper: Any, comparator: Any, polarity: An
     (a comparator exactly on a limit counts as similar).
     """
     (val, lo, up, comp), index, scalar = _broadcast(value, lower, upper, comparator)
-    direction = _ci_direction(val, lo, up, comp)
-    return _judge(direction, polarity, _index_of(value, lower, upper, comparator, polarity), scalar)
+    return _judge(_ci_direction(val, lo, up, comp), polarity, _index_of(value, lower, upper, comparator, polarity),
+                  scalar)
 
 
 def funnel_limits_proportion(comparator: Any, denominators: Any, z: Any, multiplier: Any = 100) -> tuple[Any, Any]:
@@ -256,17 +256,14 @@ def _confidence_array(confidence: Any) -> np.ndarray:
 
 
 def _poisson_count_limits(expected: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact limits below 10 expected events, Byar's from 10, for arrays of counts and of confidence levels."""
+    """:func:`analysis.stats.rates.poisson_limits` for arrays of counts and of confidence levels."""
     expected, level = np.broadcast_arrays(expected, level)
     lower = np.full(expected.shape, np.nan)
     upper = np.full(expected.shape, np.nan)
     # The limit functions take one confidence level each; loop over the (one or two) distinct levels only.
     for lev in np.unique(level[~np.isnan(level)]):
         rows = (level == lev) & ~np.isnan(expected)
-        e = expected[rows]
-        small = e < _BYARS_FROM
-        lower[rows] = np.where(small, exact_lower(e, lev), byars_lower(np.maximum(e, _BYARS_FROM), lev))
-        upper[rows] = np.where(small, exact_upper(e, lev), byars_upper(e, lev))
+        lower[rows], upper[rows] = poisson_limits(expected[rows], lev)
     return lower, upper
 
 
@@ -303,9 +300,9 @@ def funnel_limits_rate(comparator: Any, denominators: Any, confidence: Any = 0.9
     -----
     Poisson control limits on the expected count, as PHEindicatormethods' rate funnels and Fingertips'
     ``SpcForDsrComparer``: the exact (chi-square) limits ``qchisq(a, 2E)/2`` and ``qchisq(1-a, 2E+2)/2`` when
-    ``E`` is below 10 and Byar's approximation from 10 (the same switch as :func:`analysis.stats.rates.rate_ci`;
-    the two agree to about 0.1% at ``E = 10``). ``E`` is generally not an integer; the chi-square form
-    interpolates smoothly between integers. This reproduces every ``SpcForDsr`` row of the Fingertips
+    ``E`` is below 10 and Byar's approximation from 10 (:func:`analysis.stats.rates.poisson_limits`, the switch
+    :func:`analysis.stats.rates.rate_ci` uses too; the two agree to about 0.1% at ``E = 10`` at 95%). ``E`` is
+    generally not an integer; the chi-square form interpolates smoothly between integers. This reproduces every ``SpcForDsr`` row of the Fingertips
     unit-test vectors.
     """
     (comp, den, mult), index, scalar = _broadcast(comparator, denominators, multiplier)
@@ -427,6 +424,71 @@ def compare_spc_dsr(value: Any, denominator: Any, comparator: Any, p: Any, polar
 # Quantiles, bands and ranks
 # ---------------------------------------------------------------------------------------------------------------
 
+def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1):
+    """Ranks, type-7 quantiles and counts of the non-missing values along one axis of an array.
+
+    The one implementation of ranks and quantiles: the benchmarked table calls it for every indicator and year
+    at once, and :func:`quantile_type7`, :func:`quartile_band` and :func:`rank_min` are built on it.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        Missing values are NaN and take no part.
+    probs : sequence of float
+        Probabilities between 0 and 1.
+    axis : int, default -1
+        The axis along which to rank (for example the areas of an indicator x area x year array).
+
+    Returns
+    -------
+    (ranks, quantiles, count)
+        ``ranks``: float array shaped as ``values``, 1 for the lowest value, ties sharing the lowest rank
+        ("min", competition ranking: 1, 2, 2, 4), NaN where the value is missing; ``quantiles``: a list with
+        one array per probability, shaped as ``values`` without ``axis`` (NaN where there is no value);
+        ``count``: how many values there are along the axis.
+
+    Notes
+    -----
+    One sort serves all three. The quantile is Hyndman and Fan's type 7 (R's default, numpy's "linear", the
+    percentile Fingertips uses): with the ``k`` non-missing values sorted, ``h = (k - 1) p`` and
+    ``q(p) = x[floor(h)] + (h - floor(h)) (x[floor(h) + 1] - x[floor(h)])``.
+    """
+    v = np.moveaxis(np.asarray(values, dtype="float64"), axis, -1)
+    order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
+    s = np.take_along_axis(v, order, axis=-1)
+    m = s.shape[-1]
+    idx = np.broadcast_to(np.arange(m), s.shape)
+    new_run = np.ones(s.shape, dtype=bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)
+    ranked = np.where(np.isnan(s), np.nan, first + 1.0)
+    ranks = np.empty_like(ranked)
+    np.put_along_axis(ranks, order, ranked, axis=-1)
+    count = (~np.isnan(s)).sum(axis=-1)
+    if m == 0:  # nothing to take quantiles of: one missing value stands in
+        s, m = np.full(s.shape[:-1] + (1,), np.nan), 1
+    quantiles = []
+    for p in probs:  # a few probabilities, not rows
+        h = (count - 1) * p
+        low = np.clip(np.floor(h).astype(int), 0, m - 1)
+        high = np.clip(low + 1, 0, m - 1)
+        xl = np.take_along_axis(s, low[..., None], axis=-1)[..., 0]
+        xh = np.take_along_axis(s, high[..., None], axis=-1)[..., 0]
+        frac = h - np.floor(h)
+        q = np.where(frac > 0, xl + frac * (xh - xl), xl)  # frac 0 at the top: no step past the last value
+        quantiles.append(np.where(count > 0, q, np.nan))
+    return np.moveaxis(ranks, -1, axis), quantiles, count
+
+
+#: Quartile bands by code: 0 no value, then A (the lowest quarter) to D.
+QUARTILE_BANDS = ("", "A", "B", "C", "D")
+
+
+def quartile_codes(values: np.ndarray, q1: np.ndarray, q2: np.ndarray, q3: np.ndarray) -> np.ndarray:
+    """Codes into :data:`QUARTILE_BANDS`: A at or below Q1, B at or below Q2, C at or below Q3, D above (int8)."""
+    return np.select([values <= q1, values <= q2, values <= q3, ~np.isnan(values)], [1, 2, 3, 4], 0).astype(np.int8)
+
+
 def quantile_type7(values: Any, probs: Any) -> Any:
     """Sample quantiles by R's default (type 7) definition, ignoring missing values.
 
@@ -451,23 +513,14 @@ def quantile_type7(values: Any, probs: Any) -> Any:
 
     Notes
     -----
-    Hyndman and Fan (1996) type 7, the default of R's ``quantile`` and of numpy's ``'linear'`` method, and the
+    Hyndman and Fan (1996) type 7 (see :func:`rank_and_quantiles`), the default of R's ``quantile`` and the
     percentile Fingertips uses for quintile bounds (1..50 at 0, 0.2, ..., 1 gives 1, 10.8, 20.6, 30.4, 40.2,
-    50). Written out explicitly rather than delegated so the definition is visible.
+    50).
     """
-    x = _to_float(values).ravel()
-    x = np.sort(x[~np.isnan(x)])
     q = np.asarray(probs, dtype="float64")
     if np.isnan(q).any() or (q < 0).any() or (q > 1).any():
         raise ValueError(f"probabilities must be between 0 and 1, got {probs!r}")
-    n = x.size
-    if n == 0:
-        out = np.full(q.shape, np.nan)
-    else:
-        h = (n - 1) * q
-        lo = np.floor(h).astype(int)
-        hi = np.minimum(lo + 1, n - 1)
-        out = x[lo] + (h - lo) * (x[hi] - x[lo])
+    out = np.array(rank_and_quantiles(_to_float(values).ravel(), q.ravel())[1], dtype="float64").reshape(q.shape)
     return float(out) if q.ndim == 0 else out
 
 
@@ -499,6 +552,24 @@ def _keyed_frame(values: Any, groups: Any) -> tuple[pd.DataFrame, list[str], pd.
     return frame, names, (index if index is not None else pd.RangeIndex(n))
 
 
+def _by_group(values: Any, groups: Any, probs) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], pd.Index]:
+    """:func:`rank_and_quantiles` within groups: the values laid out one group per row of a padded array.
+
+    Returns the values, each one's rank, each one's group quantiles (one array per probability) and the index.
+    """
+    frame, names, index = _keyed_frame(values, groups)
+    v = frame["v"].to_numpy()
+    if names:
+        gid = frame.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
+    else:
+        gid = np.zeros(v.size, dtype=int)
+    pos = pd.Series(gid).groupby(gid).cumcount().to_numpy()
+    dense = np.full((gid.max() + 1 if v.size else 0, pos.max() + 1 if v.size else 0), np.nan)
+    dense[gid, pos] = v
+    ranks, quantiles, _ = rank_and_quantiles(dense, probs, axis=1)
+    return v, ranks[gid, pos], [q[gid] for q in quantiles], index
+
+
 def quartile_band(values: Any, groups: Any = None) -> pd.Series:
     """LAIT-style quartile bands A to D within each group, A being the lowest quarter of values.
 
@@ -524,24 +595,14 @@ def quartile_band(values: Any, groups: Any = None) -> pd.Series:
 
     Notes
     -----
-    The cut points are the type-7 quartiles (see :func:`quantile_type7`) of the non-missing values in the
+    The cut points are the type-7 quartiles (see :func:`rank_and_quantiles`) of the non-missing values in the
     group, Q1, Q2 and Q3, as in the DfE's Local Authority Interactive Tool (LAIT). A value at or below Q1 is
-    A, at or below Q2 is B, at or below Q3 is C, and above Q3 is D. Bands describe position only: whether A
-    is good depends on the indicator's polarity. Computed with ``groupby().transform("quantile", q)``
-    (linear interpolation, i.e. type 7), without a loop over groups.
+    A, at or below Q2 is B, at or below Q3 is C, and above Q3 is D (:func:`quartile_codes`, as the
+    benchmarked table). Bands describe position only: whether A is good depends on the indicator's polarity.
     """
-    frame, names, index = _keyed_frame(values, groups)
-    v = frame["v"]
-    if names:
-        grouped = v.groupby([frame[c] for c in names], dropna=False, sort=False)
-        q1, q2, q3 = (grouped.transform("quantile", q).to_numpy() for q in (0.25, 0.5, 0.75))
-    else:
-        q1, q2, q3 = quantile_type7(v, [0.25, 0.5, 0.75])
-    x = v.to_numpy()
-    band = np.select(
-        [np.isnan(x), x <= q1, x <= q2, x <= q3], [None, "A", "B", "C"], default="D"
-    ).astype(object)
-    return _str_series(band, index=index)
+    v, _, (q1, q2, q3), index = _by_group(values, groups, (0.25, 0.5, 0.75))
+    words = np.array([None, *QUARTILE_BANDS[1:]], dtype=object)[quartile_codes(v, q1, q2, q3)]
+    return _str_series(words, index=index)
 
 
 def rank_min(values: Any, groups: Any = None) -> pd.Series:
@@ -567,13 +628,8 @@ def rank_min(values: Any, groups: Any = None) -> pd.Series:
 
     Notes
     -----
-    pandas ``rank(method="min")`` ("competition" ranking: 1, 2, 2, 4). Whether rank 1 is best depends on the
-    indicator's polarity, which this function does not apply.
+    "Competition" ranking (1, 2, 2, 4), as the benchmarked table (:func:`rank_and_quantiles`). Whether rank 1
+    is best depends on the indicator's polarity, which this function does not apply.
     """
-    frame, names, index = _keyed_frame(values, groups)
-    v = frame["v"]
-    if names:
-        ranks = v.groupby([frame[c] for c in names], dropna=False, sort=False).rank(method="min")
-    else:
-        ranks = v.rank(method="min")
-    return pd.Series(ranks.to_numpy(), index=index).astype("Int64")
+    _, ranks, _, index = _by_group(values, groups, ())
+    return pd.Series(ranks, index=index).astype("Int64")

@@ -43,6 +43,8 @@ __all__ = [
     "wilson_upper",
     "rate_ci",
     "proportion_ci",
+    "poisson_limits",
+    "limit_columns",
     "CI_COLUMNS",
 ]
 
@@ -420,19 +422,84 @@ def _check_proportion_inputs(x: np.ndarray, n: np.ndarray, caller: str) -> None:
         )
 
 
+def _level(item: Any) -> float:
+    """One level that the tables carry, 0.95 or 0.998 (also ``"95%"``, ``99.8``...)."""
+    level = _parse_confidence(item)
+    match = [k for k in _LEVEL_COLUMNS if math.isclose(level, k, rel_tol=0, abs_tol=1e-9)]
+    if not match:
+        raise ValueError(f"confidence {item!r} is not supported here: use 0.95 and/or 0.998 (95% / 99.8%)")
+    return match[0]
+
+
 def _levels(confidence: Any) -> list[float]:
     """The requested levels, each 0.95 or 0.998, from one level or an iterable of them."""
     items = [confidence] if isinstance(confidence, (str, int, float, np.number)) else list(confidence)
     if not items:
         raise ValueError("confidence must name at least one level: 0.95 and/or 0.998")
-    levels = []
-    for item in items:
-        level = _parse_confidence(item)
-        match = [k for k in _LEVEL_COLUMNS if math.isclose(level, k, rel_tol=0, abs_tol=1e-9)]
-        if not match:
-            raise ValueError(f"confidence {item!r} is not supported here: use 0.95 and/or 0.998 (95% / 99.8%)")
-        levels.append(match[0])
-    return levels
+    return [_level(item) for item in items]
+
+
+def limit_columns(confidence: Any) -> tuple[str, str]:
+    """The lower and upper limit columns of the tables for a confidence level.
+
+    Parameters
+    ----------
+    confidence : float or str
+        0.95 or 0.998 (also ``"95%"``, ``99.8``...).
+
+    Returns
+    -------
+    tuple of str
+        ``("lower_95", "upper_95")`` or ``("lower_99_8", "upper_99_8")``.
+
+    Raises
+    ------
+    ValueError
+        For any other level.
+    """
+    return _LEVEL_COLUMNS[_level(confidence)]
+
+
+def poisson_limits(count: Any, confidence: float | str = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence limits for Poisson counts: the exact method below 10, Byar's from 10.
+
+    Parameters
+    ----------
+    count : scalar or array-like
+        Counts (observed, or expected for funnel limits; need not be integers). Missing stays missing.
+    confidence : float or str, default 0.95
+        Confidence level, as accepted by :func:`z_value`.
+
+    Returns
+    -------
+    (lower, upper) : tuple of numpy.ndarray
+        Limits on the count scale, in the shape of ``count``.
+
+    Raises
+    ------
+    ValueError
+        If any count is negative, or the confidence level is invalid.
+
+    Notes
+    -----
+    PHEindicatormethods' switch (``phe_rate``): :func:`exact_lower` / :func:`exact_upper` below 10,
+    :func:`byars_lower` / :func:`byars_upper` from 10. The one place the switch is made: rates
+    (:func:`rate_ci`) and funnel limits (:func:`analysis.stats.compare.funnel_limits_rate`) both use it.
+    """
+    x = _to_float(count)
+    shape, x = x.shape, x.ravel()
+    lower = byars_lower(np.maximum(x, _BYARS_FROM), confidence)  # the maximum spares Byar's the small counts
+    upper = byars_upper(x, confidence)
+    exact = _is_exact(x)
+    if exact.any():  # the chi-square quantiles are costly: only for the counts below 10
+        lower[exact] = exact_lower(x[exact], confidence)
+        upper[exact] = exact_upper(x[exact], confidence)
+    return lower.reshape(shape), upper.reshape(shape)
+
+
+def _is_exact(count: np.ndarray) -> np.ndarray:
+    """Where the exact method applies (a count below 10), not Byar's."""
+    return count < _BYARS_FROM
 
 
 def _ci_frame(value: np.ndarray, limits: dict[str, np.ndarray], method: np.ndarray, index: pd.Index | None,
@@ -461,21 +528,15 @@ def rate_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)
     _check_non_negative(den, "denominator", "rate_ci")
     usable = ~np.isnan(num) & (den > 0)
     scale = np.where(usable, mult / np.where(usable, den, 1.0), np.nan)
-    exact = num < _BYARS_FROM
-    count = np.where(np.isnan(num), 0.0, num)  # placeholder for missing counts; masked by ``scale``
     limits = {}
     for level in _levels(confidence):
         low_col, up_col = _LEVEL_COLUMNS[level]
-        lower = byars_lower(np.maximum(count, _BYARS_FROM), level)
-        upper = byars_upper(count, level)
-        if exact.any():  # the chi-square quantiles are costly: only for the counts below 10
-            lower[exact] = exact_lower(count[exact], level)
-            upper[exact] = exact_upper(count[exact], level)
+        lower, upper = poisson_limits(num, level)
         limits[low_col] = lower * scale
         limits[up_col] = upper * scale
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(usable, num / den * mult, np.nan)
-    method = np.where(np.isnan(num), None, np.where(exact, "Exact", "Byars")).astype(object)
+    method = np.where(np.isnan(num), None, np.where(_is_exact(num), "Exact", "Byars")).astype(object)
     return value, limits, method
 
 

@@ -2,19 +2,14 @@
 
 Conventions (following DfE practice in its local-authority children-in-need and looked-after tables)
 --------------------------------------------------------------------------------------------------
-* counts of 1 to ``threshold`` (default 5) are replaced by ``"c"`` (confidential);
+* counts of 1 to ``threshold`` (default :data:`THRESHOLD`, 5) are replaced by ``"c"`` (confidential);
 * a zero is shown as ``"0"``: DfE publishes true zeros, since a zero tells nobody anything about an
   individual child;
 * a missing count (NA) is shown as ``"x"`` (DfE's symbol for "not available");
 * every other count is shown as a whole number (``"1234"``).
 
-Secondary suppression: when ``groups`` is given, each group's cells are taken to add up to a total that
-is published (or can be worked out) elsewhere. A group with exactly one suppressed cell would let a
-reader recover it as total minus the others, so the next smallest cell of that group is suppressed too
-(the smallest non-zero unsuppressed count; a zero only if the group has no non-zero candidate; ties go
-to the first row). Only one grouping dimension is protected: for a two-way table, run once per
-dimension and combine with :func:`is_suppressed`, or suppress the margins yourself. A group whose only
-cell is suppressed cannot be protected inside the group: suppress its published total too.
+:func:`is_small` is the rule; :func:`suppress_counts` writes counts as published text with it, and the in-year
+figures (:mod:`analysis.indicators.local`) hide small counts and what is worked out from them with it.
 """
 
 from __future__ import annotations
@@ -27,23 +22,51 @@ from analysis.errors import ParameterError
 SUPPRESSED = "c"
 NOT_AVAILABLE = "x"
 
+#: The largest count suppressed.
+THRESHOLD = 5
 
-def suppress_counts(counts, groups=None, threshold: int = 5) -> pd.Series:
-    """Counts as publishable strings with primary (1..threshold) and secondary suppression.
+
+def is_small(counts, threshold: int = THRESHOLD) -> np.ndarray:
+    """Where a count must be suppressed: from 1 to ``threshold`` (a zero and a missing count are not).
+
+    Parameters
+    ----------
+    counts : Series or array-like of numbers (NA allowed)
+    threshold : the largest count suppressed (default 5).
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per count.
+
+    Raises
+    ------
+    ParameterError
+        A threshold that is not a whole number of at least 1.
+    """
+    if int(threshold) != threshold or threshold < 1:
+        raise ParameterError(f"suppression threshold must be a whole number of at least 1, not {threshold!r}")
+    v = (counts.to_numpy("float64", na_value=np.nan) if isinstance(counts, (pd.Series, pd.Index))
+         else np.asarray(counts, dtype="float64"))
+    return (v >= 1) & (v <= threshold)
+
+
+def suppress_counts(counts, threshold: int = THRESHOLD) -> pd.Series:
+    """Counts as publishable strings: 1 to ``threshold`` as ``c``, missing as ``x``, others whole.
 
     Parameters
     ----------
     counts : Series or array-like of whole non-negative numbers (NA allowed)
-    groups : Series or array-like of group labels, the same length as ``counts`` (optional);
-        rows with an NA label are not grouped.
     threshold : the largest count suppressed (default 5).
 
     Returns
     -------
     Series of ``str`` with the index of ``counts`` (or a RangeIndex).
+
+    Raises
+    ------
+    ParameterError
+        A count that is not a whole number of zero or more, or a threshold below 1.
     """
-    if int(threshold) != threshold or threshold < 1:
-        raise ParameterError(f"suppression threshold must be a whole number of at least 1, not {threshold!r}")
     series = counts.copy() if isinstance(counts, pd.Series) else pd.Series(list(np.asarray(counts, dtype=object)))
     values = pd.to_numeric(series, errors="coerce").astype("Float64")
     bad_text = values.isna() & series.notna()
@@ -52,33 +75,9 @@ def suppress_counts(counts, groups=None, threshold: int = 5) -> pd.Series:
     known = values.dropna()
     if (known < 0).any() or (known != known.round()).any():
         raise ParameterError("counts must be whole numbers of zero or more")
-
     na = values.isna().to_numpy(bool)
-    v = values.fillna(-1).to_numpy(float)
-    primary = (~na) & (v >= 1) & (v <= threshold)
-    text = pd.Series(np.where(na, 0, v).astype(np.int64), index=series.index).astype(str)
-    hidden = primary.copy()
-
-    if groups is not None:
-        g = groups.to_numpy() if isinstance(groups, pd.Series) else np.asarray(groups, dtype=object)
-        if len(g) != len(series):
-            raise ParameterError(f"groups has {len(g)} rows but counts has {len(series)}")
-        frame = pd.DataFrame(
-            {"g": pd.Series(g, dtype=object), "primary": primary, "v": v, "na": na, "pos": np.arange(len(v))}
-        )
-        n_primary = frame.groupby("g", dropna=True)["primary"].transform("sum")
-        exposed = n_primary.eq(1).to_numpy(bool)
-        candidates = frame[exposed & ~primary & ~na & frame["g"].notna().to_numpy(bool)]
-        if not candidates.empty:
-            candidates = candidates.assign(zero=candidates["v"] == 0)
-            chosen = (
-                candidates.sort_values(["zero", "v", "pos"], kind="stable")
-                .drop_duplicates("g", keep="first")["pos"]
-                .to_numpy()
-            )
-            hidden[chosen] = True
-
-    out = text.where(~hidden, SUPPRESSED).where(~na, NOT_AVAILABLE)
+    text = pd.Series(values.fillna(0).to_numpy("float64").astype(np.int64), index=series.index).astype(str)
+    out = text.where(~is_small(values, threshold), SUPPRESSED).where(~na, NOT_AVAILABLE)
     return out.astype(str)
 
 
@@ -88,4 +87,4 @@ def is_suppressed(series) -> pd.Series:
     return s.astype(str).str.strip().eq(SUPPRESSED)
 
 
-__all__ = ["suppress_counts", "is_suppressed", "SUPPRESSED", "NOT_AVAILABLE"]
+__all__ = ["suppress_counts", "is_small", "is_suppressed", "SUPPRESSED", "NOT_AVAILABLE", "THRESHOLD"]

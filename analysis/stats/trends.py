@@ -1,14 +1,15 @@
-"""The recent-trend test: is an indicator significantly increasing or decreasing over its latest points?
+"""The recent trend: is an indicator significantly increasing or decreasing over its latest five points?
 
-Vectorised over any number of series (one per local authority and indicator, say) with groupby sums: no Python
-loop over groups or rows. The input table is never modified.
+One implementation, :func:`trend_codes`, on arrays (the benchmarked table calls it for every row at once);
+:func:`recent_trend` is the same test for a tidy table, one answer per series. Vectorised: no Python loop over
+series or rows. Inputs are never modified.
 
 References
 ----------
-.. [1] Public Health England / OHID. Fingertips technical guidance: recent trends, a chi-square test for
-   linear trend over the most recent five data points (fingertips-open, ``RecentTrendCalculator``).
-.. [2] Armitage P, Berry G, Matthews JNS. Statistical methods in medical research (4th edn). Oxford:
-   Blackwell; 2002. Section 15.2, the chi-square test for linear trend as weighted regression.
+.. [1] Public Health England / OHID. Fingertips (fingertips-open), ``PholioVisualisationWS/Analysis/TrendMarkers/``
+   ``TrendMarkerCalculator.cs`` and ``TrendRequest.cs``; unit tests ``AnalysisTest/TrendMarkerCalculatorTest.cs``.
+.. [2] DHSC. FingertipsNext, ``trend-analysis/TrendAnalysisApp/Calculator/Legacy/TrendMarkerCalculator.cs`` (the same
+   calculation, ported) and its tests against trends shown on the Fingertips website.
 """
 
 from __future__ import annotations
@@ -16,50 +17,131 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.stats.rates import _parse_confidence, _string_dtype, chi2_ppf
+from analysis.stats.rates import _string_dtype
 
-__all__ = ["recent_trend", "TREND_COLUMNS", "TREND_VALUES"]
+__all__ = ["recent_trend", "trend_codes", "TREND_COLUMNS", "TREND_VALUES", "POINTS", "CHI_SQUARE_THRESHOLD"]
 
 #: Columns added to the group columns in the output of :func:`recent_trend`, always these.
 TREND_COLUMNS = ["trend", "trend_statistic", "trend_points"]
 
-#: The possible values of the ``trend`` column.
-TREND_VALUES = ("increasing", "decreasing", "no significant change", "cannot be calculated")
+#: The possible values of the ``trend`` column, in the order of the codes :func:`trend_codes` returns.
+TREND_VALUES = ("cannot be calculated", "no significant change", "increasing", "decreasing")
 
-# Accepted spellings of the two kinds, matched case-insensitively. Method names from analysis.stats.rates count too.
-_KIND_ALIASES = {
-    "proportion": "proportion",
-    "percentage": "proportion",
-    "wilson": "proportion",
-    "rate": "rate",
-    "crude rate": "rate",
-    "byars": "rate",
-    "exact": "rate",
-    "poisson": "rate",
-}
+#: How many of the latest points the test uses, and the fewest valid points it needs (Fingertips' ``PointsToUse``).
+POINTS = 5
+
+#: Fingertips' ``ChiSquareConfidence``: the chi-square (1 d.f.) quantile at 99.8%, ``qchisq(0.998, 1)``.
+CHI_SQUARE_THRESHOLD = 9.54953570608324
+
+# Fingertips turns a 95% interval into a standard error by dividing its width by 2 x 1.96.
+_WIDTH_PER_SE = 3.92
 
 
-def _kinds(df: pd.DataFrame, kind: str | None, kind_col: str | None) -> np.ndarray:
-    """Per-row kind, "proportion" or "rate", from a literal ``kind`` or the column ``kind_col``."""
-    if (kind is None) == (kind_col is None):
-        raise ValueError("give exactly one of kind ('proportion' or 'rate') and kind_col (a column name)")
-    if kind is not None:
-        resolved = _KIND_ALIASES.get(str(kind).strip().lower())
-        if resolved is None:
-            raise ValueError(f"kind {kind!r} is not known: use 'proportion' or 'rate'")
-        return np.full(len(df), resolved, dtype=object)
-    if kind_col not in df.columns:
-        raise ValueError(f"kind_col {kind_col!r} is not a column of the table")
-    raw = df[kind_col]
-    resolved = raw.astype("string").str.strip().str.lower().astype(object).map(_KIND_ALIASES)
-    unknown = resolved.isna().to_numpy()
-    if unknown.any():
-        first = int(np.flatnonzero(unknown)[0])
-        raise ValueError(
-            f"column {kind_col!r}: {int(unknown.sum())} rows have a kind that is not 'proportion' or 'rate' "
-            f"(first at position {first}: {raw.iloc[first]!r})"
-        )
-    return resolved.to_numpy(dtype=object)
+def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator):
+    """Fingertips' recent trend at every row, taking each row as the latest point of its series.
+
+    Parameters
+    ----------
+    series : array-like
+        A key per row naming its series (one indicator in one area); any values that compare for equality.
+    order : array-like
+        A sortable time key per row (a year, a date); one row per series and time.
+    value, lower_95, upper_95 : array-like of float
+        The value and its 95% confidence limits (on any scale: the multiplier cancels out).
+    numerator, denominator : array-like of float
+        The count and the denominator behind the value.
+
+    Returns
+    -------
+    (codes, statistic, points) : tuple of numpy.ndarray
+        In the order of the input rows. ``codes`` (int8) index :data:`TREND_VALUES`; ``statistic`` is the
+        chi-square statistic (NaN where the trend cannot be calculated); ``points`` is how many points the
+        statistic uses: the latest points, at most five, of the unbroken run of valid points ending at the row
+        that have both limits.
+
+    Notes
+    -----
+    What is Fingertips' (``TrendMarkerCalculator`` for comparator methods other than SPC for proportions, and
+    ``TrendRequest``), step by step, with the records of a series up to and including the row:
+
+    1. A point is valid when its value and count are present and its denominator is above 0. The points used
+       are the unbroken run of valid points ending at the latest record: a record without a valid value ends
+       the run (so a suppressed latest point means no trend). With fewer than five records, or fewer than
+       five valid points in the run, the trend cannot be calculated; nor when any point in the run has a
+       count equal to its denominator (Fingertips' guard against a division by zero in its proportion method).
+    2. Of the run, the latest five points that have both 95% limits are used (a point without limits is
+       skipped, not a break), numbered ``t = 1, 2, ...`` in time order whatever their years. Fingertips
+       computes with fewer than five such points rather than stopping; with fewer than two the statistic is
+       NaN and the result is "no significant change", as in Fingertips.
+    3. Each point is weighted by its confidence interval: ``se = (upper - lower) / 3.92``, ``w = 1 / se^2``.
+       With ``S1 = sum w``, ``S2 = sum w y t``, ``S3 = sum w t``, ``S4 = sum w y``, ``S5 = sum w t^2`` the
+       weighted least-squares slope is ``b = (S1 S2 - S3 S4) / (S1 S5 - S3^2)``, its standard error
+       ``sqrt(S1 / (S1 S5 - S3^2))`` and the statistic ``X2 = (b / se(b))^2``.
+    4. Outlier check: the slope is recomputed leaving out each of the five points in turn (leaving out a
+       point beyond the number used leaves out nothing); a slope below 0 counts -1, any other +1, and all six
+       must agree.
+    5. The trend is significant when the check passes and ``X2`` exceeds 9.54953570608324 (99.8%, one
+       degree of freedom; fixed whatever confidence the comparisons use): increasing if ``b > 0``, else
+       decreasing. Otherwise "no significant change".
+
+    Fingertips computes trends only for proportions and crude rates (the registry holds nothing else). For
+    indicators it compares by SPC for proportions it uses a count-based chi-square instead of step 3; the
+    benchmarked table compares every indicator by confidence-interval overlap, so that branch does not arise
+    and is not implemented. FingertipsNext's port differs in one way not followed here: it does not stop the
+    run at an invalid point.
+
+    What is ours: the test is applied at every row (the trend "to this year" for earlier years too, from the
+    records up to that year), in one vectorised pass; the result carries the statistic and the points used.
+    """
+    series = np.asarray(series)
+    n = series.shape[0]
+    value, lower, upper, num, den = (np.asarray(a, dtype="float64").reshape(n)
+                                     for a in (value, lower_95, upper_95, numerator, denominator))
+    rows = np.lexsort((np.asarray(order), series))        # by series, then time
+    s, y, lo, up, o, d = (a[rows] for a in (series, value, lower, upper, num, den))
+    idx = np.arange(n)
+    start = np.maximum.accumulate(np.where(np.r_[True, s[1:] != s[:-1]], idx, 0))  # first row of the series
+
+    valid = ~np.isnan(y) & ~np.isnan(o) & (d > 0)
+    run_start = np.maximum(start, np.maximum.accumulate(np.where(valid, -1, idx)) + 1)
+    run_length = np.where(valid, idx - run_start + 1, 0)
+    last_equal = np.maximum.accumulate(np.where(valid & (o == d), idx, -1))
+    calculable = (run_length >= POINTS) & (last_equal < run_start)
+
+    # The latest POINTS points of the run with both limits, left-aligned so that column j holds t = j + 1.
+    usable = valid & ~np.isnan(lo) & ~np.isnan(up)
+    upto = np.cumsum(usable)                               # usable rows at or before each row
+    before_run = np.where(run_start > 0, upto[np.maximum(run_start - 1, 0)], 0)
+    k = np.minimum(POINTS, np.where(valid, upto - before_run, 0))
+    col = np.arange(POINTS)
+    used = col < k[:, None]
+    # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0) and are masked.
+    pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[:, None] - k[:, None] + col, -1))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
+        v = ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2
+        yy, t = y[pick], (col + 1).astype("float64")
+        terms = (1 / v, yy * t / v, t / v, yy / v, t ** 2 / v)
+
+        def slope(keep):
+            """Slope and Fingertips' beta over the points in ``keep``, summed afresh in time order as Fingertips."""
+            s1, s2, s3, s4, s5 = (sum(np.where(keep[:, j], term[:, j], 0.0) for j in col) for term in terms)
+            det = s1 * s5 - s3 ** 2
+            return (s1 * s2 - s3 * s4) / det, np.sqrt(s1 / det)
+
+        b, beta = slope(used)
+        statistic = (b / beta) ** 2
+        votes = np.where(b < 0, -1, 1)
+        for left_out in col:                               # five leave-one-out fits, not rows
+            votes = votes + np.where(slope(used & (col != left_out))[0] < 0, -1, 1)
+        significant = (np.abs(votes) == POINTS + 1) & (statistic > CHI_SQUARE_THRESHOLD)
+
+    code = np.where(~calculable, 0, np.where(significant, np.where(b > 0, 2, 3), 1)).astype(np.int8)
+    out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
+    out_code[rows] = code
+    out_stat[rows] = np.where(calculable, statistic, np.nan)
+    out_points[rows] = k
+    return out_code, out_stat, out_points
 
 
 def recent_trend(
@@ -68,37 +150,27 @@ def recent_trend(
     period_col: str,
     numerator_col: str,
     denominator_col: str,
-    kind: str | None = None,
-    *,
-    kind_col: str | None = None,
-    n_points: int = 5,
-    confidence: float | str = 0.998,
+    value_col: str = "value",
+    lower_col: str = "lower_95",
+    upper_col: str = "upper_95",
 ) -> pd.DataFrame:
-    """Recent trend of each series: chi-square test for linear trend over its latest ``n_points`` points.
+    """Recent trend of each series at its latest period, by Fingertips' method (see :func:`trend_codes`).
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Long table, one row per group and period, holding counts and denominators. Not modified.
+        Long table, one row per group and period (a benchmarked or computed indicator table, say). Not
+        modified.
     group_cols : str or list of str
-        Columns identifying a series (e.g. ``["la_code", "indicator"]``).
+        Columns identifying a series (e.g. ``["indicator", "area_code"]``).
     period_col : str
-        Column giving the period; its values must sort in time order (years, or labels such as
-        ``"2019/20"``). Each group should have one row per period, with missing counts where there is no
-        value: periods absent from the table cannot be detected as gaps.
+        Column giving the period; its values must sort in time order (years, dates, or labels such as
+        ``"2019/20"``). A row with a missing value is a gap that ends the run of valid points; a period with
+        no row is not.
     numerator_col, denominator_col : str
-        Columns with the counts and denominators (a row has a value when both are present and the
-        denominator is positive).
-    kind : {"proportion", "rate"}, optional
-        The kind of every series. ``"wilson"``, ``"byars"`` and ``"exact"`` (the method names of
-        :mod:`analysis.stats.rates`) are accepted as aliases.
-    kind_col : str, optional
-        Instead of ``kind``: a column giving the kind per row (same values). Give exactly one of the two.
-    n_points : int, default 5
-        Number of most recent consecutive points the test needs.
-    confidence : float or str, default 0.998
-        Significance is declared when the statistic exceeds the chi-square (1 d.f.) quantile at this level;
-        0.998 gives 9.5495, as Fingertips.
+        The count and denominator behind each value.
+    value_col, lower_col, upper_col : str
+        The value and its 95% confidence limits.
 
     Returns
     -------
@@ -109,187 +181,36 @@ def recent_trend(
         ``trend``
             ``"increasing"``, ``"decreasing"``, ``"no significant change"`` or ``"cannot be calculated"``;
         ``trend_statistic``
-            the chi-square statistic (missing when it cannot be calculated);
+            the chi-square statistic (missing when the trend cannot be calculated);
         ``trend_points``
-            the number of points with a value among the ``n_points`` periods ending at the latest period with
-            a value (``Int64``; the test runs only when this equals ``n_points``).
+            the number of points the statistic uses (``Int64``, at most five).
 
     Raises
     ------
     ValueError
-        If a column is missing, a group has two rows for one period, ``kind``/``kind_col`` are not given
-        exactly once or hold an unknown kind, ``n_points`` is below 2, or the confidence is invalid.
-
-    Notes
-    -----
-    Fingertips' recent-trend method (chi-square test for linear trend, Armitage, Berry and Matthews 2002):
-
-    1. Periods after the latest one with a value are ignored. The ``n_points`` periods ending at the latest
-       period with a value must all have a value; otherwise the trend cannot be calculated (also when the
-       series has fewer periods, or a point has zero variance, i.e. a proportion of 0 or 1 or a count of 0).
-    2. Each point has ``y`` and a variance ``v``: for proportions ``y = O/n`` and ``v = y(1 - y)/n``
-       (binomial); for rates ``y = O/n`` and ``v = O/n^2`` (Poisson). Weights are ``w = 1/v``; time ``t`` is
-       0, 1, ..., ``n_points - 1``.
-    3. With weighted means ``tbar = sum(w t)/sum(w)`` and ``ybar = sum(w y)/sum(w)``, the statistic is
-       ``X2 = (sum w (t - tbar)(y - ybar))^2 / sum w (t - tbar)^2``, the squared weighted least-squares slope
-       over its variance, chi-square with 1 d.f. under no trend.
-    4. When ``X2`` exceeds ``chi2.ppf(confidence, 1)`` the trend is increasing if the slope is positive,
-       else decreasing; otherwise no significant change.
-
-    The multiplier of the indicator (per 100, per 10,000) scales ``y`` and ``sqrt(v)`` alike and cancels out
-    of ``X2``, so it is not a parameter; nor is the value column, which is ``O/n`` times the multiplier.
-    With a pooled variance instead of each point's own, ``X2`` is the Cochran-Armitage trend statistic.
+        If a column is missing or a group has two rows for one period.
     """
-    if isinstance(group_cols, str):
-        group_cols = [group_cols]
-    group_cols = list(group_cols)
-    needed = group_cols + [period_col, numerator_col, denominator_col]
+    group_cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    needed = group_cols + [period_col, numerator_col, denominator_col, value_col, lower_col, upper_col]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise ValueError(f"recent_trend: the table has no column(s) {', '.join(map(repr, missing))}")
-    if not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an integer of at least 2, got {n_points!r}")
-    threshold = float(chi2_ppf(_parse_confidence(confidence), 1))
-
-    work = df[group_cols + [period_col]].copy()
-    work["_kind"] = _kinds(df, kind, kind_col)
-    work["_o"] = df[numerator_col].to_numpy(dtype="float64", na_value=np.nan)
-    work["_n"] = df[denominator_col].to_numpy(dtype="float64", na_value=np.nan)
-    work = work.reset_index(drop=True)
-
-    dup = work.duplicated(group_cols + [period_col], keep=False)
+    dup = df.duplicated(group_cols + [period_col], keep=False).to_numpy()
     if dup.any():
-        first = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(
-            f"recent_trend: {int(dup.sum())} rows share a group and period with another row "
-            f"(first at position {first}); give one row per group and period"
-        )
+        first = int(np.flatnonzero(dup)[0])
+        raise ValueError(f"recent_trend: {int(dup.sum())} rows share a group and period with another row "
+                         f"(first at position {first}); give one row per group and period")
 
-    work = work.sort_values(group_cols + [period_col], kind="stable", na_position="last").reset_index(drop=True)
-    grouped_rows = work.groupby(group_cols, dropna=False, sort=False)
-    pos = grouped_rows.cumcount().to_numpy()
-
-    o, n = work["_o"].to_numpy(), work["_n"].to_numpy()
-    has_value = ~np.isnan(o) & (n > 0) & (o >= 0)
-    # Window: the n_points positions ending at the latest position with a value in the group.
-    last = pd.Series(np.where(has_value, pos, np.nan)).groupby(grouped_rows.ngroup()).transform("max").to_numpy()
-    in_window = (pos <= last) & (pos > last - n_points)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = o / n
-        var = np.where(work["_kind"].to_numpy() == "proportion", y * (1 - y) / n, o / n**2)
-    usable = in_window & has_value
-    zero_var = usable & ~(var > 0)
-    t = (pos - (last - n_points + 1)).astype("float64")  # 0 .. n_points-1 inside the window
-
-    w = np.where(usable & ~zero_var, 1 / np.where(var > 0, var, 1.0), 0.0)
-    yy = np.where(usable & ~zero_var, y, 0.0)
-    tt = np.where(usable, t, 0.0)
-    gid = grouped_rows.ngroup().to_numpy()
-
-    sums = pd.DataFrame({
-        "gid": gid,
-        "w": w,
-        "wt": w * tt,
-        "wy": w * yy,
-        "points": usable.astype("int64"),
-        "zero_var": zero_var.astype("int64"),
-    }).groupby("gid").sum()
-    sw = sums["w"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tbar_g = sums["wt"].to_numpy() / sw
-        ybar_g = sums["wy"].to_numpy() / sw
-    # Second pass on deviations from the weighted means (numerically stable).
-    dt = tt - tbar_g[gid]
-    dy = yy - ybar_g[gid]
-    dev = pd.DataFrame({"gid": gid, "sxy": w * dt * dy, "sxx": w * dt * dt}).groupby("gid").sum()
-    sxy, sxx = dev["sxy"].to_numpy(), dev["sxx"].to_numpy()
-
-    points = sums["points"].to_numpy()
-    ok = (points == n_points) & (sums["zero_var"].to_numpy() == 0) & (sxx > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        statistic = np.where(ok, sxy**2 / sxx, np.nan)
-    trend = np.select(
-        [~ok, statistic > threshold],
-        ["cannot be calculated", np.where(sxy > 0, "increasing", "decreasing")],
-        default="no significant change",
-    ).astype(object)
-
-    # ``work`` is sorted by the group columns, so groups are numbered (sort=False) in sorted order and the
-    # first row of each group, in table order, lines up with the per-group arrays above.
-    first_rows = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if len(gid) else np.array([], dtype=int)
-    keys = work.loc[first_rows, group_cols].reset_index(drop=True)
-    out = keys.copy()
-    out["trend"] = pd.Series(trend, dtype=_string_dtype())
-    out["trend_statistic"] = statistic
-    out["trend_points"] = pd.Series(points, dtype="Int64")
-    return out[group_cols + TREND_COLUMNS]
-
-
-#: Labels of the codes :func:`rolling_trend_codes` returns, by code.
-TREND_LABELS = ("cannot be calculated", "no significant change", "increasing", "decreasing")
-
-
-def rolling_trend(numerator, denominator, is_proportion, n_points: int = 5, confidence: float | str = 0.998):
-    """As :func:`rolling_trend_codes`, with the trend as words."""
-    codes, statistic = rolling_trend_codes(numerator, denominator, is_proportion, n_points, confidence)
-    return np.asarray(TREND_LABELS, dtype=object)[codes], statistic
-
-
-def rolling_trend_codes(numerator, denominator, is_proportion, n_points: int = 5, confidence: float | str = 0.998):
-    """The recent-trend test for every window of ``n_points`` consecutive periods, on dense arrays.
-
-    The same statistic as :func:`recent_trend`, for tables already laid out as arrays whose last axis is time (for
-    example indicator x area x year): the result at position ``[..., k]`` tests the ``n_points`` periods ending at
-    ``k``. Every period in the window must have a value with a positive variance, else "cannot be calculated".
-
-    Parameters
-    ----------
-    numerator, denominator : numpy.ndarray
-        Same shape ``(..., T)``.
-    is_proportion : numpy.ndarray of bool
-        Broadcastable to the shape: proportions use variance p(1-p)/n, rates O/n^2.
-    n_points : int
-    confidence : float or str
-
-    Returns
-    -------
-    (trend, statistic) : (numpy.ndarray of int8, numpy.ndarray of float)
-        Shape ``(..., T)``; the trend as codes into :data:`TREND_LABELS`.
-    """
-    o = np.asarray(numerator, dtype="float64")
-    n = np.asarray(denominator, dtype="float64")
-    threshold = float(chi2_ppf(_parse_confidence(confidence), 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = o / n
-        var = np.where(np.broadcast_to(is_proportion, o.shape), y * (1 - y) / n, o / n**2)
-        ok_point = np.isfinite(o) & (n > 0) & (o >= 0) & (var > 0)
-        w = np.where(ok_point, 1 / np.where(ok_point, var, 1.0), 0.0)
-    y = np.where(ok_point, y, 0.0)
-    shape = o.shape
-    T = shape[-1]
-    trend = np.zeros(shape, dtype=np.int8)
-    statistic = np.full(shape, np.nan)
-    if T < n_points:
-        return trend, statistic
-    # Window sums from cumulative sums along time. The statistic does not depend on where time starts, so the
-    # absolute period index serves: Sxx = S(wt^2) - S(wt)^2/S(w), Sxy = S(wty) - S(wt)S(wy)/S(w).
-    t = np.arange(T, dtype="float64")
-
-    def window(a):
-        c = np.cumsum(a, axis=-1)
-        out = c[..., n_points - 1:].copy()
-        out[..., 1:] -= c[..., :-n_points]
-        return out
-
-    sw, swt, swtt = window(w), window(w * t), window(w * t * t)
-    swy, swty = window(w * y), window(w * t * y)
-    OK = window(ok_point.astype("float64")) == n_points
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sxx = swtt - swt * swt / sw
-        sxy = swty - swt * swy / sw
-        stat = np.where(OK & (sxx > 0), sxy**2 / sxx, np.nan)
-    label = np.where(~np.isfinite(stat), 0, np.where(stat > threshold, np.where(sxy > 0, 2, 3), 1))
-    trend[..., n_points - 1:] = label
-    statistic[..., n_points - 1:] = stat
-    return trend, statistic
+    group = df.groupby(group_cols, dropna=False, sort=True).ngroup().to_numpy()
+    period = pd.factorize(df[period_col], sort=True)[0]
+    code, statistic, points = trend_codes(group, period, *(df[c].to_numpy(dtype="float64", na_value=np.nan) for c in
+                                                           (value_col, lower_col, upper_col, numerator_col,
+                                                            denominator_col)))
+    by_time = np.lexsort((period, group))
+    g = group[by_time]
+    latest = by_time[np.r_[g[1:] != g[:-1], True][:len(g)]]  # the last row of each group
+    out = df.iloc[latest][group_cols].reset_index(drop=True)
+    out["trend"] = pd.Series(np.asarray(TREND_VALUES, dtype=object)[code[latest]], dtype=_string_dtype())
+    out["trend_statistic"] = statistic[latest]
+    out["trend_points"] = pd.Series(points[latest], dtype="Int64")
+    return out

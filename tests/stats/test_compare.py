@@ -18,6 +18,8 @@ from analysis.stats.compare import (
     funnel_limits_rate,
     quantile_type7,
     quartile_band,
+    quartile_codes,
+    rank_and_quantiles,
     rank_min,
 )
 
@@ -236,6 +238,19 @@ def test_rank_min_within_groups():
     # group a: 30, 10, 10 -> 10, 10 share rank 1, 30 is 3;  group b: 2, 1 -> 2 is 2, 1 is 1
     got = rank_min([30, 10, 2, 10, 1], pd.Series(["a", "a", "b", "a", "b"], index=[9, 8, 7, 6, 5]))
     assert got.tolist() == [3, 1, 2, 1, 1]
+
+
+def test_rank_and_quantiles_along_an_axis():
+    """The table's own call: indicator x area x year, ranked and banded along the areas (axis 1)."""
+    # indicator 0, year 0: areas 30, 10, NaN, 10, 50 -> ranks 3, 1, -, 1, 4 of 4; sorted 10, 10, 30, 50 (h = 3q):
+    #   Q1 = 10 + 0.75 * 0 = 10, Q2 = 10 + 0.5 * 20 = 20, Q3 = 30 + 0.25 * 20 = 35 -> bands C, A, -, A, D
+    # indicator 0, year 1: all missing -> no ranks, quantiles missing, count 0
+    values = np.array([[[30, np.nan], [10, np.nan], [np.nan, np.nan], [10, np.nan], [50, np.nan]]])
+    ranks, (q1, q2, q3), count = rank_and_quantiles(values, (0.25, 0.5, 0.75), axis=1)
+    np.testing.assert_array_equal(ranks[0, :, 0], [3, 1, np.nan, 1, 4])
+    assert np.isnan(ranks[0, :, 1]).all()
+    assert (q1[0, 0], q2[0, 0], q3[0, 0]) == (10, 20, 35) and np.isnan(q1[0, 1]) and count.tolist() == [[4, 0]]
+    assert quartile_codes(values[0, :, 0], q1[0, 0], q2[0, 0], q3[0, 0]).tolist() == [3, 1, 0, 1, 4]
 
 
 def test_group_key_length_checked():

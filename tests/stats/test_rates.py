@@ -16,6 +16,8 @@ from analysis.stats.rates import (
     byars_upper,
     exact_lower,
     exact_upper,
+    limit_columns,
+    poisson_limits,
     proportion_ci,
     rate_ci,
     wilson_lower,
@@ -305,3 +307,22 @@ def test_phstatsmethods_proportion_agrees():
         np.testing.assert_allclose(ours[ours_col].to_numpy(), theirs[their_col].to_numpy(dtype=float),
                                    rtol=REL, err_msg=ours_col)
 
+
+def test_poisson_limits_switch_at_ten():
+    # The one exact/Byar's switch, on counts: 5 events (exact) and 20 events (Byar's) over 100, per 100, are
+    # PHEindicatormethods' Area2 and Area3 (testdata_Rate), so the count limits are those rates' limits.
+    lower, upper = poisson_limits(np.array([5.0, 20.0, np.nan]), 0.95)
+    np.testing.assert_allclose(lower[:2], [1.62348639011842, 12.211428834875937], rtol=REL)
+    np.testing.assert_allclose(upper[:2], [11.668332079322669, 30.889880369197066], rtol=REL)
+    assert np.isnan(lower[2]) and np.isnan(upper[2])
+    # at 10 the switch is to Byar's: the raw Byar's limits of 10, not the exact ones
+    lower, upper = poisson_limits(10.0, "99.8%")
+    assert lower == pytest.approx(byars_lower(10, 0.998), rel=REL) and upper == pytest.approx(byars_upper(10, 0.998))
+    assert lower != pytest.approx(exact_lower(10, 0.998), rel=1e-3)
+
+
+def test_limit_columns():
+    assert limit_columns(0.95) == ("lower_95", "upper_95")
+    assert limit_columns("99.8%") == ("lower_99_8", "upper_99_8")
+    with pytest.raises(ValueError, match="not supported"):
+        limit_columns(0.9)
