@@ -1148,3 +1148,42 @@ def ensure_demo_data(out_dir=None, seed: int = DEFAULT_SEED) -> Path:
 
 __all__ = ["DEMO_NOTICE", "DEMO_FILES", "DemoFile", "GENERATOR_VERSION", "DEFAULT_SEED", "STAMP_FILE",
            "write_demo_data", "ensure_demo_data"]
+
+
+def write_ods(path, sheet: str, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet with one sheet of text and number cells (numbers where a cell parses as one),
+    as MHCLG publishes its revenue outturn: enough for :mod:`analysis.workbooks` and any spreadsheet program."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(v: str) -> str:
+        try:
+            float(v)
+            return (f'<table:table-cell office:value-type="float" office:value={quoteattr(v)}>'
+                    f"<text:p>{escape(v)}</text:p></table:table-cell>")
+        except ValueError:
+            return f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>' \
+                if v else "<table:table-cell/>"
+
+    body = "".join("<table:table-row>" + "".join(cell(str(v)) for v in r) + "</table:table-row>" for r in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name={quoteattr(sheet)}>{body}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    path = Path(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data, how in (("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED),
+                                ("content.xml", content, zipfile.ZIP_DEFLATED),
+                                ("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = how
+            zf.writestr(info, data)
+    return path
