@@ -535,7 +535,8 @@ def tartan_rug(ctx: Context) -> Html:
 PAGES = {
     "children_in_need": "10_children_in_need.html", "child_protection": "20_child_protection.html",
     "looked_after": "30_looked_after.html", "missing": "40_missing.html", "neet": "50_neet.html",
-    "care_leavers": "60_care_leavers.html",
+    "care_leavers": "60_care_leavers.html", "early_years": "05_scorecard.html", "education": "05_scorecard.html",
+    "wider": "05_scorecard.html",
 }
 
 
@@ -752,3 +753,115 @@ def returns_table(ctx: Context) -> Html:
     return Html("<h2>The LA's own returns (unpublished)</h2>" + table_html(frame, "Record-level files read for the "
                 "in-year figures (their contents never leave the analysis; counts from 1 to 5 are suppressed)",
                 ["Rows"]))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The council's scorecard (issue 10)
+
+#: The KPI table of the council's strategy (CONTEXT.md), in its order: the KPI as the council words it and the
+#: registry indicator that measures it (None where no published source measures it).
+SCORECARD_KPIS = [
+    ("Uptake of funded early education by disadvantaged 2-year-olds", "early_ed_2yo_pct"),
+    ("Children under 5 registered with a children's centre", None),
+    ("Good level of development in the Early Years Foundation Stage", "eyfs_gld_pct"),
+    ("Primary pupils in good or better schools", None),
+    ("Secondary pupils in good or better schools", None),
+    ("Assessments completed in 45 days", "assessments_45d_pct"),
+    ("Children becoming subject of a CP plan for a second or subsequent time", "cp_subsequent_pct"),
+    ("Looked-after children in their current placement for 2 years", "stability_same_carer_pct"),
+    ("Care leavers in education, employment or training", "care_leavers_eet_19_21_pct"),
+    ("Average days between entering care and moving in with the adoptive family", None),
+    ("16-19 NEET or not known", "neet_nk_pct"),
+]
+#: The strategic outcomes' further measures, shown after the KPI table.
+SCORECARD_OUTCOMES = ["cla_rate", "cp_rate", "cin_rate", "missing_pct", "ks2_rwm_pct", "attainment8",
+                      "cla_ks2_rwm_pct", "cla_attainment8", "cla_progress8", "ehc_20wk_pct", "cla_sdq_concern_pct",
+                      "cla_sdq_score", "excess_weight_reception_pct", "excess_weight_y6_pct", "cla_convicted_pct",
+                      "fte_youth_justice_rate", "child_poverty_pct", "csc_spend_per_child"]
+_TREND_WORDS = {"increasing": "Rising", "decreasing": "Falling", "no significant change": "No significant change"}
+
+
+def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
+    reg = ctx.registry()
+    if ind is None:
+        return {"KPI": kpi, "Indicator": "", "Year": "", ctx.la_name: "", "Target": "", "Neighbours' average": "",
+                "England": "", "Compared with England": "", "Trend": "",
+                "Note": "No published source in the data folder measures this KPI"}
+    e = reg[ind]
+    row = ctx.latest(ind)
+    if row is None:
+        return {"KPI": kpi, "Indicator": e["short_title"], "Year": "", ctx.la_name: "x", "Target": "",
+                "Neighbours' average": "", "England": "", "Compared with England": "", "Trend": "",
+                "Note": f"No figure: {sources_note(ind)}"}
+    d = e["decimals"]
+    unit = "%" if e["unit"] == "%" else ""
+    show = lambda v: (narrative.fmt(v, d) + unit) if pd.notna(v) else "x"  # noqa: E731
+    target = ""
+    if pd.notna(row.get("target")):
+        target = f"{narrative.fmt(row['target'], d)}{unit} ({row['target_status']})"
+    note = "published figure only (not tested)" if row.get("value_basis") == "published only" else ""
+    if str(row.get("aggregate_check", "")):
+        note = "England's published figure disagrees with its regions: not used"
+    return {"KPI": kpi, "Indicator": e["short_title"], "Year": f"{row.get('period_label', row['time_period'])}",
+            ctx.la_name: narrative.fmt(row["value"], d, row["status"]) + (unit if pd.notna(row["value"]) else ""),
+            "Target": target, "Neighbours' average": show(row["sn_mean"]), "England": show(row["england_value"]),
+            "Compared with England": str(row["vs_england"]), "Trend": _TREND_WORDS.get(row["trend"], "Too few years"),
+            "Note": note}
+
+
+def sources_note(ind: str) -> str:
+    """Which publication would provide an indicator (for a KPI without a figure)."""
+    from . import sources
+
+    e = indicators.registry()[ind]
+    text = sources.LAYOUTS[e["source"]].publication
+    if e.get("lait") and e["source"] != sources.LAIT_LAYOUT:
+        text += f", or LAIT (measure {e['lait']})"
+    return text
+
+
+def scorecard(ctx: Context) -> Html:
+    """The council's KPI table and its strategic outcomes' measures: latest value, target, neighbours, England, trend."""
+    kpis = [_scorecard_record(ctx, k, i) for k, i in SCORECARD_KPIS]
+    reg = ctx.registry()
+    outcomes = [_scorecard_record(ctx, reg[i].get("outcome", "") or reg[i]["short_title"], i)
+                for i in SCORECARD_OUTCOMES if i in reg]
+    a = ctx.register("scorecard_kpis", pd.DataFrame(kpis))
+    b = ctx.register("scorecard_outcomes", pd.DataFrame(outcomes))
+    numeric = [ctx.la_name, "Target", "Neighbours' average", "England"]
+    return Html("<h2>The council's KPI table</h2>"
+                + table_html(a, f"{ctx.la_name}: the council's KPIs, latest published figure up to {ctx.year}, with "
+                                f"targets, statistical neighbours and England", numeric, row_header="KPI")
+                + "<h2>Strategic outcomes</h2>"
+                + table_html(b, f"{ctx.la_name}: the measures behind the strategic outcomes, latest published figure "
+                                f"up to {ctx.year}", numeric, row_header="KPI"))
+
+
+def scorecard_multiples(ctx: Context, years: int = 8) -> Html:
+    """A small trend per KPI and outcome measure that has figures: the LA beside England."""
+    reg = ctx.registry()
+    wanted = [i for _, i in SCORECARD_KPIS if i] + SCORECARD_OUTCOMES
+    parts = []
+    for ind in dict.fromkeys(wanted):
+        if ind not in reg or ctx.latest(ind) is None:
+            continue
+        e = reg[ind]
+        la = ctx.rows(ind)
+        la = la[la["time_period"] <= ctx.year].tail(years)
+        eng = ctx.rows(ind, areas.ENGLAND_CODE)
+        eng = eng[eng["time_period"].isin(la["time_period"]) & eng["aggregate_check"].astype(str).eq("")]
+        panel = f"{e['short_title']} ({e['unit']})"
+        for role, rows in (("la", la), ("england", eng)):
+            parts.append(pd.DataFrame({"panel": panel, "time_period": rows["time_period"], "role": role,
+                                       "value": rows["value"], "decimals": e["decimals"]}))
+    if not parts:
+        return Html("<p>No scorecard measure has figures for this authority.</p>")
+    data = pd.concat(parts, ignore_index=True)
+    chart = charts.small_multiples(data, title=f"{ctx.la_name}'s scorecard over time",
+                                   subtitle=f"Each measure on its own scale, up to {ctx.year}",
+                                   source=("Demo data (synthetic)" if ctx.is_demo else "Source: DfE, LAIT, MHCLG"),
+                                   la_name=ctx.la_name)
+    table = ctx.register("scorecard_trends", data.assign(value=format_values(data["value"].to_numpy(),
+                                                                             data["decimals"].to_numpy())))
+    return Html("<h2>Trends</h2>" + chart.to_html()
+                + data_details(table.drop(columns="decimals"), "Scorecard measures over time", ["value"]))
