@@ -1211,7 +1211,7 @@ def write_ods(path, sheet: str, rows: list[list[str]]) -> Path:
 
 # ---------------------------------------------------------------------------------------------------------------
 # The council's wider scorecard (issue 10): each measure a share or average per LA around a synthetic England path,
-# higher need pulling it the way the real data go; written in the published layouts of ../shared/data/kpi.
+# higher need pulling it the way the real data go; written in the published layouts of the KPI files.
 # ---------------------------------------------------------------------------------------------------------------
 
 _GEO_KS = _GEO_CLA

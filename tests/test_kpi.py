@@ -271,3 +271,23 @@ def test_check_aggregates_by_hand():
     flags, lines = indicators.check_aggregates(obs, reg)
     assert list(flags[:2]) == [indicators.AGGREGATE_DISAGREES, ""] and len(lines) == 1
     assert "30 against 10 to 18" in lines[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Demo data: the embedded default has every scorecard layout
+
+
+def test_demo_data_feeds_every_scorecard_indicator():
+    from analysis import demo
+
+    ds = indicators.load(demo.ensure_demo_data())
+    wanted = ["assessments_45d_pct", "eyfs_gld_pct", "early_ed_2yo_pct", "ks2_rwm_pct", "attainment8",
+              "cla_ks2_rwm_pct", "cla_attainment8", "cla_progress8", "ehc_20wk_pct", "excess_weight_reception_pct",
+              "excess_weight_y6_pct", "cla_sdq_concern_pct", "cla_sdq_score", "cla_convicted_pct",
+              "child_poverty_pct", "csc_spend_per_child", "fte_youth_justice_rate"]
+    assert set(wanted) <= set(ds.observations["indicator"].astype(str))
+    assert not [w for w in ds.warnings if "no file provides it" in w]
+    layouts = set(indicators.inventory(ds).query("status == 'used'")["layout"])
+    assert {"ks2_social_care", "ks4_social_care", "cla_outcomes", "sen2_ehc", "eyfsp", "early_years_provision",
+            "lait_long", "rsx"} <= layouts
+    assert [w for w in ds.warnings if w.startswith("fte_youth_justice_rate") and "outside the range" in w]
