@@ -838,9 +838,29 @@ def scorecard(ctx: Context) -> Html:
 
 
 def scorecard_multiples(ctx: Context, years: int = 8) -> Html:
-    """A small trend per KPI and outcome measure that has figures: the LA beside England."""
+    """A small trend per KPI (one chart) and per outcome measure (another) that has figures: the LA beside England."""
+    kpis = [i for _, i in SCORECARD_KPIS if i]
+    out = ["<h2>Trends</h2>"]
+    for what, wanted in (("The council's KPIs", kpis), ("Strategic outcomes", [i for i in SCORECARD_OUTCOMES
+                                                                              if i not in kpis])):
+        data = _multiples_data(ctx, wanted, years)
+        if data.empty:
+            out.append(f"<p>{esc(what)}: no measure has figures for this authority.</p>")
+            continue
+        chart = charts.small_multiples(data, title=f"{what}: {ctx.la_name} over time",
+                                       subtitle=f"Each measure on its own scale, up to {ctx.year}",
+                                       source=("Demo data (synthetic)" if ctx.is_demo else "Source: DfE, LAIT, MHCLG"),
+                                       la_name=ctx.la_name)
+        name = "scorecard_kpi_trends" if wanted is kpis else "scorecard_outcome_trends"
+        table = ctx.register(name, data.assign(value=format_values(data["value"].to_numpy(),
+                                                                   data["decimals"].to_numpy())))
+        out += [chart.to_html(), data_details(table.drop(columns="decimals"), f"{what} over time", ["value"])]
+    return Html("".join(out))
+
+
+def _multiples_data(ctx: Context, wanted: list[str], years: int) -> pd.DataFrame:
+    """Tidy rows for :func:`charts.small_multiples`: the LA's last ``years`` figures and England's (if trusted)."""
     reg = ctx.registry()
-    wanted = [i for _, i in SCORECARD_KPIS if i] + SCORECARD_OUTCOMES
     parts = []
     for ind in dict.fromkeys(wanted):
         if ind not in reg or ctx.latest(ind) is None:
@@ -854,14 +874,4 @@ def scorecard_multiples(ctx: Context, years: int = 8) -> Html:
         for role, rows in (("la", la), ("england", eng)):
             parts.append(pd.DataFrame({"panel": panel, "time_period": rows["time_period"], "role": role,
                                        "value": rows["value"], "decimals": e["decimals"]}))
-    if not parts:
-        return Html("<p>No scorecard measure has figures for this authority.</p>")
-    data = pd.concat(parts, ignore_index=True)
-    chart = charts.small_multiples(data, title=f"{ctx.la_name}'s scorecard over time",
-                                   subtitle=f"Each measure on its own scale, up to {ctx.year}",
-                                   source=("Demo data (synthetic)" if ctx.is_demo else "Source: DfE, LAIT, MHCLG"),
-                                   la_name=ctx.la_name)
-    table = ctx.register("scorecard_trends", data.assign(value=format_values(data["value"].to_numpy(),
-                                                                             data["decimals"].to_numpy())))
-    return Html("<h2>Trends</h2>" + chart.to_html()
-                + data_details(table.drop(columns="decimals"), "Scorecard measures over time", ["value"]))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
