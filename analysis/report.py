@@ -829,12 +829,17 @@ def scorecard(ctx: Context) -> Html:
     a = ctx.register("scorecard_kpis", pd.DataFrame(kpis))
     b = ctx.register("scorecard_outcomes", pd.DataFrame(outcomes))
     numeric = [ctx.la_name, "Target", "Neighbours' average", "England"]
+    on_page = [i for i, e in reg.items() if PAGES.get(e["theme"]) == "05_scorecard.html"]
+    shown = list(dict.fromkeys([i for _, i in SCORECARD_KPIS if i] + SCORECARD_OUTCOMES + on_page))
+    definitions = "".join(f'<dt id="{i.replace("_", "-")}">{esc(reg[i]["short_title"])}</dt>'
+                          f'<dd>{esc(reg[i]["definition"])}</dd>' for i in shown if i in reg)
     return Html("<h2>The council's KPI table</h2>"
                 + table_html(a, f"{ctx.la_name}: the council's KPIs, latest published figure up to {ctx.year}, with "
                                 f"targets, statistical neighbours and England", numeric, row_header="KPI")
                 + "<h2>Strategic outcomes</h2>"
                 + table_html(b, f"{ctx.la_name}: the measures behind the strategic outcomes, latest published figure "
-                                f"up to {ctx.year}", numeric, row_header="KPI"))
+                                f"up to {ctx.year}", numeric, row_header="KPI")
+                + f"<h2>What each measure is</h2><dl>{definitions}</dl>")
 
 
 def scorecard_multiples(ctx: Context, years: int = 8) -> Html:
