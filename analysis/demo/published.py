@@ -40,7 +40,7 @@ from analysis.config import DEMO_NOTICE, STAMP_FILE
 from analysis.stats.suppression import is_small
 
 #: Bump whenever the output of :func:`write_demo_data` changes, so :func:`ensure_demo_data` regenerates.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "3"
 DEFAULT_SEED = 2024
 
 ENGLAND_CODE = "E92000001"
@@ -195,6 +195,24 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     DemoFile("leavers_accommodation", "demo_la_care_leavers_accommodation_suitability.csv",
              "la_care_leavers_accommodation_suitability.csv",
              "care leavers aged 17-18 and 19-21 by suitability of accommodation, 2021 to 2025"),
+    DemoFile("ks2_social_care", "demo_ks2_la.csv", "ks2_la.csv",
+             "key stage 2 of children looked after for 12 months, 2018/19 to 2024/25 (the scorecard)"),
+    DemoFile("ks4_social_care", "demo_ks4_la.csv", "ks4_la.csv",
+             "key stage 4 (Attainment 8, Progress 8) of children looked after for 12 months, 2018/19 to 2024/25"),
+    DemoFile("cla_outcomes", "demo_la_conviction_health_outcome_cla.csv", "la_conviction_health_outcome_cla.csv",
+             "looked-after children's convictions and SDQ scores, 2021 to 2025"),
+    DemoFile("sen2", "demo_sen2_mi.csv", "sen2_mi.csv", "new EHC plans issued within 20 weeks, 2015 to 2022"),
+    DemoFile("eyfsp", "demo_1_eyfsp_headline_measures_2022.csv", "1_eyfsp_headline_measures_2022.csv",
+             "early years foundation stage profile, good level of development, 2021/22"),
+    DemoFile("early_years", "demo_early_years_provision_children_registered_2018_2023.csv",
+             "early_years_provision_children_registered_2018_2023.csv",
+             "funded early education of eligible 2-year-olds, January 2018 to 2023"),
+    DemoFile("lait", "demo_lait_bds_long_0.parquet", "lait_bds_long_0.parquet",
+             "LAIT's long file (Parquet): published values of the scorecard's LAIT measures, 2016 to 2025"),
+    DemoFile("rsx_2024", "demo_RSX_2023-24_data_by_LA.ods", "RSX_2023-24_data_by_LA.ods",
+             "revenue outturn 2023-24 (OpenDocument): children's social care expenditure, GBP thousand"),
+    DemoFile("rsx_2025", "demo_RSX_LA_Data_2024-25_data_by_LA.ods", "RSX_LA_Data_2024-25_data_by_LA.ods",
+             "revenue outturn 2024-25 (OpenDocument): children's social care expenditure, GBP thousand"),
 )
 
 
@@ -1083,6 +1101,7 @@ def write_demo_data(out_dir, seed: int = DEFAULT_SEED) -> list[Path]:
         _file_d3(model, name["cp_d3"]),
         _file_stability(model, name["cla_stability"]),
         *_file_leavers(model, name["leavers_activity"], name["leavers_accommodation"]),
+        *_files_kpi(model, name),
     ]
     readme = out / "README.md"
     readme.write_text(_readme(paths), encoding="utf-8", newline="\n")
@@ -1146,3 +1165,263 @@ def ensure_demo_data(out_dir=None, seed: int = DEFAULT_SEED) -> Path:
 
 __all__ = ["DEMO_NOTICE", "DEMO_FILES", "DemoFile", "GENERATOR_VERSION", "DEFAULT_SEED", "STAMP_FILE",
            "write_demo_data", "ensure_demo_data"]
+
+
+def write_ods(path, sheet: str, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet with one sheet of text and number cells (numbers where a cell parses as one),
+    as MHCLG publishes its revenue outturn: enough for :mod:`analysis.read.workbooks` and any spreadsheet program."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(v: str) -> str:
+        try:
+            float(v)
+            return (f'<table:table-cell office:value-type="float" office:value={quoteattr(v)}>'
+                    f"<text:p>{escape(v)}</text:p></table:table-cell>")
+        except ValueError:
+            return f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>' \
+                if v else "<table:table-cell/>"
+
+    body = "".join("<table:table-row>" + "".join(cell(str(v)) for v in r) + "</table:table-row>" for r in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name={quoteattr(sheet)}>{body}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    path = Path(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data, how in (("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED),
+                                ("content.xml", content, zipfile.ZIP_DEFLATED),
+                                ("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = how
+            zf.writestr(info, data)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The council's wider scorecard (issue 10): each measure a share or average per LA around a synthetic England path,
+# higher need pulling it the way the real data go; written in the published layouts of the KPI files.
+# ---------------------------------------------------------------------------------------------------------------
+
+_GEO_KS = _GEO_CLA
+KS2_COLUMNS = _GEO_KS + ["social_care_group", "version"] + [
+    f"{p}_{s}{suffix}" for s in ("read", "writta", "mat", "rwm", "gps", "scita")
+    for p, suffix in (("t", "_eligible_pupils"), ("t", "_met_expected_standard"), ("pt", "_met_expected_standard"))
+] + [f"{p}{s}{q}" for s in ("read", "writta", "mat") for p, q in (
+    ("t_", "_progress_eligible_pupils"), ("t_", "_progress_score"), ("avg_", "_progress_score"),
+    ("avg_", "_progress_score_lower_CI"), ("avg_", "_progress_score_upper_CI"))]
+KS4_COLUMNS = _GEO_KS + ["social_care_group", "version", "t_pupils", "t_att8", "avg_att8", "t_l2basics_95",
+                         "pt_l2basics_95", "t_l2basics_94", "pt_l2basics_94", "t_ebacc_e_ptq_ee", "pt_ebacc_e_ptq_ee",
+                         "t_ebaccaps", "avg_ebaccaps", "t_inp8calc", "t_p8score", "avg_p8score", "p8score_CI_low",
+                         "p8score_CI_upp"]
+OUTCOME_COLUMNS = _GEO_CLA + ["characteristic", "breakdown", "children_count", "children_percent"]
+SEN2_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+                "region_name", "new_la_code", "old_la_code", "la_name", "inc_exc_20week_ehc", "inc_exc_20week_rate",
+                "tot_inc_exc_ehc"]
+EYFS_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+                "region_name", "old_la_code", "new_la_code", "la_name", "lad_code", "lad_name", "characteristic",
+                "characteristic_type", "gender", "children_number", "gld_number", "gld_percentage"]
+EARLY_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+                 "region_name", "old_la_code", "new_la_code", "la_name", "entitlement_type", "age", "number_children",
+                 "number_eligible_children", "percentage_eligible_children"]
+STYLE_KS2 = _Style(tuple(KS2_COLUMNS), bom=True, time_identifier="Academic year")
+STYLE_KS4 = _Style(tuple(KS4_COLUMNS), bom=True, time_identifier="Academic year")
+STYLE_OUTCOMES = _Style(tuple(OUTCOME_COLUMNS), la_order="code")
+STYLE_SEN2 = _Style(tuple(SEN2_COLUMNS), london_split=False, time_identifier="Calendar year")
+STYLE_EYFS = _Style(tuple(EYFS_COLUMNS), time_identifier="Academic year")
+STYLE_EARLY = _Style(tuple(EARLY_COLUMNS), bom=True)
+_CLA_GROUP = "CLA 12 months at 31 March"
+#: LAIT-only measures of the demo: code -> (England path start 2016, change a year, need effect, LA sd, decimals).
+_LAIT_DEMO = {
+    "Continue_Assess_Comp": (83.0, 0.3, -1.5, 6.0, 1), "KS2RWM_Expected_STD": (53.0, 1.2, -1.5, 3.0, 0),
+    "AVG_Attain8_Score": (47.0, -0.1, -1.2, 2.0, 1), "ExcessRec": (22.0, 0.1, 0.8, 1.5, 2),
+    "ExcessYr6": (34.0, 0.3, 1.2, 2.0, 2), "ChildPov": (17.0, 0.3, 2.5, 3.0, 1), "FirstYJS": (330.0, -20.0, 25.0, 40.0, 0),
+    "FSP_NEW_GOODDEV": (69.0, -0.3, -1.0, 2.5, 1), "%_2yr_olds": (70.0, -0.5, 1.0, 6.0, 1),
+}
+_LAIT_REGION_NUMBERS = {"E12000001": 980, "E12000002": 981, "E12000003": 982, "E12000004": 983, "E12000005": 984,
+                        "E12000006": 985, "E12000007": 986, "E12000008": 989, "E12000009": 990}
+
+
+def _share(m: _Model, k: int, years, centre: float, slope: float, beta: float, sd: float) -> np.ndarray:
+    """(n LAs, years) probabilities: logit-linear around an England path, higher need shifting by ``beta``."""
+    rng = m.rng(k)
+    own, yearly = rng.normal(0, sd, m.geo.n), rng.normal(0, sd / 3, (m.geo.n, len(years)))
+    t = np.arange(len(years))
+    logit = np.log(centre / (1 - centre)) + slope * t[None, :] + beta * m.need[:, None] + own[:, None] + yearly
+    return 1 / (1 + np.exp(-logit))
+
+
+def _binomial_file(m: _Model, k: int, years, size: np.ndarray, p: np.ndarray):
+    """(numerators, denominators) per LA and year: denominators Poisson around ``size``, numerators binomial."""
+    rng = m.rng(k)
+    den = rng.poisson(np.maximum(size, 1)[:, None] * np.ones(len(years))).astype(np.int64)
+    return rng.binomial(den, p).astype(np.int64), den
+
+
+def _pct(units: _Units, num, den, tenths: bool) -> np.ndarray:
+    """Percentages as published: from unrounded unit sums, c where the LA count is, z where there is no denominator."""
+    return _inherit(_ratio(num, den, 100, tenths), _counts(units, num), _counts(units, den))
+
+
+def _academic(year: int) -> str:
+    return f"{year - 1}{year % 100:02d}"
+
+
+def _files_kpi(m: _Model, name: dict) -> list[Path]:
+    pop = m.pop[:, -1].astype(float)
+    paths = []
+    # key stage 2 and 4 of children looked after for 12 months
+    years = list(range(2019, 2026))
+    units = _Units(m.geo, STYLE_KS2)
+    num, den = _binomial_file(m, 60, years, pop * 0.0006, _share(m, 61, years, 0.33, 0.02, -0.05, 0.2))
+    rows = []
+    for j, year in sorted(enumerate(years), key=lambda t: -t[1]):
+        n, d = units.agg(num[:, j]), units.agg(den[:, j])
+        vals = {c: np.full(len(n), "x", dtype=object) for c in KS2_COLUMNS[12:]}
+        vals.update(t_rwm_eligible_pupils=_counts(units, d), t_rwm_met_expected_standard=_counts(units, n),
+                    pt_rwm_met_expected_standard=_pct(units, n, d, False))
+        rows += _rows(units, STYLE_KS2, _academic(year), [{"social_care_group": _CLA_GROUP, "version": "Final"}],
+                      [vals])
+    paths.append(_write_table(name["ks2_social_care"], STYLE_KS2, rows))
+    units = _Units(m.geo, STYLE_KS4)
+    rng = m.rng(62)
+    pupils = rng.poisson(np.maximum(pop * 0.0007, 1)[:, None] * np.ones(len(years))).astype(np.int64)
+    att8 = np.round(pupils * np.clip(19 - 0.8 * m.need[:, None] + rng.normal(0, 2.5, pupils.shape), 5, 40) * 4) / 4
+    p8n = (pupils * 0.8).astype(np.int64)
+    p8 = np.round(p8n * (-1.2 - 0.1 * m.need[:, None] + rng.normal(0, 0.25, pupils.shape)), 3)
+    rows = []
+    for j, year in sorted(enumerate(years), key=lambda t: -t[1]):
+        n, a, pn, ps = (units.agg(x[:, j]) for x in (pupils, att8, p8n, p8))
+        published = (n > 5) | ~units.is_la
+        vals = {c: np.full(len(n), "x", dtype=object) for c in KS4_COLUMNS[12:]}
+        vals.update(t_pupils=_counts(units, n),
+                    t_att8=np.where(published, [f"{v:g}" for v in a], "c"),
+                    avg_att8=np.where(published & (n > 0), [f"{v:.1f}" for v in a / np.maximum(n, 1)], "c"))
+        if year not in (2020, 2021, 2025):  # Progress 8 was not published for these years
+            ok = published & (pn > 0)
+            vals.update(t_inp8calc=_counts(units, pn), t_p8score=np.where(ok, [f"{v:.3f}" for v in ps], "c"),
+                        avg_p8score=np.where(ok, [f"{v:.2f}" for v in ps / np.maximum(pn, 1)], "c"))
+        rows += _rows(units, STYLE_KS4, _academic(year), [{"social_care_group": _CLA_GROUP, "version": "Final"}],
+                      [vals])
+    paths.append(_write_table(name["ks4_social_care"], STYLE_KS4, rows))
+    # looked-after children's convictions and SDQ
+    years = list(range(2021, 2026))
+    units = _Units(m.geo, STYLE_OUTCOMES)
+    conv, aged = _binomial_file(m, 63, years, pop * 0.0035, _share(m, 64, years, 0.025, -0.03, 0.2, 0.3))
+    concern, received = _binomial_file(m, 65, years, pop * 0.0017, _share(m, 66, years, 0.4, 0.0, 0.05, 0.2))
+    score = 14.5 + 0.3 * m.need[:, None] + m.rng(67).normal(0, 0.8, (m.geo.n, len(years)))
+    rows = []
+    conv_label = "Convictions: Children looked after Ages 10 to 17 years"
+    sdq_label = "Ages 5 to 16 years with SDQ score"
+    for j, year in sorted(enumerate(years), key=lambda t: -t[1]):
+        c, a, cc, r = (units.agg(x[:, j]) for x in (conv, aged, concern, received))
+        sc = np.concatenate([[np.average(score[:, j], weights=received[:, j])],
+                             (units.member @ (score[:, j] * received[:, j])) / np.maximum(units.member @ received[:, j], 1),
+                             score[:, j]])
+        hundred = np.where(a > 0, "100", "z")
+        cats = [{"characteristic": conv_label, "breakdown": "Convicted or subject to youth cautions, or youth "
+                 "conditional cautions during the year"},
+                {"characteristic": conv_label, "breakdown": "Total ages 10 to 17 years"},
+                {"characteristic": sdq_label, "breakdown": "SDQ average score"},
+                {"characteristic": sdq_label, "breakdown": "SDQ score is a cause for concern"},
+                {"characteristic": sdq_label, "breakdown": "SDQ score was received"}]
+        vals = [{"children_count": _counts(units, c), "children_percent": _pct(units, c, a, False)},
+                {"children_count": _counts(units, a), "children_percent": hundred},
+                {"children_count": np.where(r > 5, [f"{v:.1f}" for v in sc], "c"),
+                 "children_percent": np.full(len(c), "z", dtype=object)},
+                {"children_count": _counts(units, cc), "children_percent": _pct(units, cc, r, False)},
+                {"children_count": _counts(units, r), "children_percent": np.where(r > 0, "100", "z")}]
+        rows += _rows(units, STYLE_OUTCOMES, year, cats, vals)
+    paths.append(_write_table(name["cla_outcomes"], STYLE_OUTCOMES, rows))
+    # EHC plans within 20 weeks
+    years = list(range(2015, 2023))
+    units = _Units(m.geo, STYLE_SEN2)
+    num, den = _binomial_file(m, 68, years, pop * 0.005, _share(m, 69, years, 0.6, -0.05, 0.0, 0.9))
+    rows = []
+    for j, year in enumerate(years):
+        n, d = units.agg(num[:, j]), units.agg(den[:, j])
+        rate = np.where(d > 0, [f"{v:.3f}" for v in 100 * n / np.maximum(d, 1)], "z")
+        rows += _rows(units, STYLE_SEN2, year, [{}], [{"inc_exc_20week_ehc": _fmt_int(n), "inc_exc_20week_rate": rate,
+                                                       "tot_inc_exc_ehc": _fmt_int(d)}])
+    paths.append(_write_table(name["sen2"], STYLE_SEN2, rows))
+    # EYFS 2021/22 and funded places for 2-year-olds
+    units = _Units(m.geo, STYLE_EYFS)
+    num, den = _binomial_file(m, 70, [2022], pop / 18, _share(m, 71, [2022], 0.65, 0, -0.08, 0.12))
+    n, d = units.agg(num[:, 0]), units.agg(den[:, 0])
+    rows = _rows(units, STYLE_EYFS, "202122", [{"lad_code": "", "lad_name": "", "characteristic": "Total",
+                                                "characteristic_type": "Total", "gender": "Total"}],
+                 [{"children_number": _fmt_int(d), "gld_number": _fmt_int(n),
+                   "gld_percentage": np.array([f"{v:.6f}" for v in 100 * n / np.maximum(d, 1)], dtype=object)}])
+    paths.append(_write_table(name["eyfsp"], STYLE_EYFS, rows))
+    years = list(range(2018, 2024))
+    units = _Units(m.geo, STYLE_EARLY)
+    num, den = _binomial_file(m, 72, years, pop * 0.012, _share(m, 73, years, 0.72, 0.0, 0.1, 0.4))
+    rows = []
+    for j, year in sorted(enumerate(years), key=lambda t: -t[1]):
+        n, d = units.agg(num[:, j]), units.agg(den[:, j])
+        rows += _rows(units, STYLE_EARLY, year, [{"entitlement_type": "15-hour entitlement", "age": "2-year-olds"}],
+                      [{"number_children": _fmt_int(n), "number_eligible_children": _fmt_int(d),
+                        "percentage_eligible_children": _ratio(n, d, 100, True)}])
+    paths.append(_write_table(name["early_years"], STYLE_EARLY, rows))
+    paths.append(_file_lait(m, name["lait"]))
+    for key, year in (("rsx_2024", 2024), ("rsx_2025", 2025)):
+        paths.append(_file_rsx(m, name[key], year))
+    return paths
+
+
+def _file_lait(m: _Model, path: Path) -> Path:
+    """LAIT's long layout: one row per measure, area and year; LA Number 970 England, 980-990 regions."""
+    import pandas as pd
+
+    years = list(range(2016, 2026))
+    rng = m.rng(80)
+    weights = m.pop[:, -1].astype(float)
+    codes, items, labels, names, values, numbers_ = [], [], [], [], [], []
+    for code, (start, slope, beta, sd, d) in _LAIT_DEMO.items():
+        la = (start + slope * np.arange(len(years))[None, :] + beta * m.need[:, None]
+              + rng.normal(0, sd, (m.geo.n, 1)) + rng.normal(0, sd / 4, (m.geo.n, len(years))))
+        la = np.maximum(la, 0)
+        for j, year in enumerate(years):
+            region_values = {r: float(np.average(la[np.array(m.geo.region) == r, j],
+                                                 weights=weights[np.array(m.geo.region) == r]))
+                             for r in _LAIT_REGION_NUMBERS}
+            england = float(np.average(la[:, j], weights=weights))
+            areas_ = ([(970.0, "England", england)]
+                      + [(float(_LAIT_REGION_NUMBERS[r]), dict(m.geo.regions)[r], v) for r, v in region_values.items()]
+                      + [(float(m.geo.old[i]), m.geo.name[i], la[i, j]) for i in range(m.geo.n)])
+            for number, area, v in areas_:
+                codes.append(code)
+                items.append(code)
+                labels.append(str(year))
+                names.append(area)
+                values.append(repr(round(float(v), d)))
+                numbers_.append(number)
+    frame = pd.DataFrame({"Short Desc": codes, "Data item": items, "Years": labels, "LA and Regions": names,
+                          "Values": values, "LA Number": numbers_, "Region": ""})
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def _file_rsx(m: _Model, path: Path, year: int) -> Path:
+    """The RSX data sheet: title lines, a header row, one row per LA (C3 in GBP thousand) and England."""
+    rng = m.rng(90 + year)
+    per_child = 1300 * np.exp(0.15 * m.need + rng.normal(0, 0.15, m.geo.n)) * (1.06 ** (year - 2024))
+    spend = np.round(per_child * m.pop[:, POP_YEARS.index(year - 1)] / 1000, 3)
+    label = f"{year - 1}-{year % 100:02d}"
+    header = ["E-code", "ONS Code", "Local authority", "Notes", "Class", "Detailed Class",
+              "Children Social Care - Total Expenditure (C3 = C1 + C2)"]
+    rows = [[f"Worksheet 2: Revenue Outturn (RO) {label}: Service Expenditure Summary (RSX) data"],
+            ["Data are reported in GBP thousand. Demo data: synthetic figures."], [], header]
+    for i in np.argsort(m.geo.name):
+        cls = {"E06": "UA", "E08": "MD", "E09": "LB", "E10": "SC"}.get(m.geo.new[i][:3], "UA")
+        rows.append([f"E{i:04d}", m.geo.new[i], m.geo.name[i], "", cls, cls, repr(float(spend[i]))])
+    rows.append(["Eng", ENGLAND_CODE, "ENGLAND", "", "Eng", "Eng", repr(float(spend.sum()))])
+    return write_ods(path, f"RSX_LA_Data_{label}", rows)

@@ -5,10 +5,12 @@
 into in-year rows of the same table.
 """
 
-from analysis.indicators.dataset import (CI_COLUMNS, INVENTORY_COLUMNS, METHODS, OBS_KEY, POLARITIES, REGISTRY_FILE,
-                                         REQUIRED_FIELDS, STATUSES, THEMES, Dataset, compute, data_files, inventory,
-                                         is_demo_folder, load, registry, registry_frame, sort_rows)
+from analysis.indicators.dataset import (AGGREGATE_DISAGREES, CI_COLUMNS, DATA_SUFFIXES, INVENTORY_COLUMNS, METHODS,
+                                         OBS_KEY, POLARITIES, REGISTRY_FILE, REQUIRED_FIELDS, STATUSES, THEMES, Dataset,
+                                         check_aggregates, compute, data_files, inventory, is_demo_folder,
+                                         lait_measures, load, registry, registry_frame, sort_rows)
 
-__all__ = ["CI_COLUMNS", "INVENTORY_COLUMNS", "METHODS", "OBS_KEY", "POLARITIES", "REGISTRY_FILE", "REQUIRED_FIELDS",
-           "STATUSES", "THEMES", "Dataset", "compute", "data_files", "inventory", "is_demo_folder", "load", "registry",
-           "registry_frame", "sort_rows"]
+__all__ = ["AGGREGATE_DISAGREES", "CI_COLUMNS", "DATA_SUFFIXES", "INVENTORY_COLUMNS", "METHODS", "OBS_KEY", "POLARITIES",
+           "REGISTRY_FILE", "REQUIRED_FIELDS", "STATUSES", "THEMES", "Dataset", "check_aggregates", "compute",
+           "data_files", "inventory", "is_demo_folder", "lait_measures", "load", "registry", "registry_frame",
+           "sort_rows"]

@@ -28,7 +28,11 @@ TABLE_COLUMNS = [
     "england_value", "vs_england", "vs_sn", "vs_region", "rank", "rank_of", "quartile_band", "previous_value",
     "change", "trend", "target", "target_year", "target_status", "target_direction", "unit", "decimals", "polarity", "ci_method",
     "population_vintage", "denominator_kind", "source_file", "release", "data_kind", "value_basis", "neighbour_model",
+    "period_label", "year_type", "aggregate_check",
 ]
+
+#: The comparison word for a figure with no confidence interval to test it by (a published-only figure, an average).
+NOT_TESTED = "not tested"
 
 
 def load_targets(la_name: str, targets_dir: Path | None = None) -> pd.DataFrame:
@@ -153,17 +157,22 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
 
     V = np.full(shape, np.nan)
     V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
+    # England and regional figures that disagree with their areas (indicators.check_aggregates): not comparators
+    flagged = (table["aggregate_check"].astype(str).ne("").to_numpy() if "aggregate_check" in table.columns
+               else np.zeros(n, dtype=bool))
+    VC = V.copy()
+    VC[ind_i[flagged], area_i[flagged], year_i[flagged]] = np.nan
 
     def lookup(codes):
         idx = area_list.get_indexer(codes)
         ok = idx >= 0
         out = np.full(n, np.nan)
-        out[ok] = V[ind_i[ok], idx[ok], year_i[ok]]
+        out[ok] = VC[ind_i[ok], idx[ok], year_i[ok]]
         return out
 
     # England and region
     eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
-    c["england_value"] = V[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
+    c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
     c["region_value"] = np.where(is_la, lookup(c["region_code"]), np.nan)
 
     # Statistical neighbours: unweighted mean of those with a value, how many, and which had none (LAIT)
@@ -197,10 +206,17 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
 
     # Significance by CI overlap
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
+    # a figure with no interval to test it by (published only, or an average) is "not tested", never guessed
+    untestable = np.isfinite(value) & ~np.isfinite(lower) & (
+        reg_rows["method"].isin(["ratio", "published"]).to_numpy()[ind_i]
+        | (table["value_basis"].astype(str).eq("published only").to_numpy() if "value_basis" in table.columns
+           else False))
+    words = [*compare.RESULT_WORDS, NOT_TESTED]
     for col, comparator, keep in (("vs_england", c["england_value"], level != areas.LEVEL_NATIONAL),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
         codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
-        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=list(compare.RESULT_WORDS))
+        codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
+        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=words)
 
     # Rank (1 = lowest, ties share the lowest) and quartile band among LAs, per indicator and year
     c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
@@ -226,7 +242,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["previous_value"] = prev
     c["change"] = value - prev
 
-    # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits)
+    # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits);
+    # averages, spend and published-only figures have no limits, so no trend is tested for them
     trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
                                           table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
     c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
@@ -246,6 +263,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         codes, words = pd.factorize(c[col])
         c[col] = pd.Categorical.from_codes(codes, categories=words)
     c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[neighbour_model or ""])
+    for col in ("period_label", "year_type", "aggregate_check"):  # tables made before the scorecard's files
+        if col not in table.columns:
+            c[col] = (table["time_period"].astype(str).to_numpy() if col == "period_label"
+                      else np.full(n, "", dtype=object))
     if "value_basis" not in table.columns:  # observations made before releases could omit the published figure
         c["value_basis"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=["published"])
     # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).

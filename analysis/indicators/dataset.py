@@ -29,7 +29,7 @@ from analysis.errors import InputError, ParameterError
 REGISTRY_FILE = Path(__file__).resolve().parent / "indicators.yaml"
 REQUIRED_FIELDS = ["title", "short_title", "theme", "unit", "multiplier", "method", "polarity", "decimals", "source",
                    "numerator", "denominator", "period", "definition"]
-METHODS = {"rate", "proportion"}
+METHODS = {"rate", "proportion", "ratio", "published"}
 POLARITIES = {"low_is_good", "high_is_good", "none"}
 THEMES = {
     "children_in_need": "Children in need",
@@ -38,6 +38,9 @@ THEMES = {
     "missing": "Missing from care",
     "neet": "NEET and not known (16-17)",
     "care_leavers": "Care leavers",
+    "early_years": "Early years",
+    "education": "Education and SEND",
+    "wider": "Health, poverty, youth justice and spend",
 }
 CI_COLUMNS = ["value", "lower_95", "upper_95", "lower_99_8", "upper_99_8"]
 
@@ -57,6 +60,8 @@ def _load_registry(path: str) -> dict:
                                               f"{', '.join(sorted(POLARITIES))}")
         if entry["source"] not in sources.LAYOUTS:
             raise InputError(Path(path).name, f"indicator '{ind}': source '{entry['source']}' is not a known layout")
+        if entry["method"] == "published" and not (entry.get("lait") or entry.get("published")):
+            raise InputError(Path(path).name, f"indicator '{ind}': method published needs a lait code or published")
         if entry["theme"] not in THEMES:
             raise InputError(Path(path).name, f"indicator '{ind}': theme '{entry['theme']}' is not one of {', '.join(THEMES)}")
     return entries
@@ -141,10 +146,13 @@ def is_demo_folder(data_dir: Path) -> bool:
     return (Path(data_dir) / STAMP_FILE).exists() or (readme.is_file() and DEMO_NOTICE in readme.read_text("utf-8"))
 
 
+#: The file names a data folder's tables may have: CSVs, LAIT's Parquet file and MHCLG's OpenDocument workbooks.
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".ods")
+
+
 def data_files(data_dir: Path) -> list[Path]:
-    """The CSV files of a data folder (``*.csv`` and ``*.csv.gz``), sorted by name."""
-    return sorted(p for p in Path(data_dir).iterdir()
-                  if p.is_file() and (p.name.lower().endswith(".csv") or p.name.lower().endswith(".csv.gz")))
+    """The table files of a data folder (:data:`DATA_SUFFIXES`), sorted by name."""
+    return sorted(p for p in Path(data_dir).iterdir() if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -262,8 +270,9 @@ def _small_text(path: Path, limit: int = 5 << 20) -> str | None:
 def _scan(path: Path, reg: dict) -> _File:
     """Recognise a file and, for an indicator table, what it covers; never raises for a bad file (status says)."""
     f = _File(path)
+    measures = lait_measures(reg)
     try:  # the header first: a workbook, a semicolon-delimited file or a broken gzip is named as such, and a large
-        columns = sources._header(path)  # unrelated file is turned away without reading its body
+        columns = sources._header(path, measures)  # unrelated file is turned away without reading its body
     except (InputError, OSError) as exc:
         return _unreadable(f, exc)
     try:  # as sources.detect_layout, keeping the positions: the body is parsed by them without a second look
@@ -281,7 +290,7 @@ def _scan(path: Path, reg: dict) -> _File:
         f.status, f.reason = "not recognised", _closest(exc, columns)
         return f
     try:
-        f.text, f.sha256 = sources._read_text(path)
+        f.text, f.sha256 = sources._read_text(path, measures)
     except (InputError, OSError) as exc:
         return _unreadable(f, exc)
     if f.layout.name in neighbours_mod.MODEL_LAYOUTS:
@@ -291,6 +300,11 @@ def _scan(path: Path, reg: dict) -> _File:
     else:
         f.kind = "data"
     return f
+
+
+def lait_measures(reg: dict) -> frozenset:
+    """The LAIT measure codes the registry reads (LAIT's long file is read for these only)."""
+    return frozenset(str(e["lait"]) for e in reg.values() if e.get("lait"))
 
 
 def _staged(f: _File):
@@ -688,6 +702,11 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
         allobs = pd.concat([f.obs.assign(_rank=i) for i, f in enumerate(parsed)], ignore_index=True)
     else:
         allobs = pd.DataFrame(columns=[*sources.OBS_COLUMNS, "_rank"])
+    # a figure from counts wins over a published-only one (LAIT) for the same area and period, whatever the release
+    # (and a figure its own publication gives wins over LAIT's copy of it)
+    rank = allobs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy().astype(int) + allobs["source_file"].isin(
+        [f.name for f in parsed if f.layout.name == sources.LAIT_LAYOUT]).to_numpy()
+    allobs = allobs.iloc[np.argsort(rank, kind="stable")]
     lost = allobs.duplicated(OBS_KEY, keep="first")  # parsed is in rank order, so the first is the newest
     observations = allobs[~lost]
     warnings.extend(_disagreements(allobs[lost], observations))
@@ -732,9 +751,14 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
             f"{ind} (it comes from {sources.LAYOUTS[reg[ind]['source']].publication})" for ind in asked)
             + f" in {data_dir}")
     for ind in absent:
+        also = (f", or {sources.LAYOUTS[sources.LAIT_LAYOUT].publication} ({sources.LAIT_LAYOUT}, measure "
+                f"{reg[ind]['lait']})" if reg[ind].get("lait") and reg[ind]["source"] != sources.LAIT_LAYOUT else "")
+        measure = f", measure {reg[ind]['lait']}" if reg[ind]["source"] == sources.LAIT_LAYOUT else ""
         warnings.append(f"{ind} ({reg[ind]['short_title']}): no file provides it; it comes from "
-                        f"{sources.LAYOUTS[reg[ind]['source']].publication} ({reg[ind]['source']})")
+                        f"{sources.LAYOUTS[reg[ind]['source']].publication} ({reg[ind]['source']}{measure}){also}")
     warnings.extend(_missing_populations(observations, reg))
+    observations["aggregate_check"], disagree = check_aggregates(observations, reg)
+    warnings.extend(disagree)
     observations["indicator"] = pd.Categorical(observations["indicator"], categories=list(reg))
 
     neighbours, model = _neighbours(files, data_dir, neighbour_model, reg, warnings)
@@ -745,6 +769,58 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     legacy = [_legacy_row(f) for f in sorted(files, key=lambda f: f.name) if f.status == "used"]
     return Dataset(data_dir, observations.reset_index(drop=True), populations, neighbours, legacy, warnings, is_demo,
                    vintage, model, rows)
+
+
+#: ``aggregate_check`` of an England or regional figure outside the range of its areas' figures.
+AGGREGATE_DISAGREES = "disagrees with its areas: left out of comparisons"
+
+
+def check_aggregates(obs: pd.DataFrame, reg: dict) -> tuple[np.ndarray, list[str]]:
+    """Published England and regional figures checked against the areas they are made of.
+
+    An England figure of a rate, percentage or average is a weighted mean of the nine regions' figures, and a region's
+    of its LAs', so it lies between the lowest and the highest of them. One outside that range (by more than a unit
+    of the published precision) is not what it says: LAIT's England row of first-time entrants, for example, is the
+    sum of the regional rates. Checked only where every region (every LA of the region) has a figure.
+
+    Returns
+    -------
+    (numpy.ndarray of str, list of str)
+        ``aggregate_check`` for each row (:data:`AGGREGATE_DISAGREES` or ``""``), and one warning per indicator
+        naming the figures and years left out.
+    """
+    flags = np.full(len(obs), "", dtype=object)
+    if obs.empty:
+        return flags, []
+    only = obs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy()
+    mult = obs["indicator"].astype(object).map({k: float(e["multiplier"]) for k, e in reg.items()}).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(only, obs["published_value"].to_numpy(float),
+                         obs["numerator"].to_numpy(float) / obs["denominator"].to_numpy(float) * mult)
+    tol = 10.0 ** -obs["indicator"].astype(object).map({k: int(e["decimals"]) for k, e in reg.items()}).to_numpy(float)
+    frame = pd.DataFrame({"ind": obs["indicator"].astype(object).to_numpy(), "year": obs["time_period"].to_numpy(),
+                          "level": obs["geographic_level"].to_numpy(), "area": obs["area_code"].to_numpy(),
+                          "region": obs["region_code"].to_numpy(), "value": value, "tol": tol})
+    regions = set(areas.regions()["region_code"])
+    parts = frame[(frame["level"] == areas.LEVEL_LA) | ((frame["level"] == areas.LEVEL_REGION)
+                                                        & frame["area"].isin(regions))].copy()
+    parts["whole"] = np.where(parts["level"] == areas.LEVEL_LA, parts["region"], areas.ENGLAND_CODE)
+    span = parts.groupby(["ind", "year", "whole"]).agg(low=("value", "min"), high=("value", "max"),
+                                                       n=("value", "size"), known=("value", "count"))
+    span.index = span.index.set_names(["ind", "year", "area"])
+    aggregates = frame[frame["level"].isin([areas.LEVEL_NATIONAL, areas.LEVEL_REGION])]
+    whole = aggregates.reset_index().merge(span.reset_index(), on=["ind", "year", "area"]).set_index("index")
+    complete = (whole["known"] == whole["n"]) & ((whole["level"] != areas.LEVEL_NATIONAL) | (whole["n"] >= 9))
+    bad = complete & ((whole["value"] < whole["low"] - whole["tol"]) | (whole["value"] > whole["high"] + whole["tol"]))
+    flags[whole.index[bad].to_numpy(dtype=np.int64)] = AGGREGATE_DISAGREES
+    out = []
+    for ind, rows in whole[bad].groupby("ind", sort=False):
+        r = rows.sort_values("year").iloc[-1]
+        names = "/".join(sorted(set(obs.loc[rows.index, "area_name"].astype(str))))
+        out.append(f"{ind} ({reg[ind]['short_title']}): the published {names} figure lies outside the range of its "
+                   f"areas' figures in {', '.join(sorted(set(rows['year'])))} (e.g. {r['year']}: {r['value']:g} "
+                   f"against {r['low']:g} to {r['high']:g}); flagged and left out of comparisons")
+    return flags, out
 
 
 def _missing_populations(obs: pd.DataFrame, reg: dict) -> list[str]:
@@ -765,9 +841,12 @@ def _disagreements(losers: pd.DataFrame, winners: pd.DataFrame) -> list[str]:
     """One warning per pair of files of the same release that give different figures for the same observation."""
     if losers.empty:
         return []
-    cols = ["numerator", "denominator", "published_value", "status", "release", "source_file", "area_name"]
+    cols = ["numerator", "denominator", "published_value", "status", "release", "source_file", "area_name",
+            "value_basis"]
     both = losers[OBS_KEY + cols].merge(winners[OBS_KEY + cols], on=OBS_KEY, suffixes=("", "_w"))
     both = both[both["release"] == both["release_w"]]
+    # a published-only figure (LAIT) beside the counts it was published from is expected to differ in precision
+    both = both[both["value_basis"].ne(sources.PUBLISHED_ONLY) & both["value_basis_w"].ne(sources.PUBLISHED_ONLY)]
     if both.empty:
         return []
     differs = pd.Series(False, index=both.index)
@@ -787,7 +866,8 @@ def _disagreements(losers: pd.DataFrame, winners: pd.DataFrame) -> list[str]:
 
 def _check_counts(obs: pd.DataFrame, by_name: dict, reg: dict) -> None:
     """A count above the population it is divided by is an error, located in the count's file."""
-    over = obs["denominator_kind"].eq("population") & (obs["numerator"] > obs["denominator"])
+    ratio = obs["indicator"].astype(object).map({k: e["method"] == "ratio" for k, e in reg.items()}).fillna(False)
+    over = obs["denominator_kind"].eq("population") & (obs["numerator"] > obs["denominator"]) & ~ratio.astype(bool)
     if not over.any():
         return
     r = obs[over].iloc[0]
@@ -1005,6 +1085,11 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
             cols[col][m] = arr * mult[m]
         code[m] = np.select([used == name for name in ci_methods[1:]], [1, 2, 3], 0)
     code[np.isnan(num)] = 0
+    ratio = (method == "ratio") & (den > 0)  # an average or spend per child: no sampling model, no limits
+    cols["value"][ratio] = num[ratio] / den[ratio] * mult[ratio]
+    if "value_basis" in obs.columns:  # a published figure and nothing to compute it from: the figure itself
+        only = obs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy()
+        cols["value"][only] = obs["published_value"].to_numpy(dtype=float)[only]
     out = obs.copy()
     for col in CI_COLUMNS:
         out[col] = cols[col]

@@ -177,6 +177,7 @@ def local_table(returns, la: pd.Series, period: str, published: pd.DataFrame, po
     table["trend"] = "cannot be calculated"
     table["target"], table["target_year"], table["target_status"], table["target_direction"] = np.nan, "", "", ""
     table["indicator"] = table["indicator"].astype(str)
+    table["aggregate_check"] = ""  # in-year figures are the LA's own: no published aggregate to check
     table = indicators.sort_rows(table)
     return benchmark.with_display(table[benchmark.TABLE_COLUMNS])
 

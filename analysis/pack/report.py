@@ -20,7 +20,7 @@ from analysis.errors import ParameterError
 from analysis.indicators import benchmark, local
 from analysis.numbers import SYMBOLS, format_values
 from analysis.present import charts, export, narrative
-from analysis.read import areas, neighbours as neighbours_mod
+from analysis.read import areas, neighbours as neighbours_mod, sources
 from analysis.stats import rates
 
 SERIES_NAMES = {"sn": "Statistical neighbours (average)", "england": "England"}
@@ -631,7 +631,8 @@ def _register_summary(ctx: Context, rows: pd.DataFrame) -> None:
 PAGES = {
     "children_in_need": "10_children_in_need.html", "child_protection": "20_child_protection.html",
     "looked_after": "30_looked_after.html", "missing": "40_missing.html", "neet": "50_neet.html",
-    "care_leavers": "60_care_leavers.html",
+    "care_leavers": "60_care_leavers.html", "early_years": "05_scorecard.html", "education": "05_scorecard.html",
+    "wider": "05_scorecard.html",
 }
 
 
@@ -878,3 +879,153 @@ def returns_table(ctx: Context) -> Html:
     return Html("<h2>The LA's own returns (unpublished)</h2>" + table_html(frame, "Record-level files read for the "
                 "in-year figures (their contents never leave the analysis; counts from 1 to 5 are suppressed)",
                 ["Rows"]))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The council's scorecard (issue 10)
+
+#: The KPI table of the council's strategy (CONTEXT.md), in its order: the KPI as the council words it and the
+#: registry indicator that measures it (None where no published source measures it).
+SCORECARD_KPIS = [
+    ("Uptake of funded early education by disadvantaged 2-year-olds", "early_ed_2yo_pct"),
+    ("Children under 5 registered with a children's centre", None),
+    ("Good level of development in the Early Years Foundation Stage", "eyfs_gld_pct"),
+    ("Primary pupils in good or better schools", None),
+    ("Secondary pupils in good or better schools", None),
+    ("Assessments completed in 45 days", "assessments_45d_pct"),
+    ("Children becoming subject of a CP plan for a second or subsequent time", "cp_subsequent_pct"),
+    ("Looked-after children in their current placement for 2 years", "stability_same_carer_pct"),
+    ("Care leavers in education, employment or training", "care_leavers_eet_19_21_pct"),
+    ("Average days between entering care and moving in with the adoptive family", None),
+    ("16-19 NEET or not known", "neet_nk_pct"),
+]
+#: The strategic outcomes' further measures, shown after the KPI table.
+SCORECARD_OUTCOMES = ["cla_rate", "cp_rate", "cin_rate", "missing_pct", "ks2_rwm_pct", "attainment8",
+                      "cla_ks2_rwm_pct", "cla_attainment8", "cla_progress8", "ehc_20wk_pct", "cla_sdq_concern_pct",
+                      "cla_sdq_score", "excess_weight_reception_pct", "excess_weight_y6_pct", "cla_convicted_pct",
+                      "fte_youth_justice_rate", "child_poverty_pct", "csc_spend_per_child"]
+_TREND_WORDS = {"increasing": "Rising", "decreasing": "Falling", "no significant change": "No significant change"}
+
+
+def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
+    """One row of the scorecard: numbers unrounded (the page rounds them to ``_decimals``), symbols as text."""
+    reg = ctx.registry()
+    blank = {"KPI": kpi, "Indicator": "", "Unit": "", "Year": "", "Period as published": "", ctx.la_name: "", "Target": "", "Target status": "",
+             "Neighbours' average": "", "England": "", "Compared with England": "", "Trend": "", "Note": "",
+             "_decimals": 0, "_indicator": ind or ""}
+    if ind is None:
+        return {**blank, "Note": "No published source in the data folder measures this KPI"}
+    e = reg[ind]
+    row = ctx.latest(ind)
+    named = {**blank, "Indicator": e["short_title"], "Unit": e["unit"], "_decimals": int(e["decimals"])}
+    if row is None:
+        return {**named, ctx.la_name: "x", "Note": f"No figure: {sources_note(ind)}"}
+    note = "published figure only (not tested)" if row.get("value_basis") == "published only" else ""
+    if str(row.get("aggregate_check", "")):
+        note = "England's published figure disagrees with its regions: not used"
+    has_target = pd.notna(row.get("target"))
+    label = str(row.get("period_label") or "")  # kept where the publication words it otherwise
+    if len(label) == 6 and label.isdigit():  # DfE's code for a two-year period: 202324 is 2023/24
+        label = f"{label[:4]}/{label[4:]}"
+    return {**named, "Year": int(row["time_period"]), "Period as published": "" if label == row["time_period"] else label,
+            ctx.la_name: cells([row["value"]], [row["status"]])[0],
+            "Target": row["target"] if has_target else "", "Target status": row["target_status"] if has_target else "",
+            "Neighbours' average": cells([row["sn_mean"]])[0], "England": cells([row["england_value"]])[0],
+            "Compared with England": str(row["vs_england"]), "Trend": _TREND_WORDS.get(row["trend"], "Too few years"),
+            "Note": note}
+
+
+def _scorecard_table(ctx: Context, name: str, records: list[dict], title: str, label: str) -> pd.DataFrame:
+    """Register a scorecard table for the workbook (numbers, each row's published decimals) and return it as the
+    page shows it (rounded half up, thousands separated)."""
+    frame = pd.DataFrame(records)
+    decimals = frame.pop("_decimals").astype(int).tolist()
+    wanted = [i for i in frame.pop("_indicator") if i]
+    numeric = [ctx.la_name, "Target", "Neighbours' average", "England"]
+    latest = [ctx.latest(i) for i in wanted]
+    mine = pd.DataFrame([r for r in latest if r is not None], columns=ctx.table.columns)
+    ctx.register(name, frame, title=title, formats={"Year": None, **{c: decimals for c in numeric}}, label=label,
+                 source=ctx.sources_of(mine))
+    shown = frame.copy()
+    for col in numeric:
+        shown[col] = [displayed(pd.DataFrame({col: [v]}), {col: d})[col].iloc[0] for v, d in zip(frame[col], decimals)]
+    return shown
+
+
+def sources_note(ind: str) -> str:
+    """Which publication would provide an indicator (for a KPI without a figure)."""
+    e = indicators.registry()[ind]
+    text = sources.LAYOUTS[e["source"]].publication
+    if e.get("lait") and e["source"] != sources.LAIT_LAYOUT:
+        text += f", or LAIT (measure {e['lait']})"
+    return text
+
+
+def scorecard(ctx: Context) -> Html:
+    """The council's KPI table and its strategic outcomes' measures: latest value, target, neighbours, England, trend."""
+    kpis = [_scorecard_record(ctx, k, i) for k, i in SCORECARD_KPIS]
+    reg = ctx.registry()
+    outcomes = [_scorecard_record(ctx, reg[i].get("outcome", "") or reg[i]["short_title"], i)
+                for i in SCORECARD_OUTCOMES if i in reg]
+    a = _scorecard_table(ctx, "scorecard_kpis", kpis, f"The council's KPIs: {ctx.la_name}, latest figure up to "
+                         f"{ctx.year}, with targets, statistical neighbours and England", "Scorecard KPIs")
+    b = _scorecard_table(ctx, "scorecard_outcomes", outcomes, f"Strategic outcomes: {ctx.la_name}, the measures "
+                         f"behind them, latest figure up to {ctx.year}", "Scorecard outcomes")
+    numeric = [ctx.la_name, "Target", "Neighbours' average", "England"]
+    on_page = [i for i, e in reg.items() if PAGES.get(e["theme"]) == "05_scorecard.html"]
+    shown = list(dict.fromkeys([i for _, i in SCORECARD_KPIS if i] + SCORECARD_OUTCOMES + on_page))
+    definitions = "".join(f'<dt id="{i.replace("_", "-")}">{esc(reg[i]["short_title"])}</dt>'
+                          f'<dd>{esc(reg[i]["definition"])}</dd>' for i in shown if i in reg)
+    return Html("<h2>The council's KPI table</h2>"
+                + table_html(a, f"{ctx.la_name}: the council's KPIs, latest published figure up to {ctx.year}, with "
+                                f"targets, statistical neighbours and England", numeric, row_header="KPI")
+                + "<h2>Strategic outcomes</h2>"
+                + table_html(b, f"{ctx.la_name}: the measures behind the strategic outcomes, latest published figure "
+                                f"up to {ctx.year}", numeric, row_header="KPI")
+                + f"<h2>What each measure is</h2><dl>{definitions}</dl>")
+
+
+def scorecard_multiples(ctx: Context, years: int = 8) -> Html:
+    """A small trend per KPI (one chart) and per outcome measure (another) that has figures: the LA beside England."""
+    kpis = [i for _, i in SCORECARD_KPIS if i]
+    out = ["<h2>Trends</h2>"]
+    for what, wanted in (("The council's KPIs", kpis), ("Strategic outcomes", [i for i in SCORECARD_OUTCOMES
+                                                                              if i not in kpis])):
+        data = _multiples_data(ctx, wanted, years)
+        if data.empty:
+            out.append(f"<p>{esc(what)}: no measure has figures for this authority.</p>")
+            continue
+        chart = charts.small_multiples(data, title=f"{what}: {ctx.la_name} over time",
+                                       subtitle=f"Each measure on its own scale, up to {ctx.year}",
+                                       source=("Demo data (synthetic)" if ctx.is_demo else "Source: DfE, LAIT, MHCLG"),
+                                       la_name=ctx.la_name)
+        name = "scorecard_kpi_trends" if wanted is kpis else "scorecard_outcome_trends"
+        decimals = data["decimals"].astype(int).tolist()
+        sheet = data.drop(columns="decimals")
+        sheet["time_period"] = pd.to_numeric(sheet["time_period"], errors="coerce")  # years as numbers
+        ctx.register(name, sheet, formats={"value": decimals, "time_period": None}, label=export.sheet_label(what, "trends"),
+                     title=f"{what}: {ctx.la_name} over time, up to {ctx.year}, beside England",
+                     source=ctx.sources_of(ctx.table[(ctx.table["area_code"] == ctx.la["area_code"])
+                                                     & ctx.table["indicator"].isin(wanted)
+                                                     & (ctx.table["time_period"] <= ctx.year)]))
+        out += [chart.to_html(), data_details(displayed(sheet, {"value": decimals}), f"{what} over time", ["value"])]
+    return Html("".join(out))
+
+
+def _multiples_data(ctx: Context, wanted: list[str], years: int) -> pd.DataFrame:
+    """Tidy rows for :func:`charts.small_multiples`: the LA's last ``years`` figures and England's (if trusted)."""
+    reg = ctx.registry()
+    parts = []
+    for ind in dict.fromkeys(wanted):
+        if ind not in reg or ctx.latest(ind) is None:
+            continue
+        e = reg[ind]
+        la = ctx.rows(ind)
+        la = la[la["time_period"] <= ctx.year].tail(years)
+        eng = ctx.rows(ind, areas.ENGLAND_CODE)
+        eng = eng[eng["time_period"].isin(la["time_period"]) & eng["aggregate_check"].astype(str).eq("")]
+        panel = f"{e['short_title']} ({e['unit']})"
+        for role, rows in (("la", la), ("england", eng)):
+            parts.append(pd.DataFrame({"panel": panel, "time_period": rows["time_period"], "role": role,
+                                       "value": rows["value"], "decimals": e["decimals"]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -1225,3 +1225,61 @@ def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str,
         image, mime, size = render(fig, fmt)
     return Chart(title=title, subtitle=subtitle, alt=alt, data=out, image=image, mime=mime, size=size,
                  kind="funnel")
+
+
+def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: str, la_name: str,
+                    columns: int = 4) -> Chart:
+    """One small trend per indicator on a grid: the LA (dark line, latest value labelled) and England (grey).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Tidy: ``panel`` (the panel's title, with its unit), ``time_period``, ``role`` (``la`` or ``england``),
+        ``value``, ``decimals``. Panels appear in the order of first appearance; each has its own value axis.
+
+    Returns
+    -------
+    Chart
+        ``kind`` ``"small multiples"``; the alt text names each panel's latest value.
+    """
+    frame = _check_frame(data, ("panel", "time_period", "role", "value", "decimals"), "small_multiples")
+    panels = list(dict.fromkeys(frame["panel"]))
+    rows = max(1, -(-len(panels) // columns))
+    _style()
+    fig = Figure(figsize=(FIG_WIDTH, 1.9 * rows + 1.2))
+    top = 1 - 0.9 / fig.get_figheight()
+    fig.text(0.01, 1 - 0.25 / fig.get_figheight(), title, fontsize=13, fontweight="bold", va="top")
+    fig.text(0.01, 1 - 0.6 / fig.get_figheight(), subtitle, fontsize=9.5, color="#505a5f", va="top")
+    grid = fig.add_gridspec(rows, columns, left=0.06, right=0.98, top=top - 0.04, bottom=0.5 / fig.get_figheight(),
+                            hspace=0.75, wspace=0.35)
+    said = []
+    for k, panel in enumerate(panels):
+        ax = fig.add_subplot(grid[k // columns, k % columns])
+        p = frame[frame["panel"] == panel]
+        periods = sorted(p["time_period"].astype(str).unique())
+        x = {t: i for i, t in enumerate(periods)}
+        for role, colour, width in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
+            s = p[p["role"] == role].sort_values("time_period")
+            ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=width,
+                    marker="o" if role == "la" else None, ms=2.5)
+        la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
+        d = int(p["decimals"].iloc[0])
+        if len(la):
+            last = la.iloc[-1]
+            text = _text(float(last["value"]), d)
+            ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
+                        textcoords="offset points", fontsize=7.5, color="#12436d")
+            said.append(f"{panel}: {text} in {last['time_period']}")
+        ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left")
+        ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
+        ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.text(0.01, 0.12 / fig.get_figheight(), f"{la_name}: dark line; England: grey line. {_source_line(source)}",
+             fontsize=7.5, color="#505a5f")
+    image, mime, size = render(fig)
+    alt = (f"{len(panels)} small charts, one per indicator, of {_possessive(la_name)} figures over time beside "
+           f"England's. Latest: " + "; ".join(said) + ".")
+    return Chart(title=title, subtitle=subtitle, alt=alt, data=frame, image=image, kind="small multiples",
+                 mime=mime, size=size)

@@ -453,6 +453,8 @@ def record_observations(
     out["population_vintage"] = population_vintage
     out["data_kind"] = "local"
     out["value_basis"] = "computed"  # counts from records; the value is ours
+    out["period_label"] = out["time_period"]
+    out["year_type"] = "quarter"
     return out[OBSERVATION_COLUMNS]
 
 

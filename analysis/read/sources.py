@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.read import areas
 from analysis.errors import InputError
-from analysis.numbers import SYMBOLS
+from analysis.numbers import SYMBOLS, round_half_up
+from analysis.read import areas, workbooks
 
 #: The layout catalogue shipped with the package.
 CATALOGUE_FILE = Path(__file__).resolve().parent / "layouts.yaml"
@@ -40,8 +40,19 @@ CATALOGUE_FILE = Path(__file__).resolve().parent / "layouts.yaml"
 OBS_COLUMNS = [
     "indicator", "time_period", "period_end", "geographic_level", "area_code", "old_la_code", "area_name",
     "region_code", "region_name", "numerator", "denominator", "published_value", "status", "denominator_kind",
-    "source_file", "release", "population_vintage", "data_kind", "value_basis",
+    "source_file", "release", "population_vintage", "data_kind", "value_basis", "period_label", "year_type",
 ]
+
+#: How each period kind is described (``year_type``); the period is the year it ends (``time_period``).
+YEAR_TYPES = {
+    "financial": "financial year (ending 31 March)",
+    "academic": "academic year (ending 31 August)",
+    "calendar_year": "calendar year",
+    "calendar": "December-February average (ending February)",
+}
+
+#: ``value_basis`` of a row that has only a published figure (no numerator or denominator): not tested.
+PUBLISHED_ONLY = "published only"
 
 GEO_COLUMNS = ["time_period", "geographic_level", "country_code", "region_code", "region_name", "old_la_code",
                "new_la_code", "la_name"]
@@ -349,11 +360,14 @@ def _check_container(path: Path, head: bytes) -> None:
         raise InputError(path.name, "the file is empty; expected a CSV with a header row and data rows")
 
 
-def _header_bytes(path: Path) -> bytes:
-    """The first line of the file (decompressed if gzip), read without reading the rest."""
+def _header_bytes(path: Path, measures: frozenset | None = None) -> bytes:
+    """The first line of the file (decompressed if gzip), read without reading the rest; of a LAIT Parquet file or
+    an RSX workbook, the first line of the table :mod:`analysis.read.workbooks` makes of it."""
     try:
         with path.open("rb") as fh:
             head = fh.read(_HEADER_BYTES)
+            if workbooks.kind_of(head):
+                return workbooks.csv_text(path, measures).split("\n", 1)[0].encode("utf-8")
             _check_container(path, head[:4096])
             if not _is_gzip(head):
                 return head.split(b"\n", 1)[0]
@@ -371,8 +385,8 @@ def _header_bytes(path: Path) -> bytes:
     return line
 
 
-def _header(path: Path) -> list[str]:
-    line = _header_bytes(path)
+def _header(path: Path, measures: frozenset | None = None) -> list[str]:
+    line = _header_bytes(path, measures)
     try:
         text = line.decode("utf-8-sig").rstrip("\r\n")
     except UnicodeDecodeError as exc:
@@ -386,14 +400,17 @@ def _header(path: Path) -> list[str]:
     return [c.strip().lstrip("\ufeff") for c in columns]
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    """The whole file as text, and the SHA-256 of its bytes as stored."""
+def _read_text(path: Path, measures: frozenset | None = None) -> tuple[str, str]:
+    """The whole file as text, and the SHA-256 of its bytes as stored (a LAIT Parquet file or an RSX workbook: the
+    CSV text :mod:`analysis.read.workbooks` makes of it, keeping the LAIT ``measures`` given)."""
     try:
         with path.open("rb") as fh:
             raw = fh.read()
     except OSError as exc:
         raise _unreadable(path, exc) from None
     digest = hashlib.sha256(raw).hexdigest()
+    if workbooks.kind_of(raw[:256]):
+        return workbooks.csv_text(path, measures), digest
     if _is_gzip(raw):
         try:
             raw = gzip.decompress(raw)
@@ -571,9 +588,28 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     absent = tuple(c for c in layout.optional if c not in pos)
     for col in absent:
         table[col] = ""
+    if "time_period" in table.columns:
+        table = _period_years(table)
     table = canonical_labels(table, layout)
     unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
     return _Staged(path, layout, table, digest, unmapped, absent, columns)
+
+
+def _period_years(table: pd.DataFrame) -> pd.DataFrame:
+    """``time_period`` as the year each period ends (``202425`` -> ``2025``), the label as published kept in
+    ``period_label`` (filled where a file has none). Worked out per distinct label; a new table where one changes."""
+    labels = table["period_label"] if "period_label" in table.columns else table["time_period"]
+    codes, uniques = pd.factorize(table["time_period"])
+    six = [bool(re.fullmatch(r"\d{6}", str(u))) for u in uniques]
+    if "period_label" in table.columns and (labels != "").all() and not any(six):
+        return table
+    out = table.copy()
+    out["period_label"] = np.where(labels == "", table["time_period"], labels) if "period_label" in table.columns \
+        else table["time_period"].to_numpy()
+    if any(six):
+        years = np.array([workbooks.end_year(u) or u if s else u for u, s in zip(uniques, six)] + [""], dtype=object)
+        out["time_period"] = years[codes]
+    return out
 
 
 def _finish(staged: _Staged) -> RawFile:
@@ -661,6 +697,10 @@ def _period_end(time_period: pd.Series, period: str) -> pd.Series:
         years = pd.Series(np.asarray(years)).astype(str)
         if period == "calendar":  # NEET: the December-February average, dated by the end of February
             ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
+        elif period == "academic":
+            ends = pd.to_datetime(years + "-08-31")
+        elif period == "calendar_year":
+            ends = pd.to_datetime(years + "-12-31")
         else:
             ends = pd.to_datetime(years + "-03-31")
         ends = ends.to_numpy()
@@ -822,6 +862,19 @@ def _geography_fast(u: pd.DataFrame):
 # Observations
 
 
+def layout_entries(layout: Layout, registry: dict) -> dict:
+    """The registry entries a layout yields: those whose ``source`` it is, and, for LAIT's long file, every entry
+    with a ``lait`` measure code (its published values only: no numerator, no denominator)."""
+    if layout.name != LAIT_LAYOUT:
+        return {k: v for k, v in registry.items() if v["source"] == layout.name}
+    return {k: {**v, "numerator": None, "denominator": None, "published": {"key": v["lait"], "column": "value"}}
+            for k, v in registry.items() if v.get("lait")}
+
+
+#: The layout of LAIT's long file (published values only).
+LAIT_LAYOUT = "lait_long"
+
+
 def _spec(entry, what):
     spec = entry.get(what)
     if spec in (None, "population"):
@@ -902,7 +955,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         duplicate rows for one area and year.
     """
     layout = raw.layout
-    entries = {k: v for k, v in registry.items() if v["source"] == layout.name}
+    entries = layout_entries(layout, registry)
     if not entries:
         return pd.DataFrame(columns=OBS_COLUMNS)
     if layout.keys:  # only the categories the registry uses (a long file holds many more)
@@ -911,7 +964,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         whole = _KeyIndex(raw.table, layout)
         keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
         # only the columns read below (a wide table's other columns are not copied)
-        read = [*_GEO_KEY, "time_period", "_row", *layout.keys] + [
+        read = [*_GEO_KEY, "time_period", "period_label", "_row", *layout.keys] + [
             sp["column"] for e in entries.values() for sp in (_spec(e, w) for w in ("numerator", "denominator",
                                                                                    "published"))
             if isinstance(sp, dict)]
@@ -920,7 +973,8 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         raw = RawFile(raw.path, layout, table, raw.sha256, raw.warnings, raw.absent)
     geo = _geography(raw)
     specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
-    needed = ["time_period", "_row", *layout.keys] + [sp["column"] for sp in specs if isinstance(sp, dict)]
+    needed = ["time_period", "period_label", "_row", *layout.keys] + [sp["column"] for sp in specs
+                                                                     if isinstance(sp, dict)]
     t = raw.table.loc[geo.index, [c for c in dict.fromkeys(needed) if c in raw.table.columns]]
     periods, period_values = pd.factorize(t["time_period"])
     year_like = np.array([re.fullmatch(r"\d{4}", str(v)) is not None for v in period_values] + [False], dtype=bool)
@@ -954,6 +1008,8 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     base = {"geographic_level": level[first], "area_code": area[first], "time_period": period[first]}
     for col in ("old_la_code", "area_name", "region_code", "region_name"):
         base[col] = geo[col].to_numpy(dtype=object)[first]
+    base["period_label"] = (t["period_label"].to_numpy(dtype=object)[first] if "period_label" in t.columns
+                            else period[first])
     n_ids = len(uniques)
     parsed_columns: dict = {}
     file_rows = t["_row"].to_numpy()
@@ -993,24 +1049,33 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             return (row_id[mask], numbers.to_numpy(dtype=float), status.to_numpy(dtype=object),
                     rows.astype(np.int64))
 
-        ids_n, numerator, num_status, num_row = values(num_spec, count=not num_spec["from_percent"])
+        published_only = num_spec is None  # LAIT: the published figure is all there is
+        first_spec = pub_spec if published_only else num_spec
+        ids_n, numerator, num_status, num_row = values(first_spec, count=not published_only and entry["method"] !=
+                                                       "ratio" and not num_spec["from_percent"])
         if len(ids_n) == 0:
             continue  # this file holds none of the indicator's categories (e.g. accommodation vs activity)
         order = np.argsort(ids_n, kind="stable")
         ids, numerator, num_status, num_row = ids_n[order], numerator[order], num_status[order], num_row[order]
-        if den_spec == "population":
+        if published_only:  # LAIT's text has float artefacts (78.900000000000006): round to the registry's decimals
+            published, pub_status = round_half_up(numerator, int(entry["decimals"])), num_status
+            numerator, denominator = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+            den_status, kind = np.full(len(ids), "", dtype=object), ""
+        elif den_spec == "population":
             denominator, den_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
             kind = "population"
         else:
             v, st, _ = dense(values(den_spec, count=True))
             denominator, den_status = v[ids], st[ids]
             kind = "file"
-        if pub_spec and pub_spec["column"] not in raw.absent:
+        if published_only:
+            pass
+        elif pub_spec and pub_spec["column"] not in raw.absent:
             v, st, _ = dense(values(pub_spec, count=False))
             published, pub_status = v[ids], st[ids]
         else:
             published, pub_status = np.full(len(ids), np.nan), np.full(len(ids), "", dtype=object)
-        if num_spec["from_percent"]:
+        if not published_only and num_spec["from_percent"]:
             numerator = numerator / 100 * denominator
         if proportion:
             over = numerator > denominator * (1 + 1e-12)
@@ -1021,7 +1086,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                                            f"{base['time_period'][ids[i]]}; expected a part of the whole",
                                  column=num_spec["column"], row=int(num_row[i]))
         status = np.where(num_status != "", num_status, np.where(den_status != "", den_status, pub_status))
-        status = np.where(np.isnan(numerator) | (status == "u"), status, "")
+        status = np.where(np.isnan(published if published_only else numerator) | (status == "u"), status, "")
         columns = {col: arr[ids] for col, arr in base.items()}
         n = len(ids)
         columns.update(numerator=numerator, denominator=denominator, published_value=published, status=status,
@@ -1031,7 +1096,9 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
                        denominator_kind=np.full(n, kind, dtype=object),
                        source_file=np.full(n, raw.name, dtype=object), release=np.full(n, release, dtype=object),
                        population_vintage=np.full(n, "", dtype=object), data_kind=np.full(n, data_kind, dtype=object),
-                       value_basis=np.where(np.isnan(published), "computed", "published"))
+                       value_basis=(np.full(n, PUBLISHED_ONLY, dtype=object) if published_only
+                                    else np.where(np.isnan(published), "computed", "published")),
+                       year_type=np.full(n, YEAR_TYPES.get(entry.get("period", layout.period), ""), dtype=object))
         frames.append(columns)
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)

@@ -280,7 +280,8 @@ def check_workbook(path: Path) -> dict[str, list]:
     row, listed = 4, []
     while contents.cell(row, 1).value:
         cell = contents.cell(row, 1)
-        assert cell.hyperlink is not None and cell.hyperlink.location == f"'{cell.value}'!A1", cell.value
+        quoted = cell.value.replace("'", "''")  # Excel's quoting of a sheet name in a reference
+        assert cell.hyperlink is not None and cell.hyperlink.location == f"'{quoted}'!A1", cell.value
         listed.append(cell.value)
         assert contents.cell(row, 4).value == wb[cell.value].max_row - 3, f"{cell.value}: rows listed"
         row += 1

@@ -101,7 +101,8 @@ def test_every_release_file_is_recognised_with_its_layout():
 def test_catalogue_names_every_layout_the_code_uses():
     assert set(sources.LAYOUTS) == {"cin_b1", "cp_d5", "cp_d3", "cin_c1", "cin_c3", "cla_rates", "cla_missing",
                                     "placement_stability", "care_leavers", "neet", "population", "sn_model",
-                                    "sn_groupings"}
+                                    "sn_groupings", "ks2_social_care", "ks4_social_care", "cla_outcomes", "sen2_ehc",
+                                    "eyfsp", "early_years_provision", "lait_long", "rsx"}
     for entry in indicators.registry().values():
         layout = sources.LAYOUTS[entry["source"]]
         for what in ("numerator", "denominator", "published"):
