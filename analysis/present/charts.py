@@ -1337,7 +1337,9 @@ def _funnel_figure(data: pd.DataFrame, *, comparator: float, comparator_name: st
         ax.set_xticks([x_hi], labels=[_text(x_hi, 0)])  # one label's height for the layout; set below
         ax.set_xlim(x_lo, x_hi)
         scale_words = "log scale" if scale == "log" else "square-root scale"
-        ax.set_xlabel(f"{x_label} ({scale_words})", fontsize=TEXT_SIZE, color=TEXT, labelpad=6)
+        prop = FontProperties(family="DejaVu Sans", size=TEXT_SIZE)
+        ax.set_xlabel(_wrap(f"{x_label} ({scale_words})", prop, 0.7 * width * fig.dpi, fig.canvas.get_renderer()),
+                      fontproperties=prop, color=TEXT, labelpad=6)
         if yticks[0] > 0:
             _mark_break(ax)
 

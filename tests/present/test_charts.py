@@ -78,6 +78,12 @@ def _text_boxes(fig) -> list:
             if t.get_visible() and t.get_text().strip()]
 
 
+def _outside_figure(fig) -> list:
+    """Texts that run past the figure's edges (cut off in the image)."""
+    return [t for t, box in _text_boxes(fig) if box.x0 < -0.5 or box.x1 > fig.bbox.width + 0.5 or box.y0 < -0.5
+            or box.y1 > fig.bbox.height + 0.5]
+
+
 def _overlapping(fig) -> list:
     """Pairs of texts whose boxes overlap (by more than half a pixel each way)."""
     boxes = _text_boxes(fig)
@@ -223,7 +229,7 @@ def test_trend_narrow_layout_keeps_labels_apart():
     for data, kw in ((trend_data(), TREND_KW), (stability_data(), STABILITY_KW)):
         fig, _, _, _ = charts._trend_figure(data, **_nofmt(kw), width=charts.NARROW_WIDTH)
         assert fig.get_figwidth() == 4.0
-        assert _overlapping(fig) == []
+        assert _overlapping(fig) == [] and _outside_figure(fig) == []
 
 
 def test_trend_rejects_bad_input():
@@ -533,7 +539,8 @@ def _real_funnel(real_table, indicator: str, width: float):
         multiplier=entry["multiplier"], title=f"{entry['short_title']}: every local authority",
         subtitle=f"{entry['short_title']}, {entry['unit']}, all local authorities, year ending 31 March 2024",
         unit=entry["unit"], decimals=entry["decimals"], source="Source: DfE", la_name=LA,
-        x_label="Children", width=width)
+        x_label="Children aged 0-17" if entry["denominator"] == "population" else
+        "Denominator (number of children or cases)", width=width)
 
 
 @pytest.mark.parametrize("width", [charts.FIG_WIDTH, charts.NARROW_WIDTH], ids=["wide", "narrow"])
@@ -541,6 +548,7 @@ def _real_funnel(real_table, indicator: str, width: float):
 def test_real_funnel_labels_clear_of_each_other_and_of_every_dot(real_table, indicator, width):
     data, (fig, out, alt, caption) = _real_funnel(real_table, indicator, width)
     assert _overlapping(fig) == []
+    assert _outside_figure(fig) == []
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     label = next(t for t in ax.texts if t.get_text().startswith(LA))
