@@ -2,18 +2,26 @@
 
 Every chart follows the UK Government Analysis Function charts guidance (the ``afcharts`` style): a headline
 title that states the finding, a subtitle with the measure and period, the source at the bottom left, no chart
-junk (no top or right spines, light gridlines along the value axis only), a value axis from zero, and direct
-labels instead of a legend, so that no meaning is carried by colour alone (lines also differ by line style and
-marker, bars by their names). The local authority of interest is always dark blue.
+junk (no top or right spines, light gridlines along the value axis only), and direct labels instead of a legend,
+so that no meaning is carried by colour alone (lines also differ by line style and marker, bars by their names).
+The local authority of interest is always dark blue.
+
+Value axes show the variation: a bar's length carries meaning, so bars start at zero; a line or a dot's height
+does not, so trend and funnel axes start at zero only where the values lie near it, and otherwise at a padded
+range with a break marked at the axis's foot and a note saying where it starts. Labels never overlap each other,
+and the LA's label on a funnel is placed clear of every other dot.
 
 Each function returns a :class:`Chart`: the title, subtitle, alternative text (what the chart shows with its key
-numbers), the data behind it and the PNG image, ready for :meth:`Chart.to_html`. Every number printed on a chart
-or in its alternative text is rounded half up, as DfE publishes (:func:`analysis.numbers.format_values`).
+numbers), a caption (the notes that add to the title: what the marks mean, which limits and why), the data
+behind it and the image, rendered twice: at 880 pixels wide, and in a narrow layout (440 pixels, the same text
+sizes) that a page shows on a small screen, so the text stays readable at 400 pixels. Every number printed on a
+chart or in its texts is rounded half up, as DfE publishes (:func:`analysis.numbers.format_values`).
 
 Figures are built with :class:`matplotlib.figure.Figure` and rendered by the Agg canvas directly, never through
 ``pyplot``: nothing leaks into pyplot's figure list and Jupyter shows one image per chart (its HTML). The
 matplotlib style is set for each chart inside a style context, so a notebook's own style (seaborn themes,
-``savefig.bbox = "tight"``...) neither changes the charts nor is changed by them.
+``savefig.bbox = "tight"``...) neither changes the charts nor is changed by them. The statistics a chart shows
+(funnel limits, overdispersion) come from :mod:`analysis.stats`; this module only draws.
 
 References
 ----------
@@ -44,6 +52,8 @@ _get_backend = getattr(matplotlib.rcParams, "_get_backend_or_none", None)
 if _get_backend is not None and _get_backend() is None and "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
+import matplotlib.lines  # noqa: E402
+import matplotlib.text  # noqa: E402
 import matplotlib.style  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -53,7 +63,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
-from analysis.stats import compare  # noqa: E402
+from analysis.stats import funnel as funnel_stats  # noqa: E402
 from analysis.errors import ParameterError  # noqa: E402
 from analysis.numbers import format_values, round_half_up  # noqa: E402
 from analysis.numbers import SYMBOLS  # noqa: E402
@@ -114,18 +124,9 @@ _LINE_STYLES = {
 }
 _ISOLATED_MARKERS = {"sn": "s", "region": "D", "england": "^"}
 
-#: The funnel positions, from the middle out.
-POSITIONS = (
-    "within 95% limits",
-    "between 95% and 99.8% limits (above)",
-    "between 95% and 99.8% limits (below)",
-    "outside 99.8% limits (above)",
-    "outside 99.8% limits (below)",
-)
-NOT_COMPARED = "not compared"
-
-_Z95 = 1.959964
-_Z998 = 3.090232
+#: The funnel positions, from the middle out (:data:`analysis.stats.funnel.POSITIONS`).
+POSITIONS = funnel_stats.POSITIONS
+NOT_COMPARED = funnel_stats.NOT_COMPARED
 
 TEXT = "#0B0C0C"        # GOV.UK text colour
 SECONDARY = "#505A5F"   # GOV.UK secondary text (7:1 on white)
@@ -136,6 +137,10 @@ CI_ALPHA = 0.15
 
 FIG_WIDTH = 8.0
 FIG_HEIGHT = 4.5
+#: The narrow layout: half the width at the same text sizes, for small screens (shown below 48em).
+NARROW_WIDTH = 4.0
+NARROW_HEIGHT = 4.4
+NARROW_MEDIA = "(max-width: 48em)"
 DPI = 110
 TITLE_SIZE = 13.5
 SUBTITLE_SIZE = 11
@@ -190,6 +195,16 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
+#: Hides text on screen but leaves it to screen readers (the title and subtitle are drawn in the image).
+_VISUALLY_HIDDEN = ("position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;"
+                    "clip:rect(0 0 0 0);white-space:nowrap;border:0")
+
+
+def _sentence(text: str) -> str:
+    text = (text or "").strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
 @dataclass(eq=False)
 class Chart:
     """A rendered chart with everything an accessible page needs.
@@ -204,10 +219,15 @@ class Chart:
         Alternative text: what the chart shows, with the key numbers, in one to three sentences.
     data : pandas.DataFrame
         The data behind the chart, tidy.
-    png : bytes
-        The rendered image.
+    image : bytes
+        The rendered image (SVG by default), 880 pixels wide.
     kind : str
         ``"trend"``, ``"benchmark"`` or ``"funnel"``.
+    caption : str
+        The notes that add to the title: what the marks mean, where the value axis starts, which limits a
+        funnel draws and why. Shown under the chart as text, so it is readable at any width.
+    narrow : bytes
+        The same chart in the narrow layout (440 pixels wide, the same text sizes), for small screens.
     """
 
     title: str
@@ -218,6 +238,9 @@ class Chart:
     kind: str
     mime: str = "image/svg+xml"
     size: tuple = (0, 0)
+    caption: str = ""
+    narrow: bytes = field(default=b"", repr=False)
+    narrow_size: tuple = (0, 0)
 
     @property
     def png(self) -> bytes:
@@ -239,16 +262,24 @@ class Chart:
     def to_html(self) -> str:
         """A self-contained ``<figure>``: the image inline (base64) with its alternative text, and a caption.
 
-        The caption holds the title and subtitle as text (no heading tags: the page decides the outline).
+        With a narrow layout, a ``<picture>`` offers it to screens narrower than 48em. The caption shows the
+        notes (:attr:`caption`); the title and subtitle, already drawn in the image, are in it for screen
+        readers only (visually hidden), so the page never shows them twice. No heading tags: the page decides
+        the outline.
         """
         src = base64.b64encode(self.image).decode("ascii")
         alt = html.escape(self.alt, quote=True)
+        img = f'<img src="data:{self.mime};base64,{src}" alt="{alt}" width="{self.width}" height="{self.height}">'
+        if self.narrow:
+            narrow = base64.b64encode(self.narrow).decode("ascii")
+            img = (f'<picture><source media="{NARROW_MEDIA}" srcset="data:{self.mime};base64,{narrow}" '
+                   f'width="{self.narrow_size[0]}" height="{self.narrow_size[1]}">{img}</picture>')
+        heading = " ".join(_sentence(t) for t in (self.title, self.subtitle) if t)
+        caption = f" {html.escape(self.caption)}" if self.caption else ""
         return (
-            f'<figure class="chart">'
-            f'<img src="data:{self.mime};base64,{src}" alt="{alt}" width="{self.width}" height="{self.height}">'
-            f'<figcaption><span class="chart-title">{html.escape(self.title)}</span> '
-            f'<span class="chart-subtitle">{html.escape(self.subtitle)}</span></figcaption>'
-            f"</figure>"
+            f'<figure class="chart">{img}'
+            f'<figcaption><span class="chart-title" style="{_VISUALLY_HIDDEN}">{html.escape(heading)}</span>'
+            f"{caption}</figcaption></figure>"
         )
 
     def _repr_html_(self) -> str:
@@ -400,8 +431,8 @@ def _check_roles(roles: pd.Series, allowed: tuple[str, ...], caller: str) -> Non
 # Layout: fixed header and footer bands, axes fitted once to their tick labels and direct labels
 # ---------------------------------------------------------------------------------------------------------------
 
-def _new_figure(height: float = FIG_HEIGHT) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(FIG_WIDTH, height), dpi=DPI)
+def _new_figure(height: float = FIG_HEIGHT, width: float = FIG_WIDTH) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.1, 0.15, 0.75, 0.6))
     ax.spines[["top", "right", "left"]].set_visible(False)
@@ -410,6 +441,11 @@ def _new_figure(height: float = FIG_HEIGHT) -> tuple[Figure, Any]:
     ax.tick_params(axis="y", length=0, pad=6)
     ax.tick_params(axis="x", length=4, width=0.9, pad=4)
     return fig, ax
+
+
+def _base_height(width: float) -> float:
+    """The figure's starting height: 4.5 inches wide, 4.4 narrow (it grows when its texts need more)."""
+    return FIG_HEIGHT if width >= FIG_WIDTH else NARROW_HEIGHT
 
 
 def _wrap(text: str, prop: FontProperties, width_px: float, renderer: Any) -> str:
@@ -430,44 +466,56 @@ def _wrap(text: str, prop: FontProperties, width_px: float, renderer: Any) -> st
         chars = max(8, int(len(para) * width_px / full))
         while True:
             wrapped = textwrap.wrap(para, chars, break_long_words=False, break_on_hyphens=False)
-            if chars <= 8 or all(width(w) <= width_px for w in wrapped):
+            # A single word wider than the room (a file name) stays whole: narrowing cannot help it.
+            if chars <= 8 or all(width(w) <= width_px or " " not in w for w in wrapped):
                 break
             chars -= max(1, chars // 20)
         lines.extend(wrapped)
     return "\n".join(lines)
 
 
-def _frame_texts(fig: Figure, title: str, subtitle: str, notes: list[str]) -> tuple[float, float]:
+def _frame_texts(fig: Figure, title: str, subtitle: str, notes: list[str], min_plot: float = 2.2
+                 ) -> tuple[float, float]:
     """Title and subtitle at the top left, notes and source at the bottom left, wrapped to the figure width.
 
-    Returns the pixel heights (from the bottom of the figure) of the header's lower edge and the footer's upper
-    edge: the axes (with their tick labels) go between them.
+    The figure grows taller if the texts would leave less than ``min_plot`` inches for the axes and their
+    labels (the narrow layout wraps its title onto more lines). Returns the pixel heights (from the bottom of
+    the figure) of the header's lower edge and the footer's upper edge: the axes go between them.
     """
     renderer = fig.canvas.get_renderer()
-    width_px, height_px = fig.bbox.width, fig.bbox.height
-    margin = _MARGIN * fig.dpi
+    dpi = fig.dpi
+    width_px = fig.bbox.width
+    margin = _MARGIN * dpi
     avail = width_px - 2 * margin
     x = margin / width_px
-    y = height_px - margin
-    for text, size, weight, colour, gap in (
-        (title, TITLE_SIZE, "bold", TEXT, 5),
-        (subtitle, SUBTITLE_SIZE, "normal", TEXT, 0),
-    ):
-        if not text:
-            continue
-        prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
-        t = fig.text(x, y / height_px, _wrap(text, prop, avail, renderer), fontproperties=prop, color=colour,
-                     ha="left", va="top", parse_math=False, linespacing=1.25)
-        y -= t.get_window_extent(renderer).height + gap * fig.dpi / 72
-    top = y - 10 * fig.dpi / 72
-    y = margin
+    header, footer = [], []
+    for text, size, weight, gap in ((title, TITLE_SIZE, "bold", 5), (subtitle, SUBTITLE_SIZE, "normal", 0)):
+        if text:
+            prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
+            t = fig.text(x, 1.0, _wrap(text, prop, avail, renderer), fontproperties=prop, color=TEXT, ha="left",
+                         va="top", parse_math=False, linespacing=1.25)
+            header.append((t, t.get_window_extent(renderer).height + gap * dpi / 72))
     prop = FontProperties(family="DejaVu Sans", size=TEXT_SIZE)
-    for text in reversed([n for n in notes if n]):
-        t = fig.text(x, y / height_px, _wrap(text, prop, avail, renderer), fontproperties=prop, color=SECONDARY,
+    for text in [n for n in notes if n]:
+        t = fig.text(x, 0.0, _wrap(text, prop, avail, renderer), fontproperties=prop, color=SECONDARY,
                      ha="left", va="bottom", parse_math=False, linespacing=1.25)
-        y += t.get_window_extent(renderer).height + 2 * fig.dpi / 72
-    bottom = y + 8 * fig.dpi / 72
-    return top, bottom
+        footer.append((t, t.get_window_extent(renderer).height + 2 * dpi / 72))
+    head_px = margin + sum(h for _, h in header) + 10 * dpi / 72
+    foot_px = margin + sum(h for _, h in footer) + 8 * dpi / 72
+    need_px = math.ceil(head_px + foot_px + min_plot * dpi)
+    if need_px > fig.bbox.height:
+        fig.set_size_inches(fig.get_figwidth(), need_px / dpi)
+    height_px = fig.bbox.height
+    y = height_px - margin
+    for t, h in header:
+        t.set_y(y / height_px)
+        y -= h
+    top = y - 10 * dpi / 72
+    y = margin
+    for t, h in reversed(footer):
+        t.set_y(y / height_px)
+        y += h
+    return top, y + 8 * dpi / 72
 
 
 def _fit_axes(fig: Figure, ax: Any, top: float, bottom: float) -> None:
@@ -529,6 +577,48 @@ def _set_value_ticks(ax: Any, ticks: np.ndarray, unit: str, axis: str = "y") -> 
         ax.set_xlim(ticks[0], ticks[-1])
 
 
+def _value_range(values: np.ndarray, start_at_zero: bool | None, unit: str) -> np.ndarray:
+    """Ticks for a value axis that shows the variation.
+
+    ``start_at_zero`` True starts at zero (or below, for negative values); False at a padded range round the
+    values; None decides: zero where the lowest value is at most half the highest (zero then costs at most
+    half the height), otherwise the padded range. A percentage axis never runs past 100% unless a value does.
+    """
+    values = values[np.isfinite(values)]
+    vmin, vmax = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    if start_at_zero is None:
+        start_at_zero = vmin <= 0 or vmin <= 0.5 * vmax
+    spread = vmax - vmin if vmax > vmin else (abs(vmax) * 0.1 or 1.0)
+    lo = min(0.0, vmin) if start_at_zero else vmin - 0.08 * spread
+    ticks = _nice_ticks(lo, vmax)  # no padding above: markers and dots are drawn unclipped
+    if _is_percent(unit) and ticks[-1] > 100 >= vmax:
+        ticks = ticks[ticks <= 100]
+    return ticks
+
+
+def _mark_break(ax: Any) -> None:
+    """A zigzag at the foot of the value axis, marking that the axis does not start at zero.
+
+    Drawn in points from the axes' lower-left corner, so it keeps its shape at any size and resolution.
+    """
+    corner = mtransforms.ScaledTranslation(0, 0, ax.transAxes)
+    points = mtransforms.Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans
+    xs = [0, 0, -3.5, 3.5, -3.5, 3.5, 0, 0]
+    ys = [0, 3, 5, 8, 11, 14, 16, 19]
+    line = matplotlib.lines.Line2D(xs, ys, color=AXIS, linewidth=1.1, transform=points + corner, clip_on=False,
+                                   gid="axis-break", zorder=5, solid_joinstyle="miter")
+    line.set_in_layout(False)
+    ax.add_artist(line)
+
+
+def _axis_note(ticks: np.ndarray, unit: str) -> str:
+    """The caption's note for an axis that does not start at zero (empty when it does)."""
+    if ticks[0] <= 0:
+        return ""
+    start = _texts(ticks[:1], _tick_decimals(ticks), unit)[0]
+    return f"The value axis starts at {start}, not zero, to show the variation (marked by the zigzag at its foot)."
+
+
 def _spread(targets: np.ndarray, sep: float, lo: float, hi: float, sizes: Any = None) -> np.ndarray:
     """Label positions as close as possible (least squares) to ``targets`` without overlapping, kept between
     ``lo`` and ``hi`` where there is room.
@@ -574,8 +664,8 @@ def _direct_labels(ax: Any, items: list[dict], x_end: float) -> list[tuple[Any, 
     """Labels in the right margin, each joined to its line's end by a short leader in the line's colour.
 
     ``items``: dicts with ``text``, ``y`` (data), ``colour``, ``weight``. A long label is wrapped to at most
-    2.3 inches. Returns (annotation, target y, number of lines) for :func:`_nudge`, which sets the positions once
-    the axes are placed.
+    2.3 inches (three tenths of the figure's width in the narrow layout). Returns (annotation, target y, number
+    of lines) for :func:`_nudge`, which sets the positions once the axes are placed.
     """
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
@@ -586,7 +676,7 @@ def _direct_labels(ax: Any, items: list[dict], x_end: float) -> list[tuple[Any, 
     for item in items:
         weight = item.get("weight", "normal")
         prop = FontProperties(family="DejaVu Sans", size=TEXT_SIZE, weight=weight)
-        text = _wrap(item["text"], prop, 2.3 * fig.dpi, renderer)
+        text = _wrap(item["text"], prop, min(2.3, 0.3 * fig.get_figwidth()) * fig.dpi, renderer)
         y = float(np.clip(item["y"], lo, hi))
         ann = ax.annotate(
             text, xy=(x_end, item["y"]), xycoords="data", xytext=(1.0, y), textcoords=where,
@@ -623,12 +713,29 @@ def _isolated(values: np.ndarray) -> np.ndarray:
     return present & ~left & ~right
 
 
+def _min_plot(width: float) -> float:
+    """Inches the axes and their tick labels need at least: more in the narrow layout, whose plot is small."""
+    return 2.2 if width >= FIG_WIDTH else 2.6
+
+
+def _chart(build: Any, kind: str, fmt: str | None, data: pd.DataFrame, **kw: Any) -> Chart:
+    """Build a chart's figure in the wide and the narrow layout and render each once."""
+    fig, tidy, alt, caption = build(data, width=FIG_WIDTH, **kw)
+    narrow_fig = build(data, width=NARROW_WIDTH, **kw)[0]
+    with _style():
+        image, mime, size = render(fig, fmt)
+        narrow, _, narrow_size = render(narrow_fig, fmt)
+    return Chart(title=kw["title"], subtitle=kw["subtitle"], alt=alt, data=tidy, image=image, mime=mime,
+                 size=size, kind=kind, caption=caption, narrow=narrow, narrow_size=narrow_size)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Trend
 # ---------------------------------------------------------------------------------------------------------------
 
 def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                  la_name: str, start_at_zero: bool = True) -> tuple[Figure, pd.DataFrame, str]:
+                  la_name: str, start_at_zero: bool | None = None, width: float = FIG_WIDTH
+                  ) -> tuple[Figure, pd.DataFrame, str, str]:
     caller = "trend_chart"
     _check_frame(data, ("time_period", "series", "role", "value"), caller)
     tidy = pd.DataFrame({
@@ -659,7 +766,7 @@ def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, d
     tidy = tidy.sort_values(["_order", "time_period"]).drop(columns="_order").reset_index(drop=True)
 
     with _style():
-        fig, ax = _new_figure()
+        fig, ax = _new_figure(_base_height(width), width)
         la_series = next(s for s in names if series_role[s] == "la")
         lo = wide["lower"].loc[la_series].to_numpy(dtype=float)
         up = wide["upper"].loc[la_series].to_numpy(dtype=float)
@@ -673,20 +780,17 @@ def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, d
             role = series_role[s]
             y = wide["value"].loc[s].to_numpy(dtype=float)
             colour = ROLE_COLOURS[role]
-            ax.plot(x, y, color=colour, zorder=4 if role == "la" else 3, solid_capstyle="round",
+            ax.plot(x, y, color=colour, zorder=4 if role == "la" else 3, solid_capstyle="round", clip_on=False,
                     **_LINE_STYLES[role])
             if role != "la":
                 alone = _isolated(y)
                 if alone.any():
                     ax.plot(x[alone], y[alone], linestyle="none", marker=_ISOLATED_MARKERS[role], color=colour,
-                            markersize=5, zorder=3)
+                            markersize=5, zorder=3, clip_on=False)
 
         vals = np.concatenate([wide[c].to_numpy(dtype=float).ravel() for c in ("value", "lower", "upper")])
-        vals = vals[~np.isnan(vals)]
-        vmax = vals.max() if vals.size else 1.0
-        vmin = vals.min() if vals.size else 0.0
-        vmin = min(0.0, vmin) if start_at_zero else vmin
-        _set_value_ticks(ax, _nice_ticks(vmin, vmax + 0.03 * (vmax - vmin)), unit)  # markers clear the top
+        yticks = _value_range(vals, start_at_zero, unit)
+        _set_value_ticks(ax, yticks, unit)
         ax.set_xticks(x, labels=periods)
         ax.set_xlim(-0.3, n - 1 + 0.3 if n > 1 else 0.3)
 
@@ -710,15 +814,17 @@ def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, d
         notes = []
         if has_ci:
             notes.append(f"Shaded band: 95% confidence interval for {la_series}.")
-        notes.append(_source_line(source))
-        top, bottom = _frame_texts(fig, title, subtitle, notes)
+        notes.append(_axis_note(yticks, unit))
+        if yticks[0] > 0:
+            _mark_break(ax)
+        top, bottom = _frame_texts(fig, title, subtitle, [_source_line(source)], _min_plot(width))
         _fit_axes(fig, ax, top, bottom)
         _nudge(ax, labels)
         _thin_x_labels(ax, periods)
 
     alt = _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, unit, decimals, la_name,
                      has_ci)
-    return fig, tidy, alt
+    return fig, tidy, alt, " ".join(n for n in notes if n)
 
 
 def _thin_x_labels(ax: Any, periods: list[str]) -> None:
@@ -774,7 +880,7 @@ def _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, uni
 
 
 def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                la_name: str, start_at_zero: bool = True, fmt: str | None = None) -> Chart:
+                la_name: str, start_at_zero: bool | None = None, fmt: str | None = None) -> Chart:
     """Line chart of the LA against its comparators over time, directly labelled.
 
     Parameters
@@ -796,13 +902,18 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
         The source note (``"Source: "`` is added if it does not start so).
     la_name : str
         The LA's name as written in the alternative text.
-    start_at_zero : bool, default True
-        Start the value axis at zero (False: at the lowest value shown).
+    start_at_zero : bool or None, default None
+        Start the value axis at zero (True), at a padded range round the values (False), or decide (None): zero
+        only where the lowest value is at most half the highest. An axis that does not start at zero has a
+        zigzag at its foot and a note in the caption.
+    fmt : str, optional
+        ``"svg"`` (the default) or ``"png"``.
 
     Returns
     -------
     Chart
-        ``kind="trend"``; ``data`` holds ``time_period, series, role, value, lower, upper`` in drawing order.
+        ``kind="trend"``; ``data`` holds ``time_period, series, role, value, lower, upper`` in drawing order;
+        ``caption`` says what the shaded band is and where the value axis starts.
 
     Notes
     -----
@@ -812,12 +923,8 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
     dark grey. Each series is labelled at its end with its name and last value, the labels moved apart so they do
     not overlap.
     """
-    fig, tidy, alt = _trend_figure(data, title=title, subtitle=subtitle, unit=unit, decimals=decimals,
-                                   source=source, la_name=la_name, start_at_zero=start_at_zero)
-    with _style():
-        image, mime, size = render(fig, fmt)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, image=image, mime=mime, size=size,
-                 kind="trend")
+    return _chart(_trend_figure, "trend", fmt, data, title=title, subtitle=subtitle, unit=unit,
+                  decimals=decimals, source=source, la_name=la_name, start_at_zero=start_at_zero)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -825,7 +932,7 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
 # ---------------------------------------------------------------------------------------------------------------
 
 def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                      la_name: str) -> tuple[Figure, pd.DataFrame, str]:
+                      la_name: str, width: float = FIG_WIDTH) -> tuple[Figure, pd.DataFrame, str, str]:
     caller = "benchmark_chart"
     _check_frame(data, ("area_name", "role", "value"), caller)
     tidy = pd.DataFrame({
@@ -849,9 +956,17 @@ def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: st
     roles = tidy["role"].to_numpy(dtype=object)
     is_la = roles == "la"
 
-    height = max(FIG_HEIGHT, 2.1 + 0.2 * n)
     with _style():
-        fig, ax = _new_figure(height)
+        fig, ax = _new_figure(_base_height(width), width)
+        renderer = fig.canvas.get_renderer()
+        # Names wrap to 45% of the width (the narrow layout's long names take two lines), and each bar gets
+        # room for its name: 0.2 inches a bar, 0.17 a line when a name wraps.
+        props = [FontProperties(family="DejaVu Sans", size=TEXT_SIZE, weight="bold" if la else "normal")
+                 for la in is_la]
+        wrapped = [_wrap(name, prop, 0.45 * width * fig.dpi, renderer) for name, prop in zip(tidy["area_name"], props)]
+        lines = max((w.count("\n") + 1 for w in wrapped), default=1)
+        pitch = 0.2 if lines == 1 else 0.17 * lines
+        fig.set_size_inches(width, max(_base_height(width), 2.1 + pitch * n))
         ypos = np.arange(n)[::-1].astype(float)
         colours = [ROLE_COLOURS[r] for r in roles]
         present = ~np.isnan(value)
@@ -861,9 +976,9 @@ def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: st
         if ci.any():
             xerr = [np.maximum(value[ci] - lower[ci], 0), np.maximum(upper[ci] - value[ci], 0)]
             # A white halo under the black line keeps it visible over the dark bars.
-            for colour, width, z in (("white", 2.8, 3), ("black", 1.0, 3.5)):
-                ax.errorbar(value[ci], ypos[ci], xerr=xerr, fmt="none", ecolor=colour, elinewidth=width,
-                            capsize=3, capthick=width, zorder=z)
+            for colour, line_width, z in (("white", 2.8, 3), ("black", 1.0, 3.5)):
+                ax.errorbar(value[ci], ypos[ci], xerr=xerr, fmt="none", ecolor=colour, elinewidth=line_width,
+                            capsize=3, capthick=line_width, zorder=z)
         ends = np.where(ci, np.fmax(value, upper), np.where(present, value, 0.0))
         ends = np.where(np.isnan(ends), 0.0, ends)
         low_end = np.nanmin(np.r_[0.0, value[present], lower[ci]])
@@ -879,10 +994,10 @@ def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: st
         ax.axvline(0, color=AXIS, linewidth=0.9, zorder=4)
         names = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
         names += mtransforms.ScaledTranslation(-6 / 72, 0, fig.dpi_scale_trans)
-        for y, name, la, text, end, here in zip(ypos, tidy["area_name"], is_la, shown, ends, present):
+        for y, name, prop, la, text, end, here in zip(ypos, wrapped, props, is_la, shown, ends, present):
             weight = "bold" if la else "normal"
-            ax.text(0.0, y, name, transform=names, ha="right", va="center", fontsize=TEXT_SIZE,
-                    fontweight=weight, color=TEXT, parse_math=False, clip_on=False)
+            ax.text(0.0, y, name, transform=names, ha="right", va="center", fontproperties=prop, color=TEXT,
+                    parse_math=False, clip_on=False, linespacing=1.0)
             ax.annotate(text, xy=(end if here else 0.0, y), xytext=(4, 0), textcoords="offset points",
                         ha="left", va="center", fontsize=TEXT_SIZE, fontweight=weight,
                         color=TEXT if here else SECONDARY, annotation_clip=False, parse_math=False)
@@ -892,12 +1007,11 @@ def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: st
         symbols = [s for s in dict.fromkeys(t for t, h in zip(shown, present) if not h) if s in SYMBOLS]
         if symbols:
             notes.append("; ".join(f"{s} = {SYMBOLS[s]}" for s in symbols) + ".")
-        notes.append(_source_line(source))
-        top, bottom = _frame_texts(fig, title, subtitle, notes)
+        top, bottom = _frame_texts(fig, title, subtitle, [_source_line(source)], pitch * n + 0.2)
         _fit_axes(fig, ax, top, bottom)
 
     alt = _benchmark_alt(tidy, shown, subtitle, unit, decimals, la_name)
-    return fig, tidy, alt
+    return fig, tidy, alt, " ".join(notes)
 
 
 def _benchmark_alt(tidy: pd.DataFrame, shown: list[str], subtitle: str, unit: str, decimals: int,
@@ -969,47 +1083,42 @@ def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str,
     title, subtitle, unit, decimals, source, la_name
         As for :func:`trend_chart`.
 
+    fmt : str, optional
+        ``"svg"`` (the default) or ``"png"``.
+
     Returns
     -------
     Chart
         ``kind="benchmark"``; ``data`` holds ``area_name, role, value, lower, upper`` (and ``status`` if given),
-        top bar first.
+        top bar first; ``caption`` explains the confidence-interval lines and any symbols.
 
     Notes
     -----
     The LA's bar is dark blue and its name bold, the neighbours' bars mid grey, the neighbours' average
     turquoise, the region dark pink and England dark grey; every bar is labelled with its value at its end
     (beyond the confidence interval, drawn as a thin black line where given), so the value axis is left out.
-    A missing value has no bar and shows its symbol (``c`` suppressed, ``x`` not available), explained in a note.
-    The figure grows taller beyond 12 bars so bars stay readable.
+    A missing value has no bar and shows its symbol (``c`` suppressed, ``x`` not available), explained in the
+    caption. Bars start at zero: their length carries the value. The figure grows taller beyond 12 bars so bars
+    stay readable; a long name wraps (in the narrow layout) and the bars move apart to make room for it.
     """
-    fig, tidy, alt = _benchmark_figure(data, title=title, subtitle=subtitle, unit=unit, decimals=decimals,
-                                       source=source, la_name=la_name)
-    with _style():
-        image, mime, size = render(fig, fmt)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=tidy, image=image, mime=mime, size=size,
-                 kind="benchmark")
+    return _chart(_benchmark_figure, "benchmark", fmt, data, title=title, subtitle=subtitle, unit=unit,
+                  decimals=decimals, source=source, la_name=la_name)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Funnel
 # ---------------------------------------------------------------------------------------------------------------
 
-def _limits(comparator: float, denominators: Any, method: str, multiplier: float) -> tuple[Any, Any, Any, Any]:
-    """(lower 95%, upper 95%, lower 99.8%, upper 99.8%) at each denominator."""
-    if method == "rate":
-        lo95, up95 = compare.funnel_limits_rate(comparator, denominators, 0.95, multiplier)
-        lo998, up998 = compare.funnel_limits_rate(comparator, denominators, 0.998, multiplier)
-    elif method == "proportion":
-        lo95, up95 = compare.funnel_limits_proportion(comparator, denominators, _Z95, multiplier)
-        lo998, up998 = compare.funnel_limits_proportion(comparator, denominators, _Z998, multiplier)
-    else:
-        raise ParameterError(f"funnel: method must be 'rate' or 'proportion', got {method!r}")
-    return lo95, up95, lo998, up998
+def _check_method(method: str, caller: str) -> None:
+    if method not in funnel_stats.METHODS:
+        raise ParameterError(f"{caller}: method must be 'rate' or 'proportion', got {method!r}")
 
 
-def funnel_positions(data: pd.DataFrame, comparator: float, method: str, multiplier: float) -> pd.Series:
+def funnel_positions(data: pd.DataFrame, comparator: float, method: str, multiplier: float,
+                     adjust: bool = True) -> pd.Series:
     """Where each area lies on the funnel plot: within the 95% limits, between 95% and 99.8%, or outside 99.8%.
+
+    A thin call to :func:`analysis.stats.funnel.funnel`, which holds the statistics.
 
     Parameters
     ----------
@@ -1018,11 +1127,13 @@ def funnel_positions(data: pd.DataFrame, comparator: float, method: str, multipl
     comparator : float
         The comparator's value (England), on the same scale.
     method : str
-        ``"rate"``: Poisson limits (:func:`analysis.stats.compare.funnel_limits_rate`, confidence 0.95 and 0.998);
-        ``"proportion"``: normal-approximation limits (:func:`analysis.stats.compare.funnel_limits_proportion`,
-        z 1.959964 and 3.090232).
+        ``"rate"``: Poisson limits (exact below 10 expected events, Byar's from 10); ``"proportion"``:
+        normal-approximation (binomial) limits.
     multiplier : float
         The indicator's scale (100 for a percentage, 10000 for a rate per 10,000).
+    adjust : bool, default True
+        Widen the limits for overdispersion where Spiegelhalter's test finds it (as the funnel chart draws
+        them); False: always the Poisson or binomial limits.
 
     Returns
     -------
@@ -1037,34 +1148,152 @@ def funnel_positions(data: pd.DataFrame, comparator: float, method: str, multipl
     inside it (as :func:`analysis.stats.compare.compare_spc_proportion`).
     """
     _check_frame(data, ("value", "denominator"), "funnel_positions")
+    _check_method(method, "funnel_positions")
     value = _float_column(data, "value", "funnel_positions")
     den = _float_column(data, "denominator", "funnel_positions")
-    ok = ~np.isnan(value) & ~np.isnan(den) & (den > 0)
-    safe = np.where(ok, den, 1.0)
-    lo95, up95, lo998, up998 = (np.asarray(a, dtype=float) for a in _limits(comparator, safe, method, multiplier))
-    with np.errstate(invalid="ignore"):
-        position = np.select(
-            [~ok, value > up998, value < lo998, value > up95, value < lo95],
-            [NOT_COMPARED, POSITIONS[3], POSITIONS[4], POSITIONS[1], POSITIONS[2]],
-            default=POSITIONS[0],
-        )
-    return pd.Series(position.astype(object), index=data.index, name="position", dtype=object)
+    result = funnel_stats.funnel(value, den, float(comparator), method, multiplier, adjust=adjust)
+    return pd.Series(result.position, index=data.index, name="position", dtype=object)
+
+
+def _denominator_scale(den: np.ndarray) -> str:
+    """``"log"`` or ``"sqrt"``: the scale that spreads the middle 90% of the denominators over more of the axis.
+
+    A log axis suits denominators over one or two orders of magnitude; when a few tiny areas (the Isles of
+    Scilly, the City of London) stretch it over three, a square-root axis spreads the rest further.
+    """
+    q05, q95 = np.percentile(den, [5, 95])
+    lo, hi = den.min(), den.max()
+    log = (np.log(q95) - np.log(q05)) / (np.log(hi * 1.25) - np.log(lo / 1.25))
+    sqrt = (np.sqrt(q95) - np.sqrt(q05)) / np.sqrt(hi * 1.05)
+    return "sqrt" if sqrt > log else "log"
+
+
+def _set_denominator_ticks(ax: Any, lo: float, hi: float, scale: str) -> None:
+    """Round denominator ticks (1, 5, 2 and 3 times the powers of ten, in that preference), as many as fit.
+
+    Each candidate is kept if its label starts within the axis and clears every label kept before it by 16
+    points, measured on the axis as placed.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    prop = FontProperties(family="DejaVu Sans", size=TEXT_SIZE)
+    forward = np.log10 if scale == "log" else np.sqrt
+    width_px = ax.get_window_extent(renderer).width
+    f_lo, f_hi = forward(lo), forward(hi)
+    gap = 16 * ax.figure.dpi / 72
+    decades = range(max(0, math.floor(math.log10(max(lo, 1.0)))), math.ceil(math.log10(hi)) + 1)
+    kept: list[tuple[float, float, float, str]] = []  # (value, centre px, half width px, label)
+    for m in (1, 5, 2, 3):
+        for d in reversed(decades):
+            v = float(m * 10 ** d)
+            if not lo <= v <= hi:
+                continue
+            label = _texts([v], 0)[0]
+            half = renderer.get_text_width_height_descent(label, prop, ismath=False)[0] / 2
+            centre = (forward(v) - f_lo) / (f_hi - f_lo) * width_px
+            if centre - half < 0 or centre > width_px:  # may run past the right end, never the left (y labels)
+                continue
+            if all(abs(centre - c) >= half + h + gap for _, c, h, _ in kept):
+                kept.append((v, centre, half, label))
+    kept.sort()
+    ax.set_xticks([k[0] for k in kept], labels=[k[3] for k in kept])
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xlim(lo, hi)
+
+
+def _label_point(ax: Any, texts: list[str], xy: tuple[float, float], others: np.ndarray, other_size: float,
+                 own_size: float) -> Any:
+    """Label a dot at the nearest place inside the plot where the label covers no other dot.
+
+    ``texts`` are the label's forms, preferred first (one line, then name and value on two lines). For each
+    form, every place for the label's box on a 3-pixel grid over the axes is scored at once (numpy): a box that
+    covers another dot (a circle of the scatter's marker size, with half a point to spare) or the labelled dot
+    itself is ruled out, and of the rest the one nearest the dot wins; a later form must be nearer by 10 points
+    to be preferred. If every place covers a dot, the place covering fewest is taken. A label more than 9
+    points from its dot is joined to it by a thin leader. Run once the axes are placed; the label's offset is
+    set in points, so the placement holds at any resolution.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    px = fig.dpi / 72
+    style = dict(fontsize=TEXT_SIZE, fontweight="bold", color=DARK_BLUE, parse_math=False, annotation_clip=False,
+                 zorder=6, path_effects=[patheffects.withStroke(linewidth=3, foreground="white")],
+                 multialignment="left", linespacing=1.1)
+    here = ax.transData.transform([xy])[0]
+    pts = ax.transData.transform(others) if len(others) else np.empty((0, 2))
+    best = None
+    for form, text in enumerate(texts):
+        probe = ax.annotate(text, xy=xy, xytext=(0, 0), textcoords="offset points", ha="left", va="bottom",
+                            **style)
+        box = matplotlib.text.Text.get_window_extent(probe, renderer)
+        probe.remove()
+        score, x0, y0 = _best_place(ax, box.width, box.height, here, pts, other_size, own_size)
+        score = (score[0], score[1] + 10 * px * form)
+        if best is None or score < best[0]:
+            best = (score, x0, y0, box.width, box.height, form)
+    (_, distance), x0, y0, w, h, form = best
+    arrow = None
+    if distance > 9 * px:
+        near_x, near_y = np.clip(here[0], x0, x0 + w), np.clip(here[1], y0, y0 + h)
+        arrow = {"arrowstyle": "-", "color": DARK_BLUE, "linewidth": 0.9, "shrinkA": 1,
+                 "shrinkB": math.sqrt(own_size) / 2 + 1, "relpos": ((near_x - x0) / w, (near_y - y0) / h)}
+    offset = ((x0 - here[0]) / px, (y0 - here[1]) / px)
+    return ax.annotate(texts[form], xy=xy, xytext=offset, textcoords="offset points", ha="left", va="bottom",
+                       arrowprops=arrow, **style)
+
+
+def _best_place(ax: Any, w: float, h: float, here: np.ndarray, pts: np.ndarray, other_size: float,
+                own_size: float) -> tuple[tuple[int, float], float, float]:
+    """The best lower-left corner (pixels) for a ``w`` by ``h`` label of the dot at ``here``, other dots at
+    ``pts``: ``((dots covered, distance from the dot), x0, y0)`` (see :func:`_label_point`).
+
+    A dot rules out the corners of every box that comes within its radius: a rectangle of corners (taking the
+    circle's bounding square, to be safe), counted for all dots at once with a two-dimensional difference array.
+    """
+    px = ax.figure.dpi / 72
+    radius = (math.sqrt(other_size) / 2 + 0.5) * px
+    own = (math.sqrt(own_size) / 2 + 1.5) * px
+    pad = 1.5 * px  # the white halo round the letters
+    step = 3.0
+    frame = ax.get_window_extent(ax.figure.canvas.get_renderer())
+    xs = np.arange(frame.x0 + pad, max(frame.x0 + pad, frame.x1 - w - pad) + 1e-9, step)
+    ys = np.arange(frame.y0 + pad, max(frame.y0 + pad, frame.y1 - h - pad) + 1e-9, step)
+    # Corners whose box (with its pad) reaches within ``radius`` of a dot, as index ranges [i0, i1) per dot.
+    i0 = np.searchsorted(xs, pts[:, 0] - w - pad - radius, "left")
+    i1 = np.searchsorted(xs, pts[:, 0] + pad + radius, "right")
+    j0 = np.searchsorted(ys, pts[:, 1] - h - pad - radius, "left")
+    j1 = np.searchsorted(ys, pts[:, 1] + pad + radius, "right")
+    diff = np.zeros((ys.size + 1, xs.size + 1))
+    np.add.at(diff, (j0, i0), 1)
+    np.add.at(diff, (j0, i1), -1)
+    np.add.at(diff, (j1, i0), -1)
+    np.add.at(diff, (j1, i1), 1)
+    hits = diff.cumsum(axis=0).cumsum(axis=1)[:-1, :-1].ravel()
+    x0, y0 = (a.ravel() for a in np.meshgrid(xs, ys))
+    distance = np.hypot(here[0] - np.clip(here[0], x0 - pad, x0 + w + pad),
+                        here[1] - np.clip(here[1], y0 - pad, y0 + h + pad))
+    hits = hits + 1000 * (distance < own)  # never over the labelled dot itself
+    best = np.lexsort((distance, hits))[0]
+    return (int(round(hits[best])), float(distance[best])), float(x0[best]), float(y0[best])
+
+
+_OTHER_SIZE = 22         # the other LAs' dots, points squared
+_OTHER_SIZE_NARROW = 14  # smaller in the narrow layout, whose plot is half as wide
+_LA_SIZE = 80            # the LA's dot
 
 
 def _funnel_figure(data: pd.DataFrame, *, comparator: float, comparator_name: str, method: str,
                    multiplier: float, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                   la_name: str, x_label: str, start_at_zero: bool = True) -> tuple[Figure, pd.DataFrame, str]:
+                   la_name: str, x_label: str, start_at_zero: bool | None = None, adjust: bool = True,
+                   width: float = FIG_WIDTH) -> tuple[Figure, pd.DataFrame, str, str]:
     caller = "funnel_chart"
     _check_frame(data, ("area_name", "denominator", "value", "role"), caller)
-    if method not in ("rate", "proportion"):
-        raise ParameterError(f"{caller}: method must be 'rate' or 'proportion', got {method!r}")
+    _check_method(method, caller)
     comparator = float(comparator)
     if not np.isfinite(comparator):
         raise ParameterError(f"{caller}: the comparator ({comparator_name}) has no value")
     out = data.copy()
     out["role"] = out["role"].astype(str).str.lower()
     _check_roles(out["role"], ("la", "other"), caller)
-    out["position"] = funnel_positions(out, comparator, method, multiplier)
     value = _float_column(out, "value", caller)
     den = _float_column(out, "denominator", caller)
     num = _float_column(out, "numerator", caller)
@@ -1073,38 +1302,46 @@ def _funnel_figure(data: pd.DataFrame, *, comparator: float, comparator_name: st
     la_i = int(np.flatnonzero(is_la)[0])
     if not ok.any():
         raise ParameterError(f"{caller}: no area has both a value and a positive denominator")
+    result = funnel_stats.funnel(value, den, comparator, method, multiplier, adjust=adjust)
+    out["position"] = result.position
 
-    grid = np.geomspace(den[ok].min(), den[ok].max(), 200) if den[ok].min() < den[ok].max() else \
-        np.geomspace(den[ok].min() * 0.5, den[ok].max() * 1.5, 200)
-    lo95, up95, lo998, up998 = (np.asarray(a, dtype=float) for a in _limits(comparator, grid, method, multiplier))
+    # A log or square-root denominator axis: LAs from 10,000 to 350,000 children spread across the width.
+    scale = _denominator_scale(den[ok])
+    x_lo, x_hi = (den[ok].min() / 1.25, den[ok].max() * 1.25) if scale == "log" else (0.0, den[ok].max() * 1.05)
+    grid = np.geomspace(den[ok].min() / 1.25, x_hi, 200)
+    lo95, up95, lo998, up998 = funnel_stats.limits(comparator, grid, method, multiplier, result.tau2)
 
     with _style():
-        fig, ax = _new_figure()
+        fig, ax = _new_figure(_base_height(width), width)
+        if scale == "log":
+            ax.set_xscale("log")
+        else:
+            ax.set_xscale("function", functions=(lambda v: np.sqrt(np.maximum(v, 0)), np.square))
         other = ok & ~is_la
-        ax.scatter(den[other], value[other], s=22, color=LIGHT_GREY, edgecolors=MID_GREY, linewidths=0.5,
-                   zorder=3)
-        ax.plot(grid, up95, color=LIMITS, linestyle=(0, (5, 2.5)), linewidth=1.3, zorder=2)
-        ax.plot(grid, lo95, color=LIMITS, linestyle=(0, (5, 2.5)), linewidth=1.3, zorder=2)
-        ax.plot(grid, up998, color=LIMITS, linestyle=(0, (1.2, 1.8)), linewidth=1.6, zorder=2,
-                dash_capstyle="round")
-        ax.plot(grid, lo998, color=LIMITS, linestyle=(0, (1.2, 1.8)), linewidth=1.6, zorder=2,
-                dash_capstyle="round")
+        dot = _OTHER_SIZE if width >= FIG_WIDTH else _OTHER_SIZE_NARROW
+        ax.scatter(den[other], value[other], s=dot, color=LIGHT_GREY, edgecolors=MID_GREY, linewidths=0.5,
+                   zorder=3, clip_on=False)
+        for lim in (up95, lo95):
+            ax.plot(grid, lim, color=LIMITS, linestyle=(0, (5, 2.5)), linewidth=1.3, zorder=2)
+        for lim in (up998, lo998):
+            ax.plot(grid, lim, color=LIMITS, linestyle=(0, (1.2, 1.8)), linewidth=1.6, zorder=2,
+                    dash_capstyle="round")
         ax.axhline(comparator, color=DARK_GREY, linewidth=1.6, zorder=2)
         la_ok = ok[la_i]
         if la_ok:
-            ax.scatter([den[la_i]], [value[la_i]], s=80, color=DARK_BLUE, edgecolors="white", linewidths=1.2,
-                       zorder=5, clip_on=False)
+            ax.scatter([den[la_i]], [value[la_i]], s=_LA_SIZE, color=DARK_BLUE, edgecolors="white",
+                       linewidths=1.2, zorder=5, clip_on=False)
 
-        vals = np.r_[value[ok], comparator]
-        vmin = min(0.0, vals.min()) if start_at_zero else vals.min()
-        yticks = _nice_ticks(vmin, vals.max() + 0.04 * (vals.max() - vmin))  # dots clear the top
-        if _is_percent(unit) and multiplier == 100:
-            yticks = yticks[yticks <= 100] if yticks[-1] > 100 and vals.max() <= 100 else yticks
+        yticks = _value_range(np.r_[value[ok], comparator], start_at_zero, unit)
         _set_value_ticks(ax, yticks, unit)
-        xticks = _nice_ticks(0.0, den[ok].max())
-        _set_value_ticks(ax, xticks, "", axis="x")
-        ax.set_xlim(0.0, max(xticks[-1], den[ok].max() * 1.03))  # the largest LA's dot clears the edge
-        ax.set_xlabel(x_label, fontsize=TEXT_SIZE, color=TEXT, labelpad=6)
+        ax.set_xticks([x_hi], labels=[_text(x_hi, 0)])  # one label's height for the layout; set below
+        ax.set_xlim(x_lo, x_hi)
+        scale_words = "log scale" if scale == "log" else "square-root scale"
+        prop = FontProperties(family="DejaVu Sans", size=TEXT_SIZE)
+        ax.set_xlabel(_wrap(f"{x_label} ({scale_words})", prop, 0.7 * width * fig.dpi, fig.canvas.get_renderer()),
+                      fontproperties=prop, color=TEXT, labelpad=6)
+        if yticks[0] > 0:
+            _mark_break(ax)
 
         comp_text = _text(comparator, decimals, unit)
         ends = [
@@ -1113,40 +1350,49 @@ def _funnel_figure(data: pd.DataFrame, *, comparator: float, comparator_name: st
             {"text": f"{comparator_name} {comp_text}", "y": comparator, "colour": DARK_GREY},
         ]
         labels = _direct_labels(ax, ends, grid[-1])
-        la_label = None
-        if la_ok:
-            x_frac = (den[la_i] - ax.get_xlim()[0]) / (ax.get_xlim()[1] - ax.get_xlim()[0])
-            right = x_frac < 0.7
-            la_label = ax.annotate(
-                f"{la_name} {_text(value[la_i], decimals, unit)}", xy=(den[la_i], value[la_i]),
-                xytext=(8 if right else -8, 8), textcoords="offset points", ha="left" if right else "right",
-                va="bottom", fontsize=TEXT_SIZE, fontweight="bold", color=DARK_BLUE, parse_math=False,
-                annotation_clip=False, zorder=6,
-                path_effects=[patheffects.withStroke(linewidth=3, foreground="white")],
-            )
-        notes = ["Each dot is a local authority. Dashed lines: 95% limits; dotted lines: 99.8% limits around "
-                 f"{comparator_name}.", _source_line(source)]
-        top, bottom = _frame_texts(fig, title, subtitle, notes)
+        # The narrow plot is taller than a trend's: 150 dots need the room.
+        top, bottom = _frame_texts(fig, title, subtitle, [_source_line(source)], _min_plot(width) + 0.5 * (width < FIG_WIDTH))
         _fit_axes(fig, ax, top, bottom)
+        _set_denominator_ticks(ax, x_lo, x_hi, scale)
         _nudge(ax, labels)
-        if la_label is not None:
-            _keep_inside(ax, la_label)
+        if la_ok:
+            shown = _text(value[la_i], decimals, unit)
+            _label_point(ax, [f"{la_name} {shown}", f"{la_name}\n{shown}"], (den[la_i], value[la_i]),
+                         np.c_[den[other], value[other]], dot, _LA_SIZE)
 
+    caption = " ".join(n for n in (
+        f"Each dot is a local authority; the horizontal axis is on a {scale_words}. Dashed lines: 95% limits; "
+        f"dotted lines: 99.8% limits around {comparator_name}.",
+        _limits_note(result, value, den, comparator, method, multiplier),
+        _axis_note(yticks, unit)) if n)
     alt = _funnel_alt(out, value, den, num, ok, la_i, comparator, comparator_name, comp_text, subtitle, unit,
-                      decimals, la_name, x_label)
-    return fig, out.reset_index(drop=True), alt
+                      decimals, la_name, x_label, result.adjusted)
+    return fig, out.reset_index(drop=True), alt, caption
 
 
-def _keep_inside(ax: Any, label: Any) -> None:
-    """Move the LA's label below its dot if above it would run past the top of the plot."""
-    renderer = ax.figure.canvas.get_renderer()
-    if label.get_window_extent(renderer).y1 > ax.get_window_extent(renderer).y1:
-        label.set_va("top")
-        label.xyann = (label.xyann[0], -8)
+def _limits_note(result: Any, value: np.ndarray, den: np.ndarray, comparator: float, method: str,
+                 multiplier: float) -> str:
+    """Which limits the funnel draws, and why: the overdispersion test in words and numbers."""
+    kind = "Poisson" if method == "rate" else "binomial"
+    od = result.overdispersion
+    if np.isnan(od.phi):
+        return f"The limits are {kind} limits (too few local authorities to test for overdispersion)."
+    ratio = _text(od.phi, 1 if od.phi >= 10 else 2)
+    p = "p < 0.001" if od.p_value < 0.001 else f"p = {_text(od.p_value, 3)}"
+    test = f"Spiegelhalter's overdispersion test: dispersion ratio {ratio}, {p}"
+    if result.adjusted:
+        plain = funnel_stats.positions(value, den, comparator, method, multiplier)
+        outside = int(sum(str(q).startswith("outside") for q in plain))
+        return (f"The limits allow for overdispersion: on {kind} limits alone {outside:,} of {od.units:,} "
+                f"local authorities would lie outside the 99.8% limits, far more than chance explains ({test}), "
+                "so the limits add the variation between local authorities (random effects).")
+    if od.overdispersed:
+        return f"The limits are {kind} limits, not widened for the overdispersion the test finds ({test})."
+    return (f"The limits are {kind} limits: the local authorities vary no more than chance explains ({test}).")
 
 
 def _funnel_alt(out, value, den, num, ok, la_i, comparator, comparator_name, comp_text, subtitle, unit,
-                decimals, la_name, x_label) -> str:
+                decimals, la_name, x_label, adjusted) -> str:
     names = tuple(out["area_name"].astype(str)) + (la_name, comparator_name)
     sub = _lower_first(subtitle, names)
     n = int(ok.sum())
@@ -1154,6 +1400,8 @@ def _funnel_alt(out, value, den, num, ok, la_i, comparator, comparator_name, com
     first = (f"Funnel plot of {sub}{sep} for {n:,} local authorit{'y' if n == 1 else 'ies'}, against "
              f"{_possessive(comparator_name)} {comp_text}.")
     position = out["position"].iloc[la_i]
+    # Widened limits allow for the usual variation between authorities as well as chance.
+    chance = "chance and the usual variation between local authorities" if adjusted else "chance"
     if not ok[la_i]:
         second = f"{la_name} has no published value, so is not shown."
     else:
@@ -1166,24 +1414,25 @@ def _funnel_alt(out, value, den, num, ok, la_i, comparator, comparator_name, com
         who = f"{la_name} ({_text(value[la_i], decimals, unit)}{count})"
         diff = f"the difference from {comparator_name}"
         if position == POSITIONS[0]:
-            where = f"lies within the 95% limits: {diff} could be due to chance"
+            where = f"lies within the 95% limits: {diff} could be due to {chance}"
         else:
             side = "above the upper" if position.endswith("(above)") else "below the lower"
             if position.startswith("between"):
-                where = f"lies {side} 95% limit but within the 99.8% limits: {diff} is unlikely to be chance"
+                where = f"lies {side} 95% limit but within the 99.8% limits: {diff} is unlikely to be {chance}"
             else:
-                where = f"lies {side} 99.8% limit: {diff} is very unlikely to be chance"
+                where = f"lies {side} 99.8% limit: {diff} is very unlikely to be {chance}"
         second = f"{who} {where}."
     pos = out["position"]
     above, below = int((pos == POSITIONS[3]).sum()), int((pos == POSITIONS[4]).sum())
+    widened = ", limits widened for overdispersion" if adjusted else ""
     third = (f"Of all {n:,}, {above:,} lie{'s' if above == 1 else ''} above the upper 99.8% limit and {below:,} "
-             f"below the lower.")
+             f"below the lower{widened}.")
     return " ".join([first, second, third])
 
 
 def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str, method: str, multiplier: float,
                  title: str, subtitle: str, unit: str, decimals: int, source: str, la_name: str, x_label: str,
-                 start_at_zero: bool = True, fmt: str | None = None) -> Chart:
+                 start_at_zero: bool | None = None, adjust: bool = True, fmt: str | None = None) -> Chart:
     """Funnel plot of every LA's value against its denominator, with 95% and 99.8% limits round the comparator.
 
     Parameters
@@ -1202,29 +1451,32 @@ def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str,
     title, subtitle, unit, decimals, source, la_name
         As for :func:`trend_chart`.
     x_label : str
-        What the denominator counts (``"Children aged 0-17"``): the x axis title.
-    start_at_zero : bool, default True
-        Start the value axis at zero.
+        What the denominator counts (``"Children aged 0-17"``): the x axis title (``"(log scale)"`` is added).
+    start_at_zero : bool or None, default None
+        As for :func:`trend_chart`: None starts the value axis at zero only where the values lie near it.
+    adjust : bool, default True
+        Widen the limits for overdispersion where Spiegelhalter's test finds it
+        (:func:`analysis.stats.funnel.funnel`); False: Poisson or binomial limits whatever the test says.
+    fmt : str, optional
+        ``"svg"`` (the default) or ``"png"``.
 
     Returns
     -------
     Chart
-        ``kind="funnel"``; ``data`` is every LA's row with a ``position`` column (see :func:`funnel_positions`).
+        ``kind="funnel"``; ``data`` is every LA's row with a ``position`` column (see :func:`funnel_positions`);
+        ``caption`` says which limits are drawn and why, with the test's numbers.
 
     Notes
     -----
-    Other LAs are small light-grey dots, the LA a larger dark-blue dot labelled with its name and value, the
-    comparator a solid line, the 95% limits dashed and the 99.8% limits dotted, computed on 200 denominators
-    spaced geometrically from the smallest to the largest; the lines are labelled at their right ends.
+    Other LAs are small light-grey dots, the LA a larger dark-blue dot labelled with its name and value (placed
+    clear of every other dot), the comparator a solid line, the 95% limits dashed and the 99.8% limits dotted,
+    computed on 200 denominators spaced geometrically across the axis; the lines are labelled at their right
+    ends. The denominator axis is logarithmic, so that small and large authorities spread across the width.
     """
-    fig, out, alt = _funnel_figure(data, comparator=comparator, comparator_name=comparator_name, method=method,
-                                   multiplier=multiplier, title=title, subtitle=subtitle, unit=unit,
-                                   decimals=decimals, source=source, la_name=la_name, x_label=x_label,
-                                   start_at_zero=start_at_zero)
-    with _style():
-        image, mime, size = render(fig, fmt)
-    return Chart(title=title, subtitle=subtitle, alt=alt, data=out, image=image, mime=mime, size=size,
-                 kind="funnel")
+    return _chart(_funnel_figure, "funnel", fmt, data, comparator=comparator, comparator_name=comparator_name,
+                  method=method, multiplier=multiplier, title=title, subtitle=subtitle, unit=unit,
+                  decimals=decimals, source=source, la_name=la_name, x_label=x_label,
+                  start_at_zero=start_at_zero, adjust=adjust)
 
 
 def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: str, la_name: str,
@@ -1245,40 +1497,40 @@ def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: st
     frame = _check_frame(data, ("panel", "time_period", "role", "value", "decimals"), "small_multiples")
     panels = list(dict.fromkeys(frame["panel"]))
     rows = max(1, -(-len(panels) // columns))
-    _style()
-    fig = Figure(figsize=(FIG_WIDTH, 1.9 * rows + 1.2))
-    top = 1 - 0.9 / fig.get_figheight()
-    fig.text(0.01, 1 - 0.25 / fig.get_figheight(), title, fontsize=13, fontweight="bold", va="top")
-    fig.text(0.01, 1 - 0.6 / fig.get_figheight(), subtitle, fontsize=9.5, color="#505a5f", va="top")
-    grid = fig.add_gridspec(rows, columns, left=0.06, right=0.98, top=top - 0.04, bottom=0.5 / fig.get_figheight(),
-                            hspace=0.75, wspace=0.35)
-    said = []
-    for k, panel in enumerate(panels):
-        ax = fig.add_subplot(grid[k // columns, k % columns])
-        p = frame[frame["panel"] == panel]
-        periods = sorted(p["time_period"].astype(str).unique())
-        x = {t: i for i, t in enumerate(periods)}
-        for role, colour, width in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
-            s = p[p["role"] == role].sort_values("time_period")
-            ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=width,
-                    marker="o" if role == "la" else None, ms=2.5)
-        la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
-        d = int(p["decimals"].iloc[0])
-        if len(la):
-            last = la.iloc[-1]
-            text = _text(float(last["value"]), d)
-            ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
-                        textcoords="offset points", fontsize=7.5, color="#12436d")
-            said.append(f"{panel}: {text} in {last['time_period']}")
-        ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left")
-        ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
-        ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
-        ax.tick_params(axis="y", labelsize=7)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    fig.text(0.01, 0.12 / fig.get_figheight(), f"{la_name}: dark line; England: grey line. {_source_line(source)}",
-             fontsize=7.5, color="#505a5f")
-    image, mime, size = render(fig)
+    with _style():  # matplotlib reads the style as each artist is made
+        fig = Figure(figsize=(FIG_WIDTH, 1.9 * rows + 1.2))
+        top = 1 - 0.9 / fig.get_figheight()
+        fig.text(0.01, 1 - 0.25 / fig.get_figheight(), title, fontsize=13, fontweight="bold", va="top")
+        fig.text(0.01, 1 - 0.6 / fig.get_figheight(), subtitle, fontsize=9.5, color="#505a5f", va="top")
+        grid = fig.add_gridspec(rows, columns, left=0.06, right=0.98, top=top - 0.04, bottom=0.5 / fig.get_figheight(),
+                                hspace=0.75, wspace=0.35)
+        said = []
+        for k, panel in enumerate(panels):
+            ax = fig.add_subplot(grid[k // columns, k % columns])
+            p = frame[frame["panel"] == panel]
+            periods = sorted(p["time_period"].astype(str).unique())
+            x = {t: i for i, t in enumerate(periods)}
+            for role, colour, width in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
+                s = p[p["role"] == role].sort_values("time_period")
+                ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=width,
+                        marker="o" if role == "la" else None, ms=2.5)
+            la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
+            d = int(p["decimals"].iloc[0])
+            if len(la):
+                last = la.iloc[-1]
+                text = _text(float(last["value"]), d)
+                ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
+                            textcoords="offset points", fontsize=7.5, color="#12436d")
+                said.append(f"{panel}: {text} in {last['time_period']}")
+            ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left")
+            ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
+            ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        fig.text(0.01, 0.12 / fig.get_figheight(), f"{la_name}: dark line; England: grey line. {_source_line(source)}",
+                 fontsize=7.5, color="#505a5f")
+        image, mime, size = render(fig)
     alt = (f"{len(panels)} small charts, one per indicator, of {_possessive(la_name)} figures over time beside "
            f"England's. Latest: " + "; ".join(said) + ".")
     return Chart(title=title, subtitle=subtitle, alt=alt, data=frame, image=image, kind="small multiples",
