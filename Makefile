@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LA ?= Stockton-on-Tees
 YEAR ?= 2024
 
-.PHONY: pack test lab bench check clean-outputs
+.PHONY: pack test lab bench check mutation clean-outputs
 
 $(BIN)/needs: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +17,27 @@ $(BIN)/needs: pyproject.toml
 pack: $(BIN)/needs  ## build the evidence pack (demo data unless DATA_DIR is given)
 	$(BIN)/needs pack --la "$(LA)" --year $(YEAR) $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 
-test: $(BIN)/needs  ## run every test: library, notebooks (nbval), pack, browser
+test: $(BIN)/needs  ## run every test: library, layers (import-linter), notebooks (nbval), pack, browser
+	$(BIN)/needs demo >/dev/null
 	$(BIN)/python -m pytest tests --nbval-lax notebooks tests/notebooks -p no:cacheprovider
 
 lab: $(BIN)/needs  ## open JupyterLab with the project's kernel
+	$(BIN)/needs demo
 	$(BIN)/jupyter lab notebooks
 
 bench: $(BIN)/needs  ## speed benchmarks (ratios against baselines measured in the same run)
 	$(BIN)/python benchmarks/bench_indicators.py
 	$(BIN)/python benchmarks/bench_pack.py
 	$(BIN)/python benchmarks/bench_records.py
+
+mutation: $(BIN)/needs  ## mutation testing of the statistics and benchmarking (mutmut; slow: an hour or more on 2 cores)
+	rm -rf mutants
+	NEEDS_SHARED="$(abspath ..)/shared" $(BIN)/mutmut run >/dev/null || true
+	$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	caught = s['killed'] + s['timeout'] + s['segfault']; tried = caught + s['survived'] + s['suspicious']; \
+	print(f'mutation score: {caught} of {tried} mutants caught ({caught / tried:.1%}); {s[\"no_tests\"]} not covered'); \
+	raise SystemExit(caught / tried < 0.9)"
 
 check: $(BIN)/needs  ## the acceptance checks in ../shared/checks
 	bash ../shared/checks/stockton-real.sh

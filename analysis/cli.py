@@ -9,12 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import NeedsError
+from analysis import __version__
+from analysis.errors import NeedsError, ParameterError
 
 
 def _default_data_dir() -> Path:
-    from .demo import ensure_demo_data
+    from analysis.demo import ensure_demo_data
 
     return ensure_demo_data()
 
@@ -35,8 +35,7 @@ def warn_returns(returns) -> None:
 
 def _load(args, data_dir: Path):
     """Read a data folder once, as the options ask; print its warnings."""
-    from . import indicators
-
+    from analysis import indicators
     ds = indicators.load(data_dir, vintage=args.population, indicators=args.indicator or None,
                          neighbour_model=getattr(args, "neighbour_model", None) or None)
     warn(ds.warnings)
@@ -44,8 +43,8 @@ def _load(args, data_dir: Path):
 
 
 def cmd_indicators(args) -> int:
-    from . import benchmark, export
-
+    from analysis.indicators import benchmark
+    from analysis.present import export
     data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
     if args.returns or args.period:
         table = _local_rows(args, data_dir)
@@ -65,13 +64,15 @@ def cmd_indicators(args) -> int:
 
 def _local_rows(args, data_dir):
     """In-year rows from the LA's returns for one quarter (``--returns DIR --la CODE --period 2025Q1``)."""
-    from . import areas, benchmark, indicators, local
-    from .errors import ParameterError
-    from .returns import read_returns
+    from analysis.read import areas
+    from analysis.indicators import benchmark, local
+    from analysis import indicators
+    from analysis.errors import ParameterError
+    from analysis.read.returns import read_returns
 
     returns_dir = args.returns
     if not returns_dir and not args.data_dir and args.period:
-        from .demo_returns import ensure_demo_returns  # the embedded default: the demo LA's synthetic returns
+        from analysis.demo.returns import ensure_demo_returns  # the embedded default: the demo LA's synthetic returns
         returns_dir = str(ensure_demo_returns()[0].parent)
     if not (returns_dir and args.period and args.la and len(args.la) == 1):
         raise ParameterError("in-year figures need --returns DIR, one --la and --period (e.g. 2025Q1 or latest)")
@@ -93,8 +94,8 @@ def _local_rows(args, data_dir):
 
 
 def cmd_sources(args) -> int:
-    from . import export, indicators
-
+    from analysis.present import export
+    from analysis import indicators
     data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
     ds = _load(args, data_dir)
     table = indicators.inventory(ds)
@@ -107,13 +108,114 @@ def cmd_sources(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import write_demo_data
+    from analysis.demo import ensure_demo_data, write_demo_data
 
+    if not args.out:  # the project's own demo folder, (re)written only when missing or out of date
+        print(f"demo data ready in {ensure_demo_data()}")
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     files = write_demo_data(out)
     print(f"wrote {len(files)} demo files to {out}")
     return 0
+
+
+def add_pack_parser(sub) -> None:
+    p = sub.add_parser("pack", help="build the evidence pack (HTML, workbook, manifest, executed notebooks)")
+    p.add_argument("-f", "--params", help="YAML file of parameters (values are read as text; options given on the "
+                                          "command line win)")
+    p.add_argument("--la", nargs="+", help="LA(s) by name, code or old code, or 'all' (default Stockton-on-Tees)")
+    p.add_argument("--year", help="report year (default 2024)")
+    p.add_argument("--data-dir", help="folder of official files (default: the project's demo data)")
+    p.add_argument("--out", help="output folder (default: outputs/ for published data, outputs/demo/ for the demo "
+                                 "data); the pack goes to OUT/<la>/<year>/")
+    p.add_argument("--neighbour-model", help="a statistical-neighbour model file to use instead of the data folder's")
+    p.add_argument("--confidence", help="0.95 (default) or 0.998")
+    p.add_argument("--targets", help="local targets YAML (default targets/<la>.yaml)")
+    p.add_argument("--population", choices=["release", "latest"], help="population vintage (default release)")
+    p.add_argument("--jobs", type=int, help="parallel builds (default: all cores)")
+    p.add_argument("--period", help="quarterly run: a quarter such as 2025Q2 (financial-year quarters) or 'latest' "
+                                    "(the latest complete quarter); needs --returns")
+    p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census, CSV or XML, "
+                                     "optionally .gz)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed, and replace "
+                                                        "a pack built from the other kind of data (demo or published)")
+    p.add_argument("--notebooks", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_pack)
+
+
+def cmd_pack(args) -> int:
+    from analysis.demo import ensure_demo_data
+    from analysis.indicators import load, local
+    from analysis.pack import PackParams, build_many, build_pack, read_params_file, validate
+    from analysis.pack.build import _as_confidence, _as_year
+    from analysis.read import areas
+
+    doc = read_params_file(args.params) if args.params else {}
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        raise ParameterError(f"--jobs {args.jobs}: expected 1 or more parallel builds")
+    get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
+    las = get("la", ["Stockton-on-Tees"])
+    las = [las] if isinstance(las, str) else list(las)
+    data_dir = get("data_dir", "") or ""
+    period = str(get("period", "") or "")
+    year_text = str(get("year", "") or "latest")
+    year = year_text if year_text.lower() == "latest" else _as_year(year_text)
+    returns_dir = str(get("returns", "") or get("returns_dir", "") or "")
+    if period and not returns_dir:
+        if data_dir:
+            raise ParameterError("--period needs --returns DIR (the LA's SSDA903 and CIN census extracts)")
+        # the embedded default: demo data and the demo LA's synthetic returns
+        from analysis.demo.returns import ensure_demo_returns
+        returns_dir = str(ensure_demo_returns()[0].parent)
+    if returns_dir and not Path(returns_dir).is_dir():
+        raise ParameterError(f"returns folder not found: {returns_dir}")
+    if period and period.lower() != "latest":
+        period = local.resolve_period(period)
+    elif returns_dir and not period:
+        period = "latest"
+    if data_dir and not Path(data_dir).is_dir():
+        raise ParameterError(f"data folder not found: {data_dir}")
+    data_dir = data_dir or str(ensure_demo_data())  # the embedded default
+    out = get("out", "") or ""
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise ParameterError(f"output folder {out} is a file; expected a folder")
+    absolute = lambda v: str(Path(v).resolve()) if v else ""  # noqa: E731  (paths mean the same from anywhere)
+    data_dir, returns_dir = absolute(data_dir), absolute(returns_dir)
+    base = dict(year=year, data_dir=data_dir, neighbour_model=absolute(get("neighbour_model", "") or ""),
+                confidence=_as_confidence(get("confidence", "0.95")), targets=absolute(get("targets", "") or ""),
+                population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "",
+                period=period, returns_dir=returns_dir, force=bool(getattr(args, "force", False)))
+    if [x.lower() for x in las] == ["all"]:
+        ds = load(Path(data_dir))
+        obs = ds.observations
+        la_rows = obs["geographic_level"] == areas.LEVEL_LA
+        if year != "latest":
+            la_rows &= obs["time_period"] == str(year)
+        las = sorted(obs.loc[la_rows, "area_name"].unique())
+        if not las:
+            raise ParameterError(f"no local authority has data for {year}")
+    if len(las) == 1:
+        params = PackParams(la=las[0], **base)
+        status = {}
+        data = validate(params)
+        for line in [*data.get("warnings", []), *data.get("returns_notes", [])]:  # counts only: no child is named
+            print(f"needs: warning: {line}", file=sys.stderr)
+        folder = build_pack(params, data, status)
+        if status.get("skipped"):
+            print(f"pack up to date (inputs unchanged): {folder / 'index.html'}")
+        else:
+            print(f"pack built: {folder / 'index.html'}")
+        return 0
+    # Several LAs: check each name first, so a typo fails before anything runs.
+    for la in las:
+        areas.resolve_la(la)
+    results = build_many([PackParams(la=la, **base) for la in las], jobs=getattr(args, "jobs", None))
+    failed = [r for r in results if r[2]]
+    for la, folder, error in results:
+        print(f"{'ok    ' if not error else 'FAILED'} {la}: {folder + '/index.html' if folder else error}")
+    print(f"{len(results) - len(failed)} of {len(results)} packs built" + (f"; {len(failed)} failed" if failed else ""))
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,10 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.set_defaults(func=cmd_sources)
 
     demo = sub.add_parser("demo", help="write the demo data set (synthetic, in the official layouts)")
-    demo.add_argument("--out", required=True, help="folder to write to")
+    demo.add_argument("--out", help="folder to write to (default: the project's data/demo, written only when missing "
+                                    "or out of date)")
     demo.set_defaults(func=cmd_demo)
-
-    from .pack import add_pack_parser
 
     add_pack_parser(sub)
     return parser

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .sources import SYMBOLS
+#: The published symbols (DfE conventions) and what they mean.
+SYMBOLS = {
+    "c": "suppressed to protect confidentiality",
+    "x": "not available",
+    "z": "not applicable",
+    "k": "rounds to zero, but is not zero",
+    "u": "low reliability",
+    "low": "rounds to zero, but is not zero",
+    ":": "not available",
+}
 
 _EPS = np.sqrt(np.finfo(float).eps)
 

@@ -22,7 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import benchmark, indicators  # noqa: E402
+from analysis.indicators import benchmark  # noqa: E402
+from analysis import indicators
 from analysis.config import SHARED_DATA_DIR  # noqa: E402
 
 

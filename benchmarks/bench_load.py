@@ -49,7 +49,8 @@ def build_folder(folder: Path, which: str = "both") -> list[Path]:
 COLD = """
 import sys, time
 sys.path.insert(0, {root!r})
-from analysis import indicators, sources
+from analysis import indicators
+from analysis.read import sources
 indicators.registry(); indicators.registry_frame()
 spent = [0.0]
 def timed(func):
@@ -103,7 +104,6 @@ def main():
             base = best(BASELINE.format(paths=paths), args.repeat)
             rows.append((label, len(paths), cold, base))
         from analysis import indicators
-
         folder = Path(tmp) / "both"
         indicators.load(folder)
         t0 = time.perf_counter()

@@ -6,13 +6,13 @@ with placement and legal-status changes, returns to care, care ending at 18 and 
 V3/V4 short breaks), their header rows, about 1,000,000 missing/away episodes (about 13% of the children looked
 after in a year go missing, several times each) and a CIN census of about 2,000,000 CIN episodes of about 1.8
 million children (every looked-after child, children in need only, no-further-action referrals, unborn children)
-with about 260,000 child protection plans. The code distributions and rates follow :mod:`analysis.demo_returns`,
+with about 260,000 child protection plans. The code distributions and rates follow :mod:`analysis.demo.returns`,
 scaled up. The exact sizes are printed.
 
-The tables are built *already parsed*, in exactly the layout :func:`analysis.returns.read_returns` gives (dates
+The tables are built *already parsed*, in exactly the layout :func:`analysis.read.returns.read_returns` gives (dates
 ``datetime64[ns]``, NaT for blank; codes as ``str``; ``ReferralNFA`` bool plus ``_raw_ReferralNFA``; ``_file`` and
-``_line`` columns), and put into a :class:`analysis.returns.Returns` directly (15-20 s at the default size).
-Going through :func:`analysis.returns.returns_from_frames` instead took, at the default size on a 2-core machine,
+``_line`` columns), and put into a :class:`analysis.read.returns.Returns` directly (15-20 s at the default size).
+Going through :func:`analysis.read.returns.returns_from_frames` instead took, at the default size on a 2-core machine,
 7 s to format the tables as text and 39 s to validate and parse them, so it is left to ``--via-text`` (which
 then times it and counts on its result). To show the layout is the real one, every run writes the sample (below)
 out as text and reads it back through ``returns_from_frames``: the result must equal the sample frame for frame,
@@ -67,7 +67,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.demo_returns import (  # noqa: E402  (the demo's code distributions, so the extract looks alike)
+from analysis.demo.returns import (  # noqa: E402  (the demo's code distributions, so the extract looks alike)
     _ABUSE,
     _CATEGORY_OF_NEED,
     _CLOSURE_FROM_REC,
@@ -86,8 +86,8 @@ from analysis.demo_returns import (  # noqa: E402  (the demo's code distribution
     _postcodes,
     _upns,
 )
-from analysis.records import quarter_ends, record_counts_many  # noqa: E402
-from analysis.returns import SHORT_BREAK_LEGAL_STATUSES, Returns, returns_from_frames  # noqa: E402
+from analysis.read.records import quarter_ends, record_counts_many  # noqa: E402
+from analysis.read.returns import SHORT_BREAK_LEGAL_STATUSES, Returns, returns_from_frames  # noqa: E402
 
 LA_CODE = "E92000001"  # England
 FIRST_QUARTER, LAST_QUARTER = "2015Q1", "2024Q4"  # 30/06/2015 ... 31/03/2025: 40 quarter ends
@@ -714,8 +714,8 @@ def reset_peak_rss() -> bool:
 _READ_CHILD = r"""
 import resource, sys, time, tracemalloc
 sys.path.insert(0, {root!r})
-from analysis.returns import read_returns
-import analysis.returns_xml as rx
+from analysis.read.returns import read_returns
+import analysis.read.returns_xml as rx
 spent = {{"xml": 0.0, "lxml": 0}}
 def timed(fn, key):
     def run(*args, **kwargs):
@@ -758,15 +758,15 @@ def xml_benchmark(returns: Returns, trace: bool = False) -> None:
     """Read the extract's 903 tables from a generated EXPSSDA903 XML file, against the same tables as CSV.
 
     The header, episodes and missing tables are written (as text, 903 dates dd/mm/yyyy) to a temporary folder as
-    one XML file (:func:`analysis.returns_xml.write_903_xml`, DfE's layout) and, in another folder, as the three CSV
-    files. Each folder is read by :func:`analysis.returns.read_returns` in a fresh Python process (so its peak RSS
+    one XML file (:func:`analysis.read.returns_xml.write_903_xml`, DfE's layout) and, in another folder, as the three CSV
+    files. Each folder is read by :func:`analysis.read.returns.read_returns` in a fresh Python process (so its peak RSS
     is the read's own, plus the interpreter and libraries): wall-clock seconds and peak RSS (``VmHWM``: Linux carries
     ``ru_maxrss`` over from the parent across exec), then
     with ``trace``, again under ``tracemalloc`` for the peak traced Python memory (much slower; time not reported).
     """
     import tempfile
 
-    from analysis.returns_xml import write_903_xml
+    from analysis.read.returns_xml import write_903_xml
 
     text = as_text(Returns(header=returns.header, episodes=returns.episodes, missing=returns.missing))
     with tempfile.TemporaryDirectory(prefix="bench_903_xml_") as tmp:

@@ -3,7 +3,7 @@
 For every release file in ../shared/data/dfe and ../shared/data/dfe-older (every sub-folder): read it, turn it into
 observations, give each observation the denominator of its own release (the population vintage that release used:
 its own ``population_estimate`` column, the CLA file of the same year, or the ONS mid-year file; see
-:mod:`analysis.population`), compute the value from the file's own counts, round it half up to the published
+:mod:`analysis.read.population`), compute the value from the file's own counts, round it half up to the published
 decimals as DfE does, and count the local-authority figures equal to the published ones (n of N, per file and
 indicator). Regional and national counts are published rounded to the nearest 10, so only LA figures are counted.
 
@@ -26,7 +26,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import areas, indicators, numbers, population, sources  # noqa: E402
+from analysis.read import areas, population, sources  # noqa: E402
+from analysis import indicators
+from analysis import numbers
 
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_FOLDERS = [SHARED / "dfe", SHARED / "dfe-older"]
@@ -61,9 +63,9 @@ def reproduction(obs: pd.DataFrame, populations: pd.DataFrame, reg: dict | None 
     Parameters
     ----------
     obs : pandas.DataFrame
-        Observations of one release file (:func:`analysis.sources.observations`).
+        Observations of one release file (:func:`analysis.read.sources.observations`).
     populations : pandas.DataFrame
-        Population vintages (:func:`analysis.population.combine`).
+        Population vintages (:func:`analysis.read.population.combine`).
 
     Returns
     -------

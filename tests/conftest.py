@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# Beside the project; NEEDS_SHARED points elsewhere (mutmut runs the tests from a copy in mutants/).
+SHARED = Path(os.environ.get("NEEDS_SHARED", ROOT.parent / "shared"))
 SHARED_DATA = SHARED / "data" / "dfe"
 REFERENCE = SHARED / "reference" / "methods"
 
@@ -27,14 +29,12 @@ def real_dataset():
     """Every real published file, read once per test session."""
     needs_shared()
     from analysis import indicators
-
     return indicators.load(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
 def real_table(real_dataset):
     from analysis import indicators
-
     return indicators.compute(real_dataset.observations)
 
 
@@ -67,7 +67,7 @@ def b1_file(tmp_path):
 # --------------------------------------------------------------------------------------------------------------------
 # The evidence pack: built once per test session with the real command, shared by test_pack.py and test_browser.py.
 
-PACK_SECTIONS = ["00_summary", "10_children_in_need", "20_child_protection", "30_looked_after", "40_missing",
+PACK_SECTIONS = ["00_summary", "05_scorecard", "10_children_in_need", "20_child_protection", "30_looked_after", "40_missing",
                  "50_neet", "60_care_leavers", "99_data_and_methods"]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.demo_returns import write_demo_returns
+from analysis.demo.returns import write_demo_returns
 
 from conftest import SHARED
 
@@ -135,8 +135,8 @@ def test_indicator_table_from_returns_holds_no_record_values(planted, tmp_path):
 @pytest.fixture(scope="module")
 def planted_xml(planted, tmp_path_factory):
     """The planted returns as the XML files LAs submit (903 EXPSSDA903 and CIN census Message), no CSV."""
-    from analysis.demo_returns import FILES
-    from analysis.returns_xml import write_903_xml, write_cin_xml
+    from analysis.demo.returns import FILES
+    from analysis.read.returns_xml import write_903_xml, write_cin_xml
 
     folder, markers = planted
     t = {k: pd.read_csv(folder / name, dtype=str, keep_default_na=False) for k, name in FILES.items()}

@@ -1,0 +1,353 @@
+"""Benchmarking: each LA against its statistical neighbours, its region and England, over time and against targets.
+
+One function, :func:`benchmark`, turns the indicator table (values with confidence intervals) into the benchmarked
+table for every LA, indicator and year at once, vectorised; :func:`indicator_table` is the whole pipeline from a
+data folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.read import areas
+from analysis.stats import compare, rates, trends
+from analysis import indicators
+from analysis import numbers
+from analysis.config import TARGETS_DIR
+from analysis.errors import InputError, ParameterError
+
+#: The benchmarked table's columns, in order. They never vary with arguments.
+TABLE_COLUMNS = [
+    "indicator", "time_period", "period_end", "geographic_level", "area_code", "old_la_code", "area_name",
+    "region_code", "region_name", "numerator", "denominator", "value", "lower_95", "upper_95", "lower_99_8",
+    "upper_99_8", "status", "published_value", "sn_mean", "sn_n", "sn_missing", "region_value",
+    "england_value", "vs_england", "vs_sn", "vs_region", "rank", "rank_of", "quartile_band", "previous_value",
+    "change", "trend", "target", "target_year", "target_status", "target_direction", "unit", "decimals", "polarity", "ci_method",
+    "population_vintage", "denominator_kind", "source_file", "release", "data_kind", "value_basis", "neighbour_model",
+    "period_label", "year_type", "aggregate_check",
+]
+
+#: The comparison word for a figure with no confidence interval to test it by (a published-only figure, an average).
+NOT_TESTED = "not tested"
+
+
+def load_targets(la_name: str, targets_dir: Path | None = None) -> pd.DataFrame:
+    """An LA's local targets from ``targets/<la-slug>.yaml`` (empty if it has none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, indicator, target, target_year, direction, baseline, baseline_year, description, source``.
+
+    Raises
+    ------
+    InputError
+        A target names an unknown indicator or has no number.
+    """
+    path = Path(targets_dir or TARGETS_DIR) / f"{areas.slug(la_name)}.yaml"
+    cols = ["area_code", "indicator", "target", "target_year", "direction", "baseline", "baseline_year",
+            "description", "source"]
+    if not path.is_file():
+        return pd.DataFrame(columns=cols)
+    return read_targets(path)
+
+
+def read_targets(path: str | Path) -> pd.DataFrame:
+    """Read a targets YAML file (see ``targets/stockton-on-tees.yaml`` for the format)."""
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    reg = indicators.registry()
+    la = areas.resolve_la(str(doc.get("la", "")))
+    rows = []
+    for i, t in enumerate(doc.get("targets", []), start=1):
+        if t.get("indicator") not in reg:
+            raise InputError(path.name, f"target {i}: unknown indicator '{t.get('indicator')}'; expected one of "
+                                        f"{', '.join(reg)}", column="indicator")
+        if not isinstance(t.get("target"), (int, float)):
+            raise InputError(path.name, f"target {i} ({t['indicator']}): target must be a number", column="target")
+        direction = t.get("direction", "lower")
+        if direction not in ("lower", "higher"):
+            raise InputError(path.name, f"target {i}: direction '{direction}'; expected lower or higher",
+                             column="direction")
+        rows.append({"area_code": la["area_code"], "indicator": t["indicator"], "target": float(t["target"]),
+                     "target_year": str(t.get("target_year", "")), "direction": direction,
+                     "baseline": t.get("baseline"), "baseline_year": str(t.get("baseline_year", "")),
+                     "description": t.get("description", ""), "source": t.get("source", "")})
+    return pd.DataFrame(rows, columns=["area_code", "indicator", "target", "target_year", "direction", "baseline",
+                                       "baseline_year", "description", "source"])
+
+
+def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = None,
+              targets: pd.DataFrame | None = None, confidence: float = 0.95,
+              neighbour_model: str = "") -> pd.DataFrame:
+    """Benchmark every row of an indicator table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`analysis.indicators.compute`: observations with ``value`` and confidence limits, for every area
+        (LAs, regions, England) and year.
+    neighbours : pandas.DataFrame
+        The neighbour model (:data:`analysis.read.neighbours.NEIGHBOUR_COLUMNS`).
+    reg : dict, optional
+        The registry.
+    targets : pandas.DataFrame, optional
+        Local targets (:func:`load_targets`).
+    confidence : {0.95, 0.998}
+        The interval used for every comparison.
+    neighbour_model : str
+        Which statistical-neighbour model ``neighbours`` is (file and description), for the ``neighbour_model``
+        column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TABLE_COLUMNS`, one row per indicator, area and year, in the order of ``table``:
+
+        - ``sn_mean``, ``sn_n``, ``sn_missing``: unweighted mean of the LA's ten neighbours that have a value, how
+          many contributed, and the names of those that did not (LAIT's method);
+        - ``region_value``, ``england_value``;
+        - ``vs_england``, ``vs_sn``, ``vs_region``: whether the comparator lies outside the area's 95% confidence
+          interval (Fingertips' overlapping-CI comparison): ``better``, ``similar``, ``worse`` with the indicator's
+          polarity, ``higher``, ``similar``, ``lower`` where it has none, ``not compared`` without a CI;
+        - ``rank`` (1 = lowest value among LAs, ties take the lowest rank) of ``rank_of`` LAs with a value;
+          ``quartile_band`` A (lowest quarter) to D by type-7 quartiles, as LAIT bands;
+        - ``previous_value``, ``change``: last year's value and the change since;
+        - ``trend``: the recent trend over the last five points to this year, by Fingertips' method (each point
+          weighted by its 95% interval, significant above qchisq(0.998, 1) and only if leaving out any one point
+          keeps the slope's sign: :func:`analysis.stats.trends.trend_codes`); ``increasing``, ``decreasing``,
+          ``no significant change`` or ``cannot be calculated``;
+        - ``target``, ``target_year``, ``target_status``: ``on track`` / ``off track`` against a local target (the
+          latest target set on or before the year), compared on the published precision; ``target_direction``
+          ``lower`` or ``higher`` (which side of the target is on track).
+    """
+    reg = reg or indicators.registry()
+    frame = indicators.registry_frame(reg)
+    if confidence not in (0.95, 0.998):
+        raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
+    lo, hi = rates.limit_columns(confidence)
+    # Work on numpy arrays throughout and build the output table once, in its final order.
+    needed = ["indicator", "geographic_level", "area_code", "region_code", "value", "numerator", "denominator",
+              "status", lo, hi]
+    c = {col: table[col].to_numpy() for col in needed}
+    n = len(table)
+    ind_i, ind_list = pd.factorize(table["indicator"])  # instant when the column is categorical
+    ind_list = pd.Index(np.asarray(ind_list, dtype=object))
+    reg_rows = frame.reindex(ind_list)
+    unit_codes, unit_names = pd.factorize(reg_rows["unit"])
+    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], categories=unit_names)
+    c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
+    pol_codes, pol_names = pd.factorize(reg_rows["polarity"])
+    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], categories=pol_names)
+    level = c["geographic_level"]
+    is_la = level == areas.LEVEL_LA
+
+    # The values as one dense array, indicator x area x year: every lookup below is array indexing.
+    area_i, area_list = pd.factorize(c["area_code"])
+    area_list = pd.Index(area_list)
+    # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
+    year = table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    year_i = year - year.min()
+    shape = (len(ind_list), len(area_list), year_i.max() + 1)
+
+    V = np.full(shape, np.nan)
+    V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
+    # England and regional figures that disagree with their areas (indicators.check_aggregates): not comparators
+    flagged = (table["aggregate_check"].astype(str).ne("").to_numpy() if "aggregate_check" in table.columns
+               else np.zeros(n, dtype=bool))
+    VC = V.copy()
+    VC[ind_i[flagged], area_i[flagged], year_i[flagged]] = np.nan
+
+    def lookup(codes):
+        idx = area_list.get_indexer(codes)
+        ok = idx >= 0
+        out = np.full(n, np.nan)
+        out[ok] = VC[ind_i[ok], idx[ok], year_i[ok]]
+        return out
+
+    # England and region
+    eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
+    c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
+    c["region_value"] = np.where(is_la, lookup(c["region_code"]), np.nan)
+
+    # Statistical neighbours: unweighted mean of those with a value, how many, and which had none (LAIT)
+    c["sn_mean"], c["sn_n"] = np.full(n, np.nan), np.full(n, np.nan)
+    c["sn_missing"] = np.full(n, "", dtype=object)
+    if len(neighbours):
+        nb = neighbours
+        slot = nb["neighbour_rank"].to_numpy(dtype=int) - 1
+        k = int(slot.max()) + 1
+        owners = area_list.get_indexer(nb["area_code"])
+        keep = owners >= 0
+        NB = np.full((len(area_list), k), -1)
+        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"])[keep]
+        NAMES = np.full((len(area_list), k), "", dtype=object)
+        NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy()[keep]
+        rows = np.flatnonzero(is_la & (NB[area_i] >= 0).any(axis=1))
+        nbi = NB[area_i[rows]]                                  # (rows, k) neighbour area indices
+        vals = np.where(nbi >= 0, V[ind_i[rows, None], np.maximum(nbi, 0), year_i[rows, None]], np.nan)
+        have = np.isfinite(vals)
+        count = have.sum(axis=1)
+        c["sn_mean"][rows] = np.where(count > 0, np.where(have, vals, 0).sum(axis=1) / np.maximum(count, 1), np.nan)
+        c["sn_n"][rows] = count
+        gaps = ~have & (nbi >= 0)
+        some = np.flatnonzero(gaps.any(axis=1))                 # only rows that lack a neighbour's value
+        if len(some):
+            listed = NAMES[area_i[rows[some]]]
+            missing = np.full(len(some), "", dtype=object)
+            for j in range(k):  # ten neighbour slots, not rows
+                missing = missing + np.where(gaps[some, j], listed[:, j] + "; ", "")
+            c["sn_missing"][rows[some]] = [m[:-2] for m in missing]
+
+    # Significance by CI overlap
+    value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
+    # a figure with no interval to test it by (published only, or an average) is "not tested", never guessed
+    untestable = np.isfinite(value) & ~np.isfinite(lower) & (
+        reg_rows["method"].isin(["ratio", "published"]).to_numpy()[ind_i]
+        | (table["value_basis"].astype(str).eq("published only").to_numpy() if "value_basis" in table.columns
+           else False))
+    words = [*compare.RESULT_WORDS, NOT_TESTED]
+    for col, comparator, keep in (("vs_england", c["england_value"], level != areas.LEVEL_NATIONAL),
+                                  ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
+        codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
+        codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
+        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=words)
+
+    # Rank (1 = lowest, ties share the lowest) and quartile band among LAs, per indicator and year
+    c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
+    c["quartile_band"] = np.full(n, "", dtype=object)
+    r_rows = np.flatnonzero(is_la)
+    if len(r_rows):
+        la_areas = np.unique(area_i[is_la])
+        VL = V[:, la_areas, :]
+        ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
+        pos = np.full(len(area_list), -1)
+        pos[la_areas] = np.arange(len(la_areas))
+        ii, yy = ind_i[r_rows], year_i[r_rows]
+        c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
+        c["rank_of"][r_rows] = rank_of[ii, yy]
+        band = np.zeros(n, dtype=np.int8)
+        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy])
+        c["quartile_band"] = pd.Categorical.from_codes(band, categories=list(compare.QUARTILE_BANDS))
+
+    # Change on last year
+    prev = np.full(n, np.nan)
+    has_prev = year_i > 0
+    prev[has_prev] = V[ind_i[has_prev], area_i[has_prev], year_i[has_prev] - 1]
+    c["previous_value"] = prev
+    c["change"] = value - prev
+
+    # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits);
+    # averages, spend and published-only figures have no limits, so no trend is tested for them
+    trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
+                                          table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
+    c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
+
+    # Targets
+    c["target"] = np.full(n, np.nan)
+    c["target_year"], c["target_status"], c["target_direction"] = (np.full(n, "", dtype=object) for _ in range(3))
+    if targets is not None and len(targets):
+        _apply_targets(c, year, targets)
+
+    for col in ("sn_n", "rank", "rank_of"):
+        c[col] = pd.array(c[col], dtype="Int64")
+    for col in ("sn_missing", "target_year", "target_status", "target_direction"):  # mostly empty text
+        if col != "sn_missing" and (targets is None or not len(targets)):
+            c[col] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
+            continue
+        codes, words = pd.factorize(c[col])
+        c[col] = pd.Categorical.from_codes(codes, categories=words)
+    c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[neighbour_model or ""])
+    for col in ("period_label", "year_type", "aggregate_check"):  # tables made before the scorecard's files
+        if col not in table.columns:
+            c[col] = (table["time_period"].astype(str).to_numpy() if col == "period_label"
+                      else np.full(n, "", dtype=object))
+    if "value_basis" not in table.columns:  # observations made before releases could omit the published figure
+        c["value_basis"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=["published"])
+    # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).
+    out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
+           for col in TABLE_COLUMNS}
+    return pd.DataFrame(out, index=table.index, copy=False)
+
+
+def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:
+    """Fill target, target_year and target_status in the column arrays ``c`` (the latest target set by the year)."""
+    tg = targets.assign(_tyear=pd.to_numeric(targets["target_year"], errors="coerce").fillna(0))
+    rows = pd.DataFrame({"indicator": c["indicator"], "area_code": c["area_code"], "_year": year})
+    rows = rows[rows["area_code"].isin(tg["area_code"])].reset_index()
+    cand = rows.merge(tg, on=["indicator", "area_code"])
+    cand = cand[cand["_year"] >= cand["_tyear"]].sort_values(["index", "_tyear"]).drop_duplicates("index", keep="last")
+    idx = cand["index"].to_numpy()
+    if not len(idx):
+        return
+    c["target"][idx] = cand["target"].to_numpy(dtype=float)
+    c["target_year"][idx] = cand["target_year"].to_numpy()
+    c["target_direction"][idx] = cand["direction"].to_numpy()
+    shown = numbers.round_half_up(np.asarray(c["value"], dtype=float)[idx], c["decimals"][idx])
+    lower = cand["direction"].to_numpy() == "lower"
+    target = cand["target"].to_numpy(dtype=float)
+    met = np.where(lower, shown <= target, shown >= target)
+    c["target_status"][idx] = np.where(np.isnan(shown), "", np.where(met, "on track", "off track"))
+
+
+def with_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with ``display``: each value as readers see it (DfE rounding, separators, symbols), after status."""
+    out = table.copy()
+    out.insert(out.columns.get_loc("status") + 1, "display",
+               numbers.format_values(out["value"], out["decimals"], out["status"]).to_numpy())
+    return out
+
+
+def indicator_table(data_dir, years=None, las=None, vintage: str = "release", targets: bool = True,
+                    dataset: indicators.Dataset | None = None) -> pd.DataFrame:
+    """The whole pipeline: read a data folder, compute every indicator with limits, benchmark, then filter.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Folder of official (or demo) files.
+    years : list of int or str, optional
+        Keep these years (every year is still used for the change and the trend).
+    las : list of str, optional
+        Keep these LAs (by code, old code or name); default every area: LAs, regions and England.
+    vintage : {"release", "latest"}
+        Population vintage for the denominators.
+    targets : bool
+        Attach each kept LA's local targets from ``targets/``.
+    dataset : Dataset, optional
+        Already-loaded data (skips reading).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`TABLE_COLUMNS`.
+
+    Raises
+    ------
+    ParameterError
+        Unknown LA, or a year the data do not hold.
+    """
+    ds = dataset or indicators.load(data_dir, vintage=vintage)
+    table = indicators.compute(ds.observations)
+    available = table[table["geographic_level"].eq(areas.LEVEL_LA)][["area_code", "old_la_code", "area_name"]]
+    chosen = [areas.resolve_la(la, available.drop_duplicates("area_code")) for la in (las or [])]
+    tg = None
+    if targets and chosen:
+        tg = pd.concat([load_targets(c["area_name"]) for c in chosen], ignore_index=True)
+    out = with_display(benchmark(table, ds.neighbours, targets=tg, neighbour_model=ds.neighbour_model_label))
+    if years:
+        wanted = [str(y) for y in years]
+        have = set(out["time_period"])
+        missing = [y for y in wanted if y not in have]
+        if missing:
+            raise ParameterError(f"no data for year {', '.join(missing)} in {ds.data_dir}; years available: "
+                                 f"{min(have)} to {max(have)}")
+        out = out[out["time_period"].isin(wanted)]
+    if chosen:
+        out = out[out["area_code"].isin([c["area_code"] for c in chosen])]
+    return out.reset_index(drop=True)

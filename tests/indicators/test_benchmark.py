@@ -1,0 +1,227 @@
+"""Benchmarking on a small hand-worked table (values chosen so every comparison can be checked by hand)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2
+
+from analysis.indicators import benchmark
+from analysis import indicators
+from analysis.read import sources
+STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
+
+
+def _obs(rows):
+    base = {c: "" for c in sources.OBS_COLUMNS}
+    out = []
+    for level, code, year, num, den in rows:
+        r = dict(base, indicator="cla_rate", time_period=year, period_end=pd.Timestamp(f"{year}-03-31"),
+                 geographic_level=level, area_code=code, area_name=code, numerator=num, denominator=den,
+                 published_value=np.nan, status="" if num == num else "c", denominator_kind="population",
+                 release="2024", data_kind="published", region_code="E12000001" if level == "Local authority" else "")
+        out.append(r)
+    return pd.DataFrame(out, columns=sources.OBS_COLUMNS)
+
+
+@pytest.fixture
+def table():
+    obs = _obs([
+        ("National", "E92000001", "2024", 70_000, 10_000_000),   # England 70 per 10,000
+        ("Regional", "E12000001", "2024", 5_700, 600_000),       # North East 95
+        ("Local authority", STOCKTON, "2024", 500, 50_000),      # 100
+        ("Local authority", DARLINGTON, "2024", 400, 50_000),    # 80
+        ("Local authority", DURHAM, "2024", 450, 50_000),        # 90
+        ("Local authority", GATESHEAD, "2024", np.nan, 50_000),  # suppressed
+        ("Local authority", STOCKTON, "2023", 480, 50_000),      # 96 the year before
+    ])
+    neighbours = pd.DataFrame({"area_code": STOCKTON, "neighbour_code": [DARLINGTON, DURHAM, GATESHEAD],
+                               "neighbour_name": ["Darlington", "County Durham", "Gateshead"],
+                               "neighbour_rank": [1, 2, 3]})
+    targets = pd.DataFrame([{"area_code": STOCKTON, "indicator": "cla_rate", "target": 100.0, "target_year": "2020",
+                             "direction": "lower"}])
+    return benchmark.benchmark(indicators.compute(obs), neighbours, targets=targets)
+
+
+def _row(table, code, year="2024"):
+    return table[(table["area_code"] == code) & (table["time_period"] == year)].iloc[0]
+
+
+def test_columns_are_fixed(table):
+    assert list(table.columns) == benchmark.TABLE_COLUMNS
+
+
+def test_neighbour_mean_counts_only_neighbours_with_a_value(table):
+    st = _row(table, STOCKTON)
+    assert st["sn_mean"] == pytest.approx((80 + 90) / 2)      # Gateshead suppressed: mean of two
+    assert st["sn_n"] == 2
+    assert st["sn_missing"] == "Gateshead"
+
+
+def test_region_and_england(table):
+    st = _row(table, STOCKTON)
+    assert st["region_value"] == pytest.approx(95) and st["england_value"] == pytest.approx(70)
+
+
+def test_comparisons_by_confidence_interval(table):
+    st = _row(table, STOCKTON)
+    # Byar's 95% limits for 500 events over 50,000 (x 10,000) are about 91.4 to 109.2:
+    assert 91 < st["lower_95"] < 92 and 109 < st["upper_95"] < 110
+    assert st["vs_england"] == "higher"   # 70 below the lower limit; cla_rate has no polarity -> higher/lower
+    assert st["vs_sn"] == "higher"        # 85 below the lower limit
+    assert st["vs_region"] == "similar"   # 95 inside the interval
+
+
+def test_rank_and_quartile_band(table):
+    # LA values 80, 90, 100 (Gateshead has none): ranks 1, 2, 3 of 3.
+    # Type-7 quartiles of (80, 90, 100): Q1 = 85, Q2 = 90, Q3 = 95 -> 80 is A, 90 is B (<= Q2), 100 is D.
+    got = {code: (_row(table, code)["rank"], _row(table, code)["quartile_band"]) for code in (DARLINGTON, DURHAM, STOCKTON)}
+    assert got == {DARLINGTON: (1, "A"), DURHAM: (2, "B"), STOCKTON: (3, "D")}
+    assert _row(table, STOCKTON)["rank_of"] == 3
+    assert pd.isna(_row(table, GATESHEAD)["rank"]) and _row(table, GATESHEAD)["quartile_band"] == ""
+
+
+def test_change_on_last_year_and_trend_needs_five_points(table):
+    st = _row(table, STOCKTON)
+    assert st["previous_value"] == pytest.approx(96) and st["change"] == pytest.approx(4)
+    assert st["trend"] == "cannot be calculated"
+
+
+def test_target_status(table):
+    st = _row(table, STOCKTON)
+    assert st["target"] == 100 and st["target_status"] == "on track"   # 100 rounded is not above 100
+    assert _row(table, DARLINGTON)["target_status"] == ""
+
+
+def test_symbol_shown_for_suppressed_value(table):
+    shown = benchmark.with_display(table)
+    assert _row(shown, GATESHEAD)["display"] == "c"
+    assert _row(shown, STOCKTON)["display"] == "100"
+
+
+def test_input_table_is_not_mutated():
+    obs = _obs([("Local authority", STOCKTON, "2024", 500, 50_000)])
+    before = obs.copy()
+    computed = indicators.compute(obs)
+    pd.testing.assert_frame_equal(obs, before)
+    before_c = computed.copy()
+    benchmark.benchmark(computed, pd.DataFrame(columns=["area_code", "neighbour_code", "neighbour_name",
+                                                        "neighbour_rank"]))
+    pd.testing.assert_frame_equal(computed, before_c)
+
+
+def test_stockton_targets_file():
+    t = benchmark.load_targets("Stockton-on-Tees")
+    row = t[t["indicator"] == "neet_nk_pct"].iloc[0]
+    assert row["target"] == 7 and row["direction"] == "lower"
+
+
+def test_trend_to_each_year_by_fingertips_method():
+    """The table's trend is Fingertips' (analysis.stats.trends), to each year from that year's five latest points.
+
+    Counts over 50,000 (rates per 10,000 are count / 5), standard errors about sqrt(count) / 5, 4 to 6 per 10,000:
+    - Darlington 80, 90, 100, 110, 120 (2016-2020): slope 10 a year against a slope error near 1.5, all five
+      leave-one-out slopes positive: increasing in 2020; fewer than five points before 2020: cannot be calculated.
+    - Durham the same reversed: decreasing.
+    - Stockton 100, 110, 100, 100, 100, 200 (2016-2021): to 2021 the points 110, 100, 100, 100, 200 have a large
+      statistic, but leaving out 2021 leaves 110, 100, 100, 100, a falling slope: the outlier check says no trend.
+    """
+    rows = []
+    for code, counts in ((DARLINGTON, [400, 450, 500, 550, 600]), (DURHAM, [600, 550, 500, 450, 400]),
+                         (STOCKTON, [500, 550, 500, 500, 500, 1000])):
+        rows += [("Local authority", code, str(2016 + i), n, 50_000) for i, n in enumerate(counts)]
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), pd.DataFrame(columns=["area_code", "neighbour_code",
+                                                                                     "neighbour_name", "neighbour_rank"]))
+    assert [_row(out, DARLINGTON, str(y))["trend"] for y in range(2016, 2021)] == ["cannot be calculated"] * 4 + [
+        "increasing"]
+    assert _row(out, DURHAM, "2020")["trend"] == "decreasing"
+    assert _row(out, STOCKTON, "2021")["trend"] == "no significant change"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Every LA row of the real 2024 table, recomputed here in plain Python from the table's own numerators and
+# denominators (scipy.stats only for the chi-square quantile of the exact Poisson limits; Python's own
+# statistics.quantiles(method="inclusive") for the type-7 quartiles).
+
+Z95 = NormalDist().inv_cdf(0.975)
+JUDGE = {"none": {"higher": "higher", "lower": "lower"}, "low_is_good": {"higher": "worse", "lower": "better"},
+         "high_is_good": {"higher": "better", "lower": "worse"}}
+
+
+def limits_95(num, den, multiplier, method):
+    """(value, lower, upper): Wilson for proportions; rates exact below 10 events, Byar's from 10."""
+    if num != num or not den > 0:
+        return None, None, None
+    if method == "proportion":
+        root = Z95 * math.sqrt(Z95 ** 2 + 4 * num * (1 - num / den))
+        low, up = ((2 * num + Z95 ** 2 + sign * root) / 2 / (den + Z95 ** 2) for sign in (-1, 1))
+        return num / den * multiplier, low * multiplier, up * multiplier
+    if num < 10:
+        low = 0.0 if num == 0 else chi2.ppf(0.025, 2 * num) / 2
+        up = chi2.ppf(0.975, 2 * num + 2) / 2
+    else:
+        low = num * (1 - 1 / (9 * num) - Z95 / (3 * math.sqrt(num))) ** 3
+        up = (num + 1) * (1 - 1 / (9 * (num + 1)) + Z95 / (3 * math.sqrt(num + 1))) ** 3
+    return num / den * multiplier, low / den * multiplier, up / den * multiplier
+
+
+def compared(value, low, up, comparator, polarity):
+    if value is None or comparator is None or comparator != comparator:
+        return "not compared"
+    if comparator < low:
+        return JUDGE[polarity]["higher"]
+    if comparator > up:
+        return JUDGE[polarity]["lower"]
+    return "similar"
+
+
+def test_every_la_row_of_2024_recomputed_independently(real_dataset, real_table):
+    reg = indicators.registry()
+    out = benchmark.benchmark(real_table, real_dataset.neighbours)
+    year = out[out["time_period"] == "2024"]
+    names = dict(zip(real_dataset.neighbours["neighbour_code"], real_dataset.neighbours["neighbour_name"]))
+    neighbours = {}
+    for code, rank, neighbour in real_dataset.neighbours[["area_code", "neighbour_rank", "neighbour_code"]].itertuples(
+            index=False):
+        neighbours.setdefault(code, []).append((rank, neighbour))
+    wrong, checked = [], 0
+    for ind, rows in year.groupby("indicator", observed=True):
+        entry = reg[ind]
+        mine = {r.area_code: limits_95(r.numerator, r.denominator, entry["multiplier"], entry["method"])
+                for r in rows.itertuples()}
+        level = dict(zip(rows["area_code"], rows["geographic_level"]))
+        england = mine.get("E92000001", (None,))[0]
+        las = sorted(v for code, (v, _, _) in mine.items() if level[code] == "Local authority" and v is not None)
+        q1, q2, q3 = statistics.quantiles(las, n=4, method="inclusive")
+        for r in rows[rows["geographic_level"] == "Local authority"].itertuples():
+            checked += 1
+            value, low, up = mine[r.area_code]
+            have = [(mine[n][0], names[n]) for _, n in sorted(neighbours.get(r.area_code, [])) if n in mine]
+            values = [v for v, _ in have if v is not None]
+            expected = {
+                "value": value, "lower_95": low, "upper_95": up, "england_value": england,
+                "sn_mean": sum(values) / len(values) if values else None,
+                "sn_n": len(values) if have else None,
+                "sn_missing": "; ".join(name for v, name in have if v is None),
+                "rank": None if value is None else 1 + sum(v < value for v in las), "rank_of": len(las),
+                "quartile_band": "" if value is None else "A" if value <= q1 else "B" if value <= q2 else
+                "C" if value <= q3 else "D",
+                "vs_england": compared(value, low, up, england, entry["polarity"]),
+                "vs_region": compared(value, low, up, mine.get(r.region_code, (None,))[0], entry["polarity"]),
+            }
+            expected["vs_sn"] = compared(value, low, up, expected["sn_mean"], entry["polarity"])
+            for col, want in expected.items():
+                got = getattr(r, col)
+                got = None if got is pd.NA or (isinstance(got, float) and math.isnan(got)) else got
+                same = (got is None and want is None) or (
+                    got is not None and want is not None and (got == want if isinstance(want, str) else
+                                                              math.isclose(got, want, rel_tol=1e-9)))
+                if not same:
+                    wrong.append((ind, r.area_name, col, got, want))
+    assert checked > 2000
+    assert not wrong, f"{len(wrong)} values differ, e.g. {wrong[:5]}"

@@ -1,0 +1,258 @@
+"""Tests for analysis.stats.compare: Fingertips comparator vectors (every row), quantiles, bands and ranks."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.stats.compare import (
+    compare_ci,
+    compare_spc_dsr,
+    compare_spc_proportion,
+    funnel_limits_proportion,
+    funnel_limits_rate,
+    quantile_type7,
+    quartile_band,
+    quartile_codes,
+    rank_and_quantiles,
+    rank_min,
+)
+
+from conftest import REFERENCE as REFERENCE_DIR  # noqa: E402
+REL = 1e-9
+
+SIGNIFICANCE = {"Same": "similar", "Better": "better", "Worse": "worse", "None (missing CI)": "not compared"}
+POLARITY = {"RAG_LowIsGood(0)": "low_is_good", "RAG_HighIsGood(1)": "high_is_good"}
+
+
+def reference_rows(name: str) -> list:
+    path = REFERENCE_DIR / name
+    if not path.exists():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"reference vectors not found: {path}"))]
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [pytest.param(row, id=f"{name}:line{i}:{next(iter(row.values()))}") for i, row in enumerate(rows, 2)]
+
+
+def num(text: str) -> float:
+    return math.nan if text.strip() == "" else float(text)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fingertips comparator vectors
+# --------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", reference_rows("fingertips_comparator_vectors.csv"))
+def test_fingertips_comparator_vectors(row):
+    expected = SIGNIFICANCE[row["expected_significance"]]
+    polarity = POLARITY[row["polarity"]]
+    value, comparator = num(row["value"]), num(row["comparator_value"])
+    method = row["method"]
+    if method == "SingleOverlappingCIsForOneCILevel":
+        got = compare_ci(value, num(row["lower_ci95"]), num(row["upper_ci95"]), comparator, polarity)
+    elif method == "SpcForProportions":
+        got = compare_spc_proportion(value, num(row["denominator"]), comparator, num(row["confidence_variable"]),
+                                     polarity, multiplier=num(row["unit"]))
+    elif method == "SpcForDsr":
+        got = compare_spc_dsr(value, num(row["denominator"]), comparator, num(row["confidence_variable"]),
+                              polarity, multiplier=num(row["unit"]))
+    else:  # pragma: no cover - a new method in the file must be handled here
+        pytest.fail(f"unknown method {method!r}")
+    assert got == expected
+
+
+def test_fingertips_comparator_vectors_vectorised():
+    """All rows of each method in one call each, with per-row polarity."""
+    path = REFERENCE_DIR / "fingertips_comparator_vectors.csv"
+    if not path.exists():
+        pytest.skip(f"reference vectors not found: {path}")
+    ref = pd.read_csv(path, dtype=str, keep_default_na=False)
+    f = {c: np.array([num(v) for v in ref[c]]) for c in
+         ["comparator_value", "value", "lower_ci95", "upper_ci95", "denominator", "unit", "confidence_variable"]}
+    pol = ref["polarity"].map(POLARITY).to_numpy()
+    expected = ref["expected_significance"].map(SIGNIFICANCE).to_numpy()
+    for method, function in [("SingleOverlappingCIsForOneCILevel", None), ("SpcForProportions",
+                                                                           compare_spc_proportion),
+                             ("SpcForDsr", compare_spc_dsr)]:
+        m = (ref["method"] == method).to_numpy()
+        if function is None:
+            got = compare_ci(f["value"][m], f["lower_ci95"][m], f["upper_ci95"][m], f["comparator_value"][m], pol[m])
+        else:
+            got = function(f["value"][m], f["denominator"][m], f["comparator_value"][m],
+                           f["confidence_variable"][m], pol[m], multiplier=f["unit"][m])
+        assert got.tolist() == expected[m].tolist(), method
+
+
+# --------------------------------------------------------------------------------------------------------------
+# compare_ci behaviour
+# --------------------------------------------------------------------------------------------------------------
+
+def test_compare_ci_without_polarity_reports_direction():
+    got = compare_ci([3.3, 2.5, 3.05], [3.2, 2.2, 2.7], [3.5, 2.8, 3.1], 3.0, "none")
+    assert got.tolist() == ["higher", "lower", "similar"]
+
+
+def test_compare_ci_limits_touching_comparator_are_similar():
+    assert compare_ci(3.5, 3.0, 4.0, 3.0, "low_is_good") == "similar"
+    assert compare_ci(2.5, 2.0, 3.0, 3.0, "high_is_good") == "similar"
+
+
+def test_compare_ci_missing_anything_is_not_compared():
+    got = compare_ci([np.nan, 3.3, 3.3, 3.3], [3.2, np.nan, 3.2, 3.2], [3.5, 3.5, 3.5, 3.5],
+                     [3.0, 3.0, 3.0, np.nan], "low_is_good")
+    assert got.tolist() == ["not compared", "not compared", "worse", "not compared"]
+
+
+def test_compare_ci_keeps_series_index():
+    value = pd.Series([3.3, 2.5], index=["E09000001", "E09000002"])
+    got = compare_ci(value, value - 0.1, value + 0.2, 3.0, pd.Series(["high_is_good", "low_is_good"],
+                                                                     index=value.index))
+    assert list(got.index) == ["E09000001", "E09000002"]
+    assert got.tolist() == ["better", "better"]
+
+
+def test_unknown_polarity_raises():
+    with pytest.raises(ValueError, match="unknown polarity"):
+        compare_ci(3.3, 3.2, 3.5, 3.0, "RAG_LowIsGood")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Funnel limits (hand-worked)
+# --------------------------------------------------------------------------------------------------------------
+
+def test_funnel_limits_proportion_by_hand():
+    # comparator 50%, n = 100, z = 2: 50 -/+ 2 * sqrt(0.5 * 0.5 / 100) * 100 = 50 -/+ 2 * 0.05 * 100 = 40, 60
+    # comparator 10%, n = 400, z = 3: 10 -/+ 3 * sqrt(0.1 * 0.9 / 400) * 100 = 10 -/+ 3 * 0.015 * 100 = 5.5, 14.5
+    # comparator 1%, n = 10, z = 3: 1 - 3 * sqrt(0.0099) * 100 < 0, cut to 0
+    lower, upper = funnel_limits_proportion([50, 10, 1], [100, 400, 10], [2, 3, 3], 100)
+    np.testing.assert_allclose(lower, [40, 5.5, 0], rtol=REL, atol=1e-12)
+    np.testing.assert_allclose(upper[:2], [60, 14.5], rtol=REL)
+
+
+def test_funnel_limits_rate_matches_poisson_limits_of_expected_count():
+    # comparator 5 per 100 in a population of 100: expected count E = 5 (< 10, exact method), so the limits
+    # are the exact Poisson limits of 5 events per 100, which PHEindicatormethods gives (testdata_Rate,
+    # Area2) as 1.62348639011842 and 11.668332079322669 at 95%, 0.739371731917839 and 16.454745203680105
+    # at 99.8%.
+    lower, upper = funnel_limits_rate(5, [100, 100], ["95%", "99.8%"], 100)
+    np.testing.assert_allclose(lower, [1.62348639011842, 0.739371731917839], rtol=REL)
+    np.testing.assert_allclose(upper, [11.668332079322669, 16.454745203680105], rtol=REL)
+    # comparator 65 per 100, population 100: E = 65 (Byar's), PHEindicatormethods Area4: 50.163187710459454,
+    # 82.849138545939837 at 95%.
+    lower, upper = funnel_limits_rate(65, 100, 0.95, 100)
+    assert lower == pytest.approx(50.163187710459454, rel=REL)
+    assert upper == pytest.approx(82.849138545939837, rel=REL)
+
+
+def test_funnel_limits_missing_and_zero_denominators():
+    lower, upper = funnel_limits_rate(10, [np.nan, 0], 0.95, 1000)
+    assert np.isnan(lower).all() and np.isnan(upper).all()
+    assert compare_spc_dsr([5, 5], [np.nan, 0], 10, 0.025, "low_is_good").tolist() == ["not compared"] * 2
+
+
+def test_compare_spc_proportion_directions():
+    # comparator 50%, n = 100, z = 2: limits 40 and 60 (worked above)
+    got = compare_spc_proportion([39.9, 40, 50, 60, 60.1, np.nan], 100, 50, 2, "high_is_good")
+    assert got.tolist() == ["worse", "similar", "similar", "similar", "better", "not compared"]
+    assert compare_spc_proportion(60.1, 100, 50, 2, "none") == "higher"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Quantiles
+# --------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("row", reference_rows("fingertips_quintile_bounds_vectors.csv"))
+def test_quintile_bounds_vectors(row):
+    assert row["values"] == "1..50 (integers)"
+    bounds = quantile_type7(np.arange(1, 51), [0, 0.2, 0.4, 0.6, 0.8, 1])
+    expected = [num(row[c]) for c in ["bound0_min", "bound1", "bound2", "bound3", "bound4", "bound5_max"]]
+    np.testing.assert_allclose(bounds, expected, rtol=REL)
+
+
+def test_quantile_type7_ignores_na_and_matches_r():
+    # R: quantile(c(3, 1, NA, 4, 2), c(0.25, 0.5, 0.9), type = 7) on sorted 1,2,3,4:
+    # h = 3 * 0.25 = 0.75 -> 1 + 0.75 * (2 - 1) = 1.75; h = 1.5 -> 2.5; h = 2.7 -> 3 + 0.7 * (4 - 3) = 3.7
+    got = quantile_type7(pd.Series([3, 1, None, 4, 2], dtype="Float64"), [0.25, 0.5, 0.9])
+    np.testing.assert_allclose(got, [1.75, 2.5, 3.7], rtol=REL)
+    assert quantile_type7([7.0], 0.3) == 7.0
+    assert np.isnan(quantile_type7([np.nan], [0.5])).all()
+    with pytest.raises(ValueError):
+        quantile_type7([1, 2], 1.5)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Quartile bands (hand-worked)
+# --------------------------------------------------------------------------------------------------------------
+
+def test_quartile_band_single_group():
+    # values 1..8 (shuffled). Type-7 quartiles of 1..8 (n = 8, h = 7q):
+    #   Q1: h = 1.75 -> 2 + 0.75 * (3 - 2) = 2.75;  Q2: h = 3.5 -> 4.5;  Q3: h = 5.25 -> 6 + 0.25 = 6.25
+    # 1, 2 <= 2.75 -> A;  3, 4 <= 4.5 -> B;  5, 6 <= 6.25 -> C;  7, 8 -> D
+    values = pd.Series([8, 1, 5, 2, 7, 3, 6, 4], index=list("abcdefgh"))
+    got = quartile_band(values)
+    assert got.to_dict() == {"a": "D", "b": "A", "c": "C", "d": "A", "e": "D", "f": "B", "g": "C", "h": "B"}
+
+
+def test_quartile_band_by_group_with_ties_and_na():
+    # group x: 10, 20, 30, 40, 50 (n = 5, h = 4q): Q1 = 20, Q2 = 30, Q3 = 40
+    #   10 -> A, 20 -> A (on Q1), 30 -> B (on Q2), 40 -> C (on Q3), 50 -> D
+    # group y: 5, 5, 5, NA, 9 -> non-missing 5, 5, 5, 9 (n = 4, h = 3q):
+    #   Q1: h = 0.75 -> 5;  Q2: h = 1.5 -> 5;  Q3: h = 2.25 -> 5 + 0.25 * (9 - 5) = 6
+    #   5 -> A (three times), NA -> NA, 9 -> D
+    values = [10, 20, 30, 40, 50, 5, 5, 5, None, 9]
+    groups = ["x"] * 5 + ["y"] * 5
+    got = quartile_band(values, groups)
+    assert got.tolist()[:8] == ["A", "A", "B", "C", "D", "A", "A", "A"]
+    assert pd.isna(got.iloc[8]) and got.iloc[9] == "D"
+
+
+def test_quartile_band_two_keys():
+    # keys (indicator, year): ("i", 2023) holds 1, 2, 3, 4 ; ("i", 2024) holds 4, 3, 2, 1 interleaved
+    # n = 4, h = 3q: Q1 = 1 + 0.75 = 1.75, Q2 = 2.5, Q3 = 3.25 in both groups:
+    #   1 -> A, 2 -> B, 3 -> C, 4 -> D
+    values = [1, 4, 2, 3, 3, 2, 4, 1]
+    indicator = ["i"] * 8
+    year = [2023, 2024] * 4
+    got = quartile_band(values, [indicator, year])
+    assert got.tolist() == ["A", "D", "B", "C", "C", "B", "D", "A"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ranks (hand-worked)
+# --------------------------------------------------------------------------------------------------------------
+
+def test_rank_min_ties_and_na():
+    # sorted: 1.0 (rank 1), 2.0 (2), 3.0, 3.0 (both 3, "min"), 7.0 (5); NA stays NA
+    got = rank_min(pd.Series([3.0, 1.0, None, 3.0, 7.0, 2.0], index=[5, 4, 3, 2, 1, 0]))
+    assert str(got.dtype) == "Int64"
+    assert list(got.index) == [5, 4, 3, 2, 1, 0]
+    assert got.tolist()[:2] == [3, 1] and pd.isna(got.iloc[2]) and got.tolist()[3:] == [3, 5, 2]
+
+
+def test_rank_min_within_groups():
+    # group a: 30, 10, 10 -> 10, 10 share rank 1, 30 is 3;  group b: 2, 1 -> 2 is 2, 1 is 1
+    got = rank_min([30, 10, 2, 10, 1], pd.Series(["a", "a", "b", "a", "b"], index=[9, 8, 7, 6, 5]))
+    assert got.tolist() == [3, 1, 2, 1, 1]
+
+
+def test_rank_and_quantiles_along_an_axis():
+    """The table's own call: indicator x area x year, ranked and banded along the areas (axis 1)."""
+    # indicator 0, year 0: areas 30, 10, NaN, 10, 50 -> ranks 3, 1, -, 1, 4 of 4; sorted 10, 10, 30, 50 (h = 3q):
+    #   Q1 = 10 + 0.75 * 0 = 10, Q2 = 10 + 0.5 * 20 = 20, Q3 = 30 + 0.25 * 20 = 35 -> bands C, A, -, A, D
+    # indicator 0, year 1: all missing -> no ranks, quantiles missing, count 0
+    values = np.array([[[30, np.nan], [10, np.nan], [np.nan, np.nan], [10, np.nan], [50, np.nan]]])
+    ranks, (q1, q2, q3), count = rank_and_quantiles(values, (0.25, 0.5, 0.75), axis=1)
+    np.testing.assert_array_equal(ranks[0, :, 0], [3, 1, np.nan, 1, 4])
+    assert np.isnan(ranks[0, :, 1]).all()
+    assert (q1[0, 0], q2[0, 0], q3[0, 0]) == (10, 20, 35) and np.isnan(q1[0, 1]) and count.tolist() == [[4, 0]]
+    assert quartile_codes(values[0, :, 0], q1[0, 0], q2[0, 0], q3[0, 0]).tolist() == [3, 1, 0, 1, 4]
+
+
+def test_group_key_length_checked():
+    with pytest.raises(ValueError, match="group key"):
+        rank_min([1, 2, 3], ["a", "b"])
