@@ -410,17 +410,16 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     first, last = td["time_period"].min(), td["time_period"].max()
     la_trend = td[td["role"] == "la"]
     if la_trend["value"].notna().sum() >= 2:
-        chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry, td), subtitle=f"{measure}, "
+        chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry), subtitle=f"{measure}, "
                                    f"{_period_words(entry, first, last)}; shaded: {lo_words} confidence interval",
                                    unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
         data = _readable_trend(td, entry)
         formats = {"Year": None, **{c: entry["decimals"] for c in data.columns[1:]}}
-        la_rows = ctx.rows(ind)
         ctx.register(f"{ind}_trend", data, formats=formats, label=export.sheet_label(entry["short_title"], "trend"),
                      title=f"{_measure(entry, brackets=True)} in {ctx.la_name}, {_period_words(entry, first, last)}, "
                            f"with its {lo_words} confidence interval, its statistical neighbours' average, "
                            f"{ctx.la['region_name']} and England",
-                     source=ctx.sources_of(la_rows[la_rows["time_period"].isin(td["time_period"])]))
+                     source=ctx.sources_of(history[history["time_period"].isin(td["time_period"])]))
         parts += ["<h3>Over time</h3>", chart.to_html(),
                   data_details(displayed(data, formats), f"{_measure(entry, brackets=True)} over time",
                                list(data.columns[1:]))]
@@ -476,7 +475,7 @@ def _measure(entry: dict, brackets: bool = False) -> str:
     return f"{name} ({unit})" if brackets else f"{name}, {unit}"
 
 
-def _trend_title(ctx, row, entry, td) -> str:
+def _trend_title(ctx, row, entry) -> str:
     """The trend chart's headline: the tested recent trend (or the untested last five years) as the table has it."""
     return narrative.trend_headline(row, entry, ctx.la_name, ctx.rows(row["indicator"]))
 
