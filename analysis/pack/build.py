@@ -506,7 +506,8 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     from analysis.pack.report import Context, data_description, data_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
     rows = summary_rows(ctx)
-    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence)
+    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence,
+                                      history=ctx.table[ctx.table["area_code"] == la["area_code"]])
     items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
     body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {html.escape(when)}</h1>"
             f"{data_notice(ctx)}{local_notice(ctx)}"
