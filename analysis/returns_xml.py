@@ -32,9 +32,13 @@ Repeated values (codes, dates, identifiers) share one string object.
 
 from __future__ import annotations
 
+import gc
 import gzip
+import multiprocessing
+import os
 import pyexpat
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +269,7 @@ def read_903_xml_lxml(path: Path, name: str, required: dict) -> dict[str, pd.Dat
 # the reference (and gives a malformed file's error and line).
 
 _CHUNK = 8 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
+_SPLIT_MIN = 64 * 2**20  # records (bytes) from which a plain file is read by two processes, a half each
 _PAD = b"\0" * 80
 _NAME = np.zeros(256, bool)
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
@@ -400,6 +405,16 @@ class _Strings:
             self.keys = np.insert(self.keys, where, keys[new])
             self.ids = np.insert(self.ids, where, out[new])
         return out
+
+    def merge(self, other: "_Strings") -> np.ndarray:
+        """The number here of each of ``other``'s texts (those not here are added); all found are compared."""
+        values = other.values
+        numbers = np.full(len(values), -1, np.int64)
+        numbers[other.ids] = self.lookup(other.keys, np.ones(len(other.keys), bool),
+                                         lambda i: [values[j] for j in other.ids[i].tolist()])
+        rest = np.flatnonzero(numbers < 0)  # texts kept without a key
+        numbers[rest] = self.add([values[j] for j in rest.tolist()])
+        return numbers.astype(np.int32)
 
     def add(self, texts: list) -> np.ndarray:
         """Numbers for texts kept without looking them up (a few long ones)."""
@@ -606,17 +621,22 @@ class _Columns:
         self.parts.append((n, cols))
         self.lines.append(lines)
 
+    def extend(self, other: "_Columns", numbers: np.ndarray, line_base: int) -> None:
+        """Add ``other``'s rows, read after these (its cells renumbered by ``numbers``, its lines after
+        ``line_base`` line feeds)."""
+        for (n, cols), lines in zip(other.parts, other.lines):
+            self.add(n, {key: numbers[codes] for key, codes in cols.items()}, other.order, lines + line_base)
+
     def frame(self, values: np.ndarray, required=()) -> pd.DataFrame:
         """The table as text (``values``: the file's strings by number), built in place in one block."""
         order = self.order + [c for c in required if c not in self.order]
         n_total = sum(n for n, _ in self.parts)
         block = np.empty((len(order), n_total), dtype=object)
         for j, key in enumerate(order):
-            at = 0
-            for n, cols in self.parts:
-                codes = cols.get(key)
-                block[j, at:at + n] = "" if codes is None else values[codes]
-                at += n
+            codes = [cols.get(key) for _, cols in self.parts]
+            if any(c is None for c in codes):
+                codes = [np.zeros(n, np.int32) if c is None else c for c, (n, _) in zip(codes, self.parts)]
+            np.take(values, np.concatenate(codes) if codes else np.zeros(0, np.int32), out=block[j])
         self.parts = []
         out = pd.DataFrame(block.T, columns=order, index=pd.RangeIndex(n_total), dtype=object, copy=False)
         lines = np.concatenate(self.lines) if self.lines else np.zeros(0, np.int64)
@@ -730,9 +750,12 @@ def _piece_903(piece: _Bytes, tokens, nl: np.ndarray, line_base: int, tables: di
 
 
 def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFrame]:
-    """:func:`read_903_xml` by the vectorised tokenizer; ``_Unsupported`` for a file outside its subset."""
-    tables = {"header": _Columns(), "episodes": _Columns(("CHILD",)), "missing": _Columns(("CHILD", "DOB"))}
-    strings = _Strings()
+    """:func:`read_903_xml` by the vectorised tokenizer; ``_Unsupported`` for a file outside its subset.
+
+    A plain (not gzipped) file of at least ``_SPLIT_MIN`` bytes is read as two halves at once, the second by a
+    forked process (:func:`_read_halves`); when that fails (the split fell inside an element or a comment, or the
+    file is outside the subset) it is read again in one pass, which decides.
+    """
     try:
         fh = open_bytes(path)
     except OSError as exc:
@@ -742,73 +765,163 @@ def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFr
             data = fh.read(_CHUNK)
         except (OSError, EOFError) as exc:
             raise _Unsupported("unreadable") from exc
-        pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        while pos < len(data) and data[pos] in b" \t\r\n":
-            pos += 1
-        decl = _DECL.match(data, pos)  # (a comment may not come before it)
-        if decl is not None:
-            if decl.group(4) is not None and decl.group(4).lower() not in (b"utf-8", b"us-ascii", b"ascii"):
-                raise _Unsupported("another encoding")
-            pos = decl.end()
-        elif data[pos:pos + 2] == b"<?":
-            raise _Unsupported("a processing instruction")
-        blanked, _, _ = _blank_comments(data, final=False)  # comments before the root
-        while pos < len(blanked) and blanked[pos] in b" \t\r\n":
-            pos += 1
-        root = _ROOT.match(blanked, pos)
-        if root is None:
-            raise _Unsupported("another root or something before it")
-        head = data[:root.end()]
-        parser = pyexpat.ParserCreate(namespace_separator=" ")
-        try:
-            parser.Parse(head + b"</EXPSSDA903>", True)
-        except pyexpat.ExpatError as exc:
-            raise _Unsupported("the declaration or root tag") from exc
-        if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
-            raise _Unsupported("a lone carriage return")
-        line_base = head.count(b"\n")
-        pending = data[root.end():]
-        eof = need_more = False
-        while True:
-            if not eof and (len(pending) < _CHUNK or need_more):
-                need_more = False
-                try:
-                    more = fh.read(_CHUNK)
-                except (OSError, EOFError) as exc:
-                    raise _Unsupported("unreadable") from exc
-                eof = not more
-                if more:
-                    pending += more
-            blanked, limit, comments = _blank_comments(pending, final=eof)  # pending stays as read
-            if eof:
-                lt = blanked.rfind(b"<")
-                if lt < 0 or _ROOT_END.match(blanked, lt) is None:
+        start, line_base = _prolog(data)
+        split = None if path.name.lower().endswith(".gz") else _split_point(fh, start)
+        if split is not None:
+            try:
+                return _frames(*_read_halves(path, start, split, line_base), required)
+            except _Unsupported:
+                fh.seek(len(data))
+        return _frames(*_read_range(fh, data[start:], None, line_base)[:2], required)
+
+
+def _prolog(data: bytes) -> tuple[int, int]:
+    """Where the records start (after the declaration and the root's start tag) and the line feeds before."""
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while pos < len(data) and data[pos] in b" \t\r\n":
+        pos += 1
+    decl = _DECL.match(data, pos)  # (a comment may not come before it)
+    if decl is not None:
+        if decl.group(4) is not None and decl.group(4).lower() not in (b"utf-8", b"us-ascii", b"ascii"):
+            raise _Unsupported("another encoding")
+        pos = decl.end()
+    elif data[pos:pos + 2] == b"<?":
+        raise _Unsupported("a processing instruction")
+    blanked, _, _ = _blank_comments(data, final=False)  # comments before the root
+    while pos < len(blanked) and blanked[pos] in b" \t\r\n":
+        pos += 1
+    root = _ROOT.match(blanked, pos)
+    if root is None:
+        raise _Unsupported("another root or something before it")
+    head = data[:root.end()]
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(head + b"</EXPSSDA903>", True)
+    except pyexpat.ExpatError as exc:
+        raise _Unsupported("the declaration or root tag") from exc
+    if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
+        raise _Unsupported("a lone carriage return")
+    return root.end(), head.count(b"\n")
+
+
+def _read_range(fh, pending: bytes, size: int | None, line_base: int) -> tuple[dict, _Strings, int]:
+    """(tables, strings, line feeds before the end) of ``pending`` and the next ``size`` bytes of ``fh``.
+
+    ``size`` None: to the end of the file, which must close the root; otherwise the range ends between records.
+    Read ``_CHUNK`` bytes at a time; each piece processed is cut after a whole top-level element.
+    """
+    tables = {"header": _Columns(), "episodes": _Columns(("CHILD",)), "missing": _Columns(("CHILD", "DOB"))}
+    strings = _Strings()
+    eof = need_more = False
+    while True:
+        if not eof and (len(pending) < _CHUNK or need_more):
+            need_more = False
+            want = _CHUNK if size is None else min(_CHUNK, size)
+            try:
+                more = fh.read(want) if want else b""
+            except (OSError, EOFError) as exc:
+                raise _Unsupported("unreadable") from exc
+            eof = not more
+            if more:
+                pending += more
+                if size is not None:
+                    size -= len(more)
+        blanked, limit, comments = _blank_comments(pending, final=eof)  # pending stays as read
+        if eof:
+            end = len(blanked)
+            if size is None:
+                end = blanked.rfind(b"<")
+                if end < 0 or _ROOT_END.match(blanked, end) is None:
                     raise _Unsupported("no end tag of the root, or something after it")
-                tail = blanked[lt:]
+                tail = blanked[end:]
                 if tail.count(b"\r") != tail.count(b"\r\n"):
                     raise _Unsupported("a lone carriage return")
-                piece = _Bytes(blanked[:lt])
-                tokens = _tokens(piece, final=True)
-            else:
-                piece = _Bytes(blanked[:limit])
-                tokens = _tokens(piece, final=False)
-                if tokens is None:  # no whole top-level element yet
-                    need_more = True
-                    continue
-                cut = int(tokens[1][-1]) + 1
-                piece = _Bytes(blanked[:cut])
-                pending = pending[cut:]
-                comments = [c for c in comments if c < cut]
-            nl = np.flatnonzero(piece.a == ord("\n"))
-            _check_text(piece, len(nl))
-            _piece_903(piece, tokens, nl, line_base, tables, strings, comments)
-            line_base += len(nl)
-            if eof:
-                break
+            piece = _Bytes(blanked[:end])
+            tokens = _tokens(piece, final=True)
+        else:
+            piece = _Bytes(blanked[:limit])
+            tokens = _tokens(piece, final=False)
+            if tokens is None:  # no whole top-level element yet
+                need_more = True
+                continue
+            cut = int(tokens[1][-1]) + 1
+            piece = _Bytes(blanked[:cut])
+            pending = pending[cut:]
+            comments = [c for c in comments if c < cut]
+        nl = np.flatnonzero(piece.a == ord("\n"))
+        _check_text(piece, len(nl))
+        _piece_903(piece, tokens, nl, line_base, tables, strings, comments)
+        line_base += len(nl)
+        if eof:
+            return tables, strings, line_base
+
+
+def _frames(tables: dict, strings: _Strings, required: dict) -> dict[str, pd.DataFrame]:
     values = strings.array()
-    return {
-        kind: tables[kind].frame(values, required[kind]) for kind in ("header", "episodes", "missing")
-    }
+    return {kind: tables[kind].frame(values, required[kind]) for kind in ("header", "episodes", "missing")}
+
+
+def _split_point(fh, start: int) -> int | None:
+    """Where to split a large plain file for two processes: the first ``<CHILD>`` tag after the middle of its
+    records; None to read it in one pass (a small file, one core, no fork, threads running, no such tag)."""
+    if (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) < 2:
+        return None
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return None  # forking a process with threads running is unsafe
+    size = os.fstat(fh.fileno()).st_size
+    if size - start < _SPLIT_MIN:
+        return None
+    middle = start + (size - start) // 2
+    fh.seek(middle)
+    at = fh.read(2**20).find(b"<CHILD>")
+    return None if at < 0 else middle + at
+
+
+def _read_halves(path: Path, start: int, split: int, line_base: int) -> tuple[dict, _Strings]:
+    """The tables and strings of the records read as two halves at once: ``[start, split)`` here and ``[split,
+    end)`` by a forked process (:func:`_read_tail`), which sends its tables back; ``_Unsupported`` when either half
+    fails (each half's tags must balance, so the split must fall between two records)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_read_tail, args=(path, split, send), daemon=True)
+    gc.freeze()  # objects shared with the forked process: its collector leaves them (and their pages) alone
+    try:
+        worker.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            tables, strings, line_base = _read_range(fh, b"", split - start, line_base)
+        tail = receive.recv()
+    except EOFError:  # the process ended without sending
+        raise _Unsupported("the second half") from None
+    finally:
+        receive.close()
+        if worker.is_alive() and worker.exitcode is None:
+            worker.kill()
+        worker.join()
+    if tail is None:
+        raise _Unsupported("the second half")
+    more, their = tail
+    numbers = strings.merge(their)
+    for kind, table in tables.items():
+        table.extend(more[kind], numbers, line_base)
+    return tables, strings
+
+
+def _read_tail(path: Path, start: int, send) -> None:
+    """In the forked process: read the records from byte ``start`` to the end and send (tables, strings) back,
+    or None when that fails (the parent then reads the file in one pass)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            result = _read_range(fh, b"", None, 0)[:2]
+    except Exception:  # noqa: BLE001 (any failure: the parent decides in one pass)
+        result = None
+    send.send(result)
+    send.close()
 
 
 def _escape(values: pd.Series) -> pd.Series:
