@@ -816,25 +816,58 @@ def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.Da
     """
     if episodes.empty:
         return episodes, 0
-    e = episodes.sort_values(["CHILD", "DECOM", "DEC", "_file", "_line"], kind="stable", na_position="last")
-    same = e["CHILD"].eq(e["CHILD"].shift(-1))
+    # each child's episodes in order (children in order of first appearance; the rows flagged are sorted below)
+    order = ["CHILD", "DECOM", "DEC", "_file", "_line"]
+    child = pd.factorize(episodes["CHILD"])[0]
+    sort = _stable_order([child, _nat_last(episodes["DECOM"]), _nat_last(episodes["DEC"]),
+                          pd.factorize(episodes["_file"], sort=True)[0], episodes["_line"].to_numpy()])
+    e = episodes[order].iloc[sort]
+    child = child[sort]
+    same = np.append(child[1:] == child[:-1], False)
     next_start = e["DECOM"].shift(-1)
-    over = same & (e["DEC"].isna() | (e["DEC"] > next_start))
+    over = same & (e["DEC"].isna() | (e["DEC"] > next_start)).to_numpy()
     n = int(over.sum())
     if not n:
         return episodes, 0
-    rows = e[over]
-    nxt = e.shift(-1)[over]
+    at = np.flatnonzero(over)
+    rows = e.iloc[at].sort_values(order, kind="stable", na_position="last")  # named in order of CHILD
+    nxt = e.iloc[at + 1].set_axis(e.index[at]).loc[rows.index]
     details = ("the episode starting " + rows["DECOM"].dt.strftime("%d/%m/%Y") + " (DEC "
                + _fmt_dates(rows["DEC"]) + ") overlaps the next one (row " + nxt["_line"].astype("int64").astype(str)
                + ", DECOM " + nxt["DECOM"].dt.strftime("%d/%m/%Y")
                + "); treated as ending on that date (DfE: the earlier episode's end date is the error)")
     warnings += _row_messages(rows, "CHILD", details)
-    out = episodes.copy()
+    out = episodes.copy(deep=False)  # (copy on write: only the columns changed are copied)
     out.loc[rows.index, "DEC"] = next_start[over]
     out["_DEC_resolved"] = False
     out.loc[rows.index, "_DEC_resolved"] = True
     return out, n
+
+
+def _stable_order(keys: list) -> np.ndarray:
+    """The stable order of rows by integer ``keys`` (first key first), as ``np.lexsort`` gives it.
+
+    The last two keys are usually in order already (file, line): the others are then ranked and combined into one
+    integer when it fits, whose stable sort (of mostly ordered data) is much faster than sorting key by key.
+    """
+    file, line = keys[-2:]
+    if len(line) > 1 and not ((file[1:] > file[:-1]) | ((file[1:] == file[:-1]) & (line[1:] >= line[:-1]))).all():
+        return np.lexsort(keys[::-1])
+    combined, bits = np.zeros(len(line), np.int64), 0
+    for key in keys[:-2]:
+        rank, found = pd.factorize(key, sort=True)
+        size = max(len(found), 1).bit_length()
+        if bits + size > 62:
+            return np.lexsort(keys[::-1])
+        combined = (combined << size) | rank
+        bits += size
+    return np.argsort(combined, kind="stable")
+
+
+def _nat_last(dates: pd.Series) -> np.ndarray:
+    """Dates as integers that sort as they do, blank (NaT) last."""
+    values = dates.to_numpy("datetime64[ns]")
+    return np.where(np.isnat(values), np.iinfo(np.int64).max, values.view("int64"))
 
 
 def _count_overlaps(table: pd.DataFrame, id_col: str, start: str, end: str, what: str, warnings: list,
@@ -858,7 +891,7 @@ def _check_births(tables: dict) -> None:
     """A date of birth after the child's first 903 episode, or (CIN) more than 280 days after the first referral."""
     header, episodes = tables["header"], tables["episodes"]
     if header is not None and episodes is not None and len(header) and len(episodes):
-        first = episodes.groupby("CHILD")["DECOM"].min()
+        first = episodes.groupby("CHILD", sort=False)["DECOM"].min()
         start = header["CHILD"].map(first)
         bad = header["DOB"].notna() & start.notna() & (header["DOB"] > start)
         if bad.any():
@@ -867,7 +900,7 @@ def _check_births(tables: dict) -> None:
                 f"(DECOM {r['_first']:%d/%m/%Y})"))
     children, details = tables["cin_children"], tables["cin_details"]
     if children is not None and details is not None and len(children) and len(details):
-        first = details.groupby("LAchildID")["CINreferralDate"].min()
+        first = details.groupby("LAchildID", sort=False)["CINreferralDate"].min()
         referral = children["LAchildID"].map(first)
         late = children["PersonBirthDate"] - referral > pd.Timedelta(days=PRE_BIRTH_REFERRAL_DAYS)
         bad = children["PersonBirthDate"].notna() & referral.notna() & late
