@@ -592,8 +592,14 @@ def _tokens(piece: _Bytes, final: bool):
     names = [data[s:s + n].decode("latin-1") for s, n in zip(name_start[first].tolist(), length[first].tolist())]
     if not all(_NAME_RE.match(n) for n in names):
         raise _Unsupported("a tag with attributes or a prefix")
-    # pair each start tag with its end tag (the next end tag at the same level): the same name, byte for byte
-    paired = np.flatnonzero(kind != 0)
+    # pair each start tag with its end tag (the next end tag at the same level): the same name, byte for byte. A
+    # start tag followed at once by an end tag (a field) is a pair; the others are paired by sorting them by level
+    field = np.flatnonzero((kind[:-1] == 1) & (kind[1:] == -1))
+    if (ids[field] != ids[field + 1]).any():
+        raise _Unsupported("an end tag that does not match its start tag")
+    others = kind != 0
+    others[field] = others[field + 1] = False
+    paired = np.flatnonzero(others)
     if len(paired):
         level = np.where(kind == -1, depth + 1, depth)[paired]
         order = paired[np.argsort(level.astype(np.int16) if level.max() < 2**15 else level, kind="stable")]
