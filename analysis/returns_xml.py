@@ -271,13 +271,6 @@ def read_903_xml_lxml(path: Path, name: str, required: dict) -> dict[str, pd.Dat
 _CHUNK = 8 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
 _SPLIT_MIN = 64 * 2**20  # records (bytes) from which a plain file is read by two processes, a half each
 _PAD = b"\0" * 80
-_NAME = np.zeros(256, bool)
-for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
-    _NAME[_c] = True
-_NAME_START = _NAME.copy()
-_NAME_START[list(b"0123456789.-")] = False
-_WS = np.zeros(256, bool)
-_WS[[9, 10, 13, 32]] = True
 _ENTITY = re.compile(rb"&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITY_STR = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -287,7 +280,7 @@ _ROOT = re.compile(rb"<EXPSSDA903(?:\s[^<>]*)?>")
 _ROOT_END = re.compile(rb"</EXPSSDA903\s*>\s*\Z")
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], np.uint64)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd multiplier folding a span's words into one key
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_TAG = re.compile(rb"<(/?)([A-Za-z_][A-Za-z0-9_.-]*)[ \t\r\n]*(/?)>\Z")  # a plain start, end or empty tag
 
 
 class _Unsupported(Exception):
@@ -431,8 +424,8 @@ def _firsts(ids: np.ndarray) -> np.ndarray:
     """Where each id first occurs, for ids numbered in order of first appearance (as ``pd.factorize`` gives)."""
     if not len(ids):
         return np.zeros(0, np.int64)
-    top = np.maximum.accumulate(ids)
-    return np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))
+    top = np.maximum.accumulate(ids)  # sorted: the first position where it reaches each id
+    return np.searchsorted(top, np.arange(top[-1] + 1))
 
 
 class _Bytes:
@@ -563,35 +556,26 @@ def _tokens(piece: _Bytes, final: bool):
         gt = gt_all[j]
         if (gt[:-1] > lt[1:]).any():
             raise _Unsupported("'<' inside a tag")
-    close = a[lt + 1] == ord("/")
-    name_start = lt + 1 + close
-    empty = (a[gt - 1] == ord("/")) & ~close
-    name_end = gt - empty
-    for _ in range(8):  # whitespace before '>' or '/>'
-        ws = _WS[a[name_end - 1]] & (name_end > name_start)
-        if not ws.any():
-            break
-        name_end = name_end - ws
-    else:
-        raise _Unsupported("much whitespace in a tag")
-    length = name_end - name_start
-    if length.min() < 1 or not _NAME_START[a[name_start]].all():
-        raise _Unsupported("a tag that is not a plain element name")  # comments, PIs, CDATA, DOCTYPE, '< a>'
-    kind = 1 - empty.view(np.int8) - 2 * close.view(np.int8)
+    # each distinct tag (its bytes between '<' and '>') is read once: its kind and element name
+    tag, first, _ = piece.keys(lt + 1, gt - lt - 1)
+    data, kinds, name_of, found = piece.data, [], [], {}
+    for s, e in zip(lt[first].tolist(), gt[first].tolist()):
+        m = _TAG.match(data, s, e + 1)
+        if m is None or (m.group(1) and m.group(3)):  # comments, PIs, CDATA, DOCTYPE, attributes, prefixes, '< a>'
+            raise _Unsupported("a tag that is not a plain element tag")
+        kinds.append(-1 if m.group(1) else 0 if m.group(3) else 1)
+        name_of.append(found.setdefault(m.group(2).decode("ascii"), len(found)))
+    kind = np.array(kinds, np.int8)[tag]
     depth = np.cumsum(kind, dtype=np.int64)
     if not final:
         ends = np.flatnonzero((depth == 0) & (kind <= 0))
         if not len(ends):
             return None
         k = ends[-1] + 1
-        lt, gt, kind, depth, name_start, length = lt[:k], gt[:k], kind[:k], depth[:k], name_start[:k], length[:k]
+        lt, gt, kind, depth, tag = lt[:k], gt[:k], kind[:k], depth[:k], tag[:k]
     if depth.min() < 0 or depth[-1] != 0:
         raise _Unsupported("start and end tags do not balance")
-    ids, first, _ = piece.keys(name_start, length)
-    data = piece.data
-    names = [data[s:s + n].decode("latin-1") for s, n in zip(name_start[first].tolist(), length[first].tolist())]
-    if not all(_NAME_RE.match(n) for n in names):
-        raise _Unsupported("a tag with attributes or a prefix")
+    ids, names = np.array(name_of, np.int64)[tag], list(found)
     # pair each start tag with its end tag (the next end tag at the same level): the same name, byte for byte. A
     # start tag followed at once by an end tag (a field) is a pair; the others are paired by sorting them by level
     field = np.flatnonzero((kind[:-1] == 1) & (kind[1:] == -1))
