@@ -24,10 +24,11 @@ an element the schema leaves out when blank is an empty column, not a structural
 the line of its element's start tag (of the tag's closing ``>``, as lxml counts). The CIN census is read with
 ``lxml.etree.iterparse`` on the end of each ``Child`` element, which is cleared (with its already-read siblings) once
 read, so memory holds the tables being built, not the document. The SSDA903 is read by a vectorised tokenizer over
-the file's bytes, 8 MiB at a time (:func:`read_903_xml`; about twice lxml's speed), which checks the plain XML
-it reads as a parser would and leaves any other file (comments inside a field's text, CDATA, attributes below the
-root, namespace prefixes, another encoding, a malformed file) to the lxml reader, :func:`read_903_xml_lxml`.
-Repeated values (codes, dates, identifiers) share one string object.
+the file's bytes, 8 MiB at a time (:func:`read_903_xml`; about six times lxml's speed in one process), which checks
+the plain XML it reads as a parser would and leaves any other file (comments inside a field's text, CDATA,
+attributes below the root, namespace prefixes, another encoding, a malformed file) to the lxml reader,
+:func:`read_903_xml_lxml`. A large plain file is read as two halves at once, the second by a forked process. Each
+distinct value (code, date, identifier) is one string object, shared by every cell that holds it.
 """
 
 from __future__ import annotations
@@ -267,6 +268,12 @@ def read_903_xml_lxml(path: Path, name: str, required: dict) -> dict[str, pd.Dat
 # entities, UTF-8); anything else -- a comment, CDATA, a processing instruction, a DOCTYPE, attributes, a prefix,
 # another encoding, a malformed file -- raises ``_Unsupported`` and the file is read by the lxml reader, which is
 # the reference (and gives a malformed file's error and line).
+#
+# Each piece: the positions of '<' and '>' give the tags; each distinct tag is read once (its kind and name); depth
+# is a running sum, and start and end tags are paired (:func:`_tokens`). Records and their fields follow from the
+# levels and names (:func:`_piece_903`); a field's value is a span of bytes, and each distinct span is decoded once
+# and numbered in the file's table of strings (:class:`_Strings`), so the tables are built as numbers and turned
+# into text once, at the end (:meth:`_Columns.frame`).
 
 _CHUNK = 8 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
 _SPLIT_MIN = 64 * 2**20  # records (bytes) from which a plain file is read by two processes, a half each
