@@ -464,18 +464,22 @@ class _Bytes:
             key[long] = folded
         ids = pd.factorize(key)[0]
         first = _firsts(ids)
-        if len(long):  # each longer span against its id's first span: the same length and words
-            rep = first[ids]
-            at = np.full(len(start), -1, np.int64)
-            at[long] = np.arange(len(long))
-            rep_long = at[rep[long]]
-            if not (np.array_equal(length[rep], length) and all(np.array_equal(w[rep_long], w) for w in words)):
-                ids = np.zeros(len(start), np.int64)
-                for w in self.span_words(start, length):
-                    codes, found = pd.factorize(w)
-                    ids = pd.factorize(ids * len(found) + codes)[0]
-                first = _firsts(ids)
+        if len(long) and not self._exact(ids, first, length, long, words):
+            ids = np.zeros(len(start), np.int64)
+            for w in self.span_words(start, length):
+                codes, found = pd.factorize(w)
+                ids = pd.factorize(ids * len(found) + codes)[0]
+            first = _firsts(ids)
         return ids, first, key
+
+    @staticmethod
+    def _exact(ids, first, length, long, words) -> bool:
+        """Whether the longer spans (``long``, their ``words``) are numbered apart from the others and each has its
+        id's first span's length and words."""
+        if not np.array_equal(np.flatnonzero((length[first] > 8)[ids]), long):
+            return False
+        rep = np.searchsorted(long, first[ids[long]])  # each longer span's id's first span, among the longer
+        return np.array_equal(length[long][rep], length[long]) and all(np.array_equal(w[rep], w) for w in words)
 
     def span_words(self, start: np.ndarray, length: np.ndarray) -> list:
         n_words = int((int(length.max()) + 7) // 8) if len(length) else 0
