@@ -817,28 +817,27 @@ def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.Da
     if episodes.empty:
         return episodes, 0
     # each child's episodes in order (children in order of first appearance; the rows flagged are sorted below)
-    order = ["CHILD", "DECOM", "DEC", "_file", "_line"]
     child = pd.factorize(episodes["CHILD"])[0]
-    sort = _stable_order([child, _nat_last(episodes["DECOM"]), _nat_last(episodes["DEC"]),
-                          pd.factorize(episodes["_file"], sort=True)[0], episodes["_line"].to_numpy()])
-    e = episodes[order].iloc[sort]
-    child = child[sort]
-    same = np.append(child[1:] == child[:-1], False)
-    next_start = e["DECOM"].shift(-1)
-    over = same & (e["DEC"].isna() | (e["DEC"] > next_start)).to_numpy()
+    decom, dec = episodes["DECOM"].to_numpy("datetime64[ns]"), episodes["DEC"].to_numpy("datetime64[ns]")
+    sort = _stable_order([child, _nat_last(decom), _nat_last(dec), pd.factorize(episodes["_file"], sort=True)[0],
+                          episodes["_line"].to_numpy()])
+    child, decom, dec = child[sort], decom[sort], dec[sort]
+    over = np.zeros(len(sort), bool)
+    over[:-1] = (child[1:] == child[:-1]) & (np.isnat(dec[:-1]) | (dec[:-1] > decom[1:]))
     n = int(over.sum())
     if not n:
         return episodes, 0
+    order = ["CHILD", "DECOM", "DEC", "_file", "_line"]
     at = np.flatnonzero(over)
-    rows = e.iloc[at].sort_values(order, kind="stable", na_position="last")  # named in order of CHILD
-    nxt = e.iloc[at + 1].set_axis(e.index[at]).loc[rows.index]
+    rows = episodes[order].iloc[sort[at]].sort_values(order, kind="stable", na_position="last")  # by CHILD
+    nxt = episodes[order].iloc[sort[at + 1]].set_axis(episodes.index[sort[at]]).loc[rows.index]
     details = ("the episode starting " + rows["DECOM"].dt.strftime("%d/%m/%Y") + " (DEC "
                + _fmt_dates(rows["DEC"]) + ") overlaps the next one (row " + nxt["_line"].astype("int64").astype(str)
                + ", DECOM " + nxt["DECOM"].dt.strftime("%d/%m/%Y")
                + "); treated as ending on that date (DfE: the earlier episode's end date is the error)")
     warnings += _row_messages(rows, "CHILD", details)
     out = episodes.copy(deep=False)  # (copy on write: only the columns changed are copied)
-    out.loc[rows.index, "DEC"] = next_start[over]
+    out.loc[rows.index, "DEC"] = nxt["DECOM"]
     out["_DEC_resolved"] = False
     out.loc[rows.index, "_DEC_resolved"] = True
     return out, n
@@ -864,10 +863,9 @@ def _stable_order(keys: list) -> np.ndarray:
     return np.argsort(combined, kind="stable")
 
 
-def _nat_last(dates: pd.Series) -> np.ndarray:
-    """Dates as integers that sort as they do, blank (NaT) last."""
-    values = dates.to_numpy("datetime64[ns]")
-    return np.where(np.isnat(values), np.iinfo(np.int64).max, values.view("int64"))
+def _nat_last(dates: np.ndarray) -> np.ndarray:
+    """Dates (``datetime64[ns]``) as integers that sort as they do, blank (NaT) last."""
+    return np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view("int64"))
 
 
 def _count_overlaps(table: pd.DataFrame, id_col: str, start: str, end: str, what: str, warnings: list,
@@ -911,12 +909,20 @@ def _check_births(tables: dict) -> None:
                 f"{r['_first']:%Y-%m-%d}); DfE rule 8606 allows a referral up to 40 weeks before birth"))
 
 
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` by one numbering of both (pandas' ``isin`` is slow on many distinct strings)."""
+    codes = pd.factorize(np.concatenate([among.to_numpy(object), values.to_numpy(object)]), use_na_sentinel=False)[0]
+    known = np.zeros(int(codes.max()) + 1 if len(codes) else 0, bool)
+    known[codes[:len(among)]] = True
+    return known[codes[len(among):]]
+
+
 def _orphans(issues, table: pd.DataFrame | None, ids: pd.DataFrame | None, spec: TableSpec, parent: TableSpec):
     """Soft issue: rows for a child with no row in the parent (header / child identifiers) table."""
     if table is None or ids is None or table.empty:
         return
     col = spec.id_column
-    orphan = ~table[col].isin(ids[parent.id_column])
+    orphan = ~_isin(table[col], ids[parent.id_column])
     _add_issues(issues, table, orphan, spec, col, f"a child with no {parent.label} row",
                 pd.Series(f"no row for this child in the {parent.label}", index=table.index)[orphan])
 
