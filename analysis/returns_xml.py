@@ -379,19 +379,20 @@ class _Strings:
     def __init__(self):
         self.keys = np.zeros(1, np.uint64)  # sorted; the empty span's key is 0
         self.ids = np.zeros(1, np.int64)
+        self.hashed = np.zeros(1, bool)  # the key is a longer text's hash
         self.values = [""]
 
     def lookup(self, keys: np.ndarray, long: np.ndarray, texts) -> np.ndarray:
         """The number of each of a piece's distinct ``keys`` (``long``: keys that are hashes), adding new texts.
 
-        ``texts(index)`` decodes the texts of some of the keys.
+        ``texts(index)`` decodes the texts of some of the keys. A key found where either text is longer is checked.
         """
         order = np.argsort(keys)
         at = np.empty(len(keys), np.int64)
         at[order] = np.minimum(np.searchsorted(self.keys, keys[order]), len(self.keys) - 1)  # sorted: faster
         found = self.keys[at] == keys
         out = np.where(found, self.ids[at], -1)
-        check = np.flatnonzero(found & long)
+        check = np.flatnonzero(found & (long | self.hashed[at]))
         if len(check):
             kept = self.values
             if [kept[i] for i in out[check].tolist()] != texts(check):
@@ -404,6 +405,7 @@ class _Strings:
             where = np.searchsorted(self.keys, keys[new])
             self.keys = np.insert(self.keys, where, keys[new])
             self.ids = np.insert(self.ids, where, out[new])
+            self.hashed = np.insert(self.hashed, where, long[new])
         return out
 
     def merge(self, other: "_Strings") -> np.ndarray:

@@ -728,7 +728,8 @@ def test_bad_date_in_the_second_half_names_its_line(tmp_path, halves):
     assert halves == ["two halves"]
 
 
-@pytest.mark.parametrize("values", [["A1234567ZZ", "B1234567ZZ", "ZZ", "A1234567ZZ"], ["A1234567ZZ", "B1234567ZZ"]])
+@pytest.mark.parametrize("values", [["A1234567ZZ", "B1234567ZZ", "ZZ", "A1234567ZZ"], ["A1234567ZZ", "B1234567ZZ"],
+                                    ["A1234567ZZ", "ZZ"], ["ZZ", "A1234567ZZ"]])
 def test_fast_903_reader_colliding_keys(tmp_path, monkeypatch, values):
     # a multiplier of 0 folds a long value to its last word: 'A1234567ZZ', 'B1234567ZZ' and 'ZZ' share a key
     monkeypatch.setattr(rx, "_MIX", np.uint64(0))
