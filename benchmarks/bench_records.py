@@ -41,8 +41,16 @@ Measured:
 
 3. Reading the 903 from XML: the extract's header, episodes and missing tables written as one ``EXPSSDA903`` file
    (DfE's layout; about 1,000,000 episodes at the default size) and read by ``read_returns`` in a fresh process
-   (seconds, peak RSS, tracemalloc peak), against the same tables as CSV files read the same way (the baseline,
-   measured in the same run); the ratio is printed. ``--xml-only`` runs just this part.
+   (seconds; CPU seconds of that process and of the process it forks to read the second half of a large file, and
+   the peak RSS of each; with ``--trace`` the tracemalloc peak), against the same tables as CSV files read the same
+   way (the baseline, measured in the same run); the ratios are printed. ``--xml-only`` runs just this part.
+   On this project's 2-core machine, shared with other work (2026-12-02, load average 4-5), the 1,003,405-episode
+   file (416 MiB) was read in 24.5 s (CPU 9.9 s, and 5.0 s in the forked process), peak RSS 757 MiB (the forked
+   process 347 MiB, the pages it shares with its parent included), against 15.7 s (CPU 8.5 s) and 965 MiB for the
+   CSV files. The code before the reader was reworked, run on the same files in the same conditions (fresh
+   processes, old and new code alternating, load average 4-5.6): XML 45-56 s, CPU 22.9 s, 1,120 MiB (new: 28-45 s,
+   CPU 9.3-9.9 s + 4.6-4.9 s, 781 MiB); CSV 24-49 s, CPU 12.2-13.7 s (new: 20-24 s, CPU 9.6-9.9 s). Wall-clock
+   seconds on a shared machine follow its load; CPU seconds much less so.
 
 Usage: python benchmarks/bench_records.py [--episodes N] [--cin-episodes N] [--sample N] [--seed N]
                                           [--full-loop] [--via-text] [--xml-only]
