@@ -673,7 +673,7 @@ def _register_summary(ctx: Context, rows: pd.DataFrame) -> None:
 PAGES = {
     "children_in_need": "10_children_in_need.html", "child_protection": "20_child_protection.html",
     "looked_after": "30_looked_after.html", "missing": "40_missing.html", "neet": "50_neet.html",
-    "care_leavers": "60_care_leavers.html", "early_years": "05_scorecard.html", "education": "05_scorecard.html",
+    "care_leavers": "60_care_leavers.html", "early_years": "70_early_years.html", "education": "05_scorecard.html",
     "wider": "05_scorecard.html",
 }
 
