@@ -447,6 +447,20 @@ def test_accessibility_checks_catch_problems():
     assert Page("<html><body><h1>x</h1><h3>y</h3></body></html>").headings == [1, 3]
 
 
+def test_tables_scroll_in_a_box_the_keyboard_reaches_named_by_the_caption():
+    """A table too wide for the screen scrolls in its box; the box takes focus (tabindex) so the keyboard can scroll
+    it too (axe: scrollable-region-focusable), and is a region named by the caption, markup stripped, quotes safe."""
+    from analysis.pack.build import _wrap_tables
+
+    body = ('<p>x</p><table class="t"><caption>Rates in <em>"A" &amp; B</em></caption><tr><th>h</th></tr></table>'
+            "<table><tr><th>no caption</th></tr></table>")
+    assert _wrap_tables(body) == (
+        '<p>x</p><div class="table-wrap" role="region" tabindex="0" aria-label="Rates in &quot;A&quot; &amp; B">'
+        '<table class="t"><caption>Rates in <em>"A" &amp; B</em></caption><tr><th>h</th></tr></table></div>'
+        '<div class="table-wrap" role="region" tabindex="0" aria-label="Table">'
+        "<table><tr><th>no caption</th></tr></table></div>")
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_demo_page_is_accessible(demo_pack, name):
     page = read_page(demo_pack, name)
