@@ -68,7 +68,7 @@ def b1_file(tmp_path):
 # The evidence pack: built once per test session with the real command, shared by test_pack.py and test_browser.py.
 
 PACK_SECTIONS = ["00_summary", "05_scorecard", "10_children_in_need", "20_child_protection", "30_looked_after", "40_missing",
-                 "50_neet", "60_care_leavers", "99_data_and_methods"]
+                 "50_neet", "60_care_leavers", "70_early_years", "99_data_and_methods"]
 
 
 def run_needs(*args, cwd=None, timeout=900):

@@ -1,7 +1,10 @@
-"""The demo pack in a real browser, opened from disk: every link resolves, every chart loads, nothing is fetched.
+"""The demo pack in a real browser, opened from disk: every link resolves, every chart loads, nothing is fetched,
+and axe-core finds no accessibility violation on any page.
 
-Headless Chromium is driven over the Chrome DevTools Protocol with a minimal client (``websocket-client``). Without
-a browser the tests are skipped on a workstation but fail on CI (``CI`` set): CI must have one.
+Headless Chromium is driven over the Chrome DevTools Protocol with a minimal client (``websocket-client``). axe-core
+is not in the repository: ``.ci/run`` fetches it with npm into ``~/.cache/needs-analysis``, or ``$AXE_CORE`` names an
+``axe.min.js``. Without a browser or axe-core the tests are skipped on a workstation but fail on CI (``CI`` set): CI
+must have both.
 """
 
 from __future__ import annotations
@@ -35,6 +38,18 @@ def find_chromium() -> str | None:
     for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium"):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
+    return None
+
+
+AXE_CACHE = Path.home() / ".cache" / "needs-analysis" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def find_axe() -> Path | None:
+    """axe-core's ``axe.min.js``: ``$AXE_CORE`` if set, else where ``npm install --prefix ~/.cache/needs-analysis``
+    puts it."""
+    for candidate in (os.environ.get("AXE_CORE"), AXE_CACHE):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
     return None
 
 
@@ -92,8 +107,9 @@ class CDP:
             if "method" in reply:
                 self.events.append(reply)
 
-    def evaluate(self, expression: str, session: str):
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+    def evaluate(self, expression: str, session: str, await_promise: bool = False):
+        result = self.send("Runtime.evaluate",
+                           {"expression": expression, "returnByValue": True, "awaitPromise": await_promise}, session)
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression[:60]}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -173,12 +189,19 @@ def stop_group(proc: subprocess.Popen, timeout: float = 10) -> None:
 LINKS_JS = "Array.from(document.querySelectorAll('[href]')).map(a => [a.getAttribute('href'), a.href])"
 IMAGES_JS = "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt.length])"
 IDS_JS = "Array.from(document.querySelectorAll('[id]')).map(e => e.id)"
+# Every rule axe runs by default (WCAG A/AA and best practice); per violation its rule, impact and first targets.
+AXE_JS = """axe.run(document).then(r => r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
 
 
 @pytest.fixture(scope="module")
 def crawl(demo_pack, browser):
-    """Open index.html from disk and follow every link to a page of the pack; record what the browser did."""
+    """Open index.html from disk and follow every link to a page of the pack; record what the browser did, then run
+    axe-core on the page (its script text injected, as the page itself may fetch nothing) if axe-core is at hand."""
     cdp, session = browser
+    axe_path = find_axe()
+    axe_source = axe_path.read_text(encoding="utf-8") if axe_path else None
     pack = demo_pack.resolve()
     pages: dict[str, dict] = {}
     files: set[str] = set()
@@ -209,6 +232,9 @@ def crawl(demo_pack, browser):
         record["errors"] = ([e["params"]["entry"] for e in events if e["method"] == "Log.entryAdded"
                              and e["params"]["entry"].get("level") == "error"]
                             + [e["params"] for e in events if e["method"] == "Runtime.exceptionThrown"])
+        if axe_source:
+            cdp.evaluate(axe_source, session)
+            record["axe"] = cdp.evaluate(AXE_JS, session, await_promise=True)
         pages[path.name] = record
         for _, absolute in record["links"]:
             target, _fragment = urldefrag(absolute)
@@ -277,3 +303,12 @@ def test_no_failed_loads_or_console_errors(crawl):
     for name, page in crawl["pages"].items():
         assert page["failed"] == [], f"{name}: {page['failed'][:3]}"
         assert page["errors"] == [], f"{name}: {page['errors'][:3]}"
+
+
+def test_no_accessibility_violations(crawl):
+    """axe-core on every page: any violation of its default rules fails, named by page, rule, impact and element."""
+    if not find_axe():
+        unavailable(f"no axe-core at $AXE_CORE or {AXE_CACHE} (npm install --prefix ~/.cache/needs-analysis axe-core)")
+    found = [f"{name}: {v['id']} ({v['impact']}) on {v['count']} element(s), e.g. {'; '.join(v['targets'])}: "
+             f"{v['help']}" for name, page in crawl["pages"].items() for v in page["axe"]]
+    assert found == [], "\n".join(found)

@@ -115,8 +115,11 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         - ``vs_england``, ``vs_sn``, ``vs_region``: whether the comparator lies outside the area's 95% confidence
           interval (Fingertips' overlapping-CI comparison): ``better``, ``similar``, ``worse`` with the indicator's
           polarity, ``higher``, ``similar``, ``lower`` where it has none, ``not compared`` without a CI;
-        - ``rank`` (1 = lowest value among LAs, ties take the lowest rank) of ``rank_of`` LAs with a value;
-          ``quartile_band`` A (lowest quarter) to D by type-7 quartiles, as LAIT bands;
+        - ``rank`` of ``rank_of`` LAs with a value and ``quartile_band`` A to D by type-7 quartiles, as LAIT
+          ranks and bands: with a polarity, rank 1 is the best value (the highest where high is good, else the
+          lowest) and band A the best quarter; without one, rank 1 is the lowest value and band A the lowest
+          quarter. Ties share the best rank (:func:`analysis.stats.compare.rank_and_quantiles`,
+          :func:`analysis.stats.compare.quartile_codes`);
         - ``previous_value``, ``change``: last year's value and the change since;
         - ``trend``: the recent trend over the last five points to this year, by Fingertips' method (each point
           weighted by its 95% interval, significant above qchisq(0.998, 1) and only if leaving out any one point
@@ -218,21 +221,24 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
         c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=words)
 
-    # Rank (1 = lowest, ties share the lowest) and quartile band among LAs, per indicator and year
+    # Rank and quartile band among LAs, per indicator and year, as LAIT: with a polarity, rank 1 and band A are
+    # the best; without one, the lowest (ties share the rank)
     c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
     c["quartile_band"] = np.full(n, "", dtype=object)
     r_rows = np.flatnonzero(is_la)
     if len(r_rows):
         la_areas = np.unique(area_i[is_la])
         VL = V[:, la_areas, :]
-        ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(VL, (0.25, 0.5, 0.75), axis=1)
+        ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(
+            VL, (0.25, 0.5, 0.75), axis=1, polarity=reg_rows["polarity"].to_numpy(dtype=object)[:, None])
         pos = np.full(len(area_list), -1)
         pos[la_areas] = np.arange(len(la_areas))
         ii, yy = ind_i[r_rows], year_i[r_rows]
         c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
         c["rank_of"][r_rows] = rank_of[ii, yy]
         band = np.zeros(n, dtype=np.int8)
-        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy])
+        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy],
+                                              c["polarity"][r_rows])
         c["quartile_band"] = pd.Categorical.from_codes(band, categories=list(compare.QUARTILE_BANDS))
 
     # Change on last year
@@ -293,6 +299,40 @@ def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:
     target = cand["target"].to_numpy(dtype=float)
     met = np.where(lower, shown <= target, shown >= target)
     c["target_status"][idx] = np.where(np.isnan(shown), "", np.where(met, "on track", "off track"))
+
+
+def gap_trends(rows: pd.DataFrame, comparator: str) -> pd.Series:
+    """Whether each row's gap with a comparator (value minus comparator) is widening or closing: its recent trend.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Rows of the benchmarked table (any indicators, areas and years) with ``indicator, area_code, period_end,
+        value, lower_95, upper_95, numerator, denominator`` and the comparator column. Not modified.
+    comparator : str
+        ``"england_value"``, ``"sn_mean"`` or ``"region_value"``.
+
+    Returns
+    -------
+    pandas.Series
+        For each row (index of ``rows``), the trend of the gap over the latest five points to it, as the ``trend``
+        column words it (:data:`analysis.stats.trends.TREND_VALUES`): ``increasing``, ``decreasing``,
+        ``no significant change`` or ``cannot be calculated``.
+
+    Notes
+    -----
+    The gap series is tested exactly as the ``trend`` column tests the value (Fingertips' recent-trend method,
+    :func:`analysis.stats.trends.trend_codes`), each point weighted by the area's own 95% interval: the comparator
+    is taken as known, as the ``vs_`` comparisons take it (England's interval is narrow; the neighbours' average
+    is the mean of ten). A year without a comparator value breaks the run of points, as a missing value does.
+    """
+    comp = rows[comparator].to_numpy(dtype=float, na_value=np.nan)
+    series = pd.factorize(rows["indicator"].astype(str) + "|" + rows["area_code"].astype(str))[0]
+    value, lower, upper, num, den = (rows[c].to_numpy(dtype=float, na_value=np.nan) for c in
+                                     ("value", "lower_95", "upper_95", "numerator", "denominator"))
+    codes, _, _ = trends.trend_codes(series, rows["period_end"].to_numpy(), value - comp, lower - comp,
+                                     upper - comp, num, den)
+    return pd.Series(np.asarray(trends.TREND_VALUES, dtype=object)[codes], index=rows.index, name="gap_trend")
 
 
 def with_display(table: pd.DataFrame) -> pd.DataFrame:

@@ -213,7 +213,7 @@ th, td { border-bottom: 1px solid var(--border); padding: 0.35rem 0.6rem; text-a
 td { max-width: 24rem; }
 thead th { border-bottom: 2px solid var(--text); } .num { text-align: right; font-variant-numeric: tabular-nums; }
 details.chart-data summary { cursor: pointer; color: var(--link); text-decoration: underline; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow-x: auto; } .table-wrap:focus { outline: 3px solid var(--focus); }
 td.rug { font-weight: bold; white-space: nowrap; }
 td.better { background: #cce2d8; color: #005a30; } td.worse { background: #f6d7d2; color: #942514; }
 td.similar { background: #fff7bf; color: #594d00; } td.higher, td.lower { background: #d2e2f1; color: #0b0c0c; }
@@ -265,8 +265,19 @@ def _page(title: str, body: str, nav: list[tuple[str, str]], current: str, foote
             f'<main id="content">\n{body}\n</main>\n<footer><p>{html.escape(footer)}</p></footer>\n</body>\n</html>\n')
 
 
+TABLE = re.compile(r"<table\b.*?</table>", re.S)
+CAPTION = re.compile(r"<caption>(.*?)</caption>", re.S)
+
+
 def _wrap_tables(body: str) -> str:
-    return body.replace("<table", '<div class="table-wrap"><table').replace("</table>", "</table></div>")
+    """Each table in a box that scrolls sideways on a narrow screen. The box takes keyboard focus, so the table can be
+    scrolled without a mouse (WCAG 2.1.1), and is a region named by the table's caption for screen readers."""
+    def wrap(table: re.Match) -> str:
+        caption = CAPTION.search(table.group(0))
+        name = html.unescape(re.sub(r"<[^>]+>", "", caption.group(1))).strip() if caption else "Table"
+        return (f'<div class="table-wrap" role="region" tabindex="0" aria-label="{html.escape(name)}">'
+                f"{table.group(0)}</div>")
+    return TABLE.sub(wrap, body)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -506,7 +517,8 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     from analysis.pack.report import Context, data_description, data_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
     rows = summary_rows(ctx)
-    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence)
+    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence,
+                                      history=ctx.table[ctx.table["area_code"] == la["area_code"]])
     items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
     body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {html.escape(when)}</h1>"
             f"{data_notice(ctx)}{local_notice(ctx)}"

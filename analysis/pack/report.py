@@ -21,7 +21,7 @@ from analysis.indicators import benchmark, local
 from analysis.numbers import SYMBOLS, format_values
 from analysis.present import charts, export, narrative
 from analysis.read import areas, neighbours as neighbours_mod, sources
-from analysis.stats import rates
+from analysis.stats import funnel as funnel_stats, rates
 
 SERIES_NAMES = {"sn": "Statistical neighbours (average)", "england": "England"}
 
@@ -398,32 +398,33 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     if row is None:
         return Html(f'<section id="{slug}"><h2>{esc(entry["short_title"])}</h2><p>There is no {esc(ctx.year)} figure '
                     f'for {esc(ctx.la_name)} in the data.</p></section>')
+    history = ctx.rows(ind)
     parts = [f'<section id="{slug}" class="indicator">',
              f"<h2>{esc(narrative.headline(row, entry, ctx.la_name))}</h2>",
              f'<p class="definition">{esc(entry["definition"])}</p>',
-             f"<p>{esc(narrative.paragraph(row, entry, ctx.la_name, ctx.confidence))}</p>"]
+             f"<p>{esc(narrative.paragraph(row, entry, ctx.la_name, ctx.confidence, history))}</p>"]
     unit = entry["unit"]
+    measure = _measure(entry)
     lo_words = "95%" if ctx.confidence == 0.95 else "99.8%"
     td = trend_data(ctx, ind)
     first, last = td["time_period"].min(), td["time_period"].max()
     la_trend = td[td["role"] == "la"]
     if la_trend["value"].notna().sum() >= 2:
-        chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry, td), subtitle=f"{entry['short_title']}, {unit}, "
+        chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry), subtitle=f"{measure}, "
                                    f"{_period_words(entry, first, last)}; shaded: {lo_words} confidence interval",
                                    unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
         data = _readable_trend(td, entry)
         formats = {"Year": None, **{c: entry["decimals"] for c in data.columns[1:]}}
-        la_rows = ctx.rows(ind)
         ctx.register(f"{ind}_trend", data, formats=formats, label=export.sheet_label(entry["short_title"], "trend"),
-                     title=f"{entry['short_title']} ({unit}) in {ctx.la_name}, {_period_words(entry, first, last)}, "
+                     title=f"{_measure(entry, brackets=True)} in {ctx.la_name}, {_period_words(entry, first, last)}, "
                            f"with its {lo_words} confidence interval, its statistical neighbours' average, "
                            f"{ctx.la['region_name']} and England",
-                     source=ctx.sources_of(la_rows[la_rows["time_period"].isin(td["time_period"])]))
+                     source=ctx.sources_of(history[history["time_period"].isin(td["time_period"])]))
         parts += ["<h3>Over time</h3>", chart.to_html(),
-                  data_details(displayed(data, formats), f"{entry['short_title']} over time ({unit})",
+                  data_details(displayed(data, formats), f"{_measure(entry, brackets=True)} over time",
                                list(data.columns[1:]))]
     bd = benchmark_data(ctx, ind)
-    chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{entry['short_title']}, {unit}, "
+    chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{measure}, "
                                    f"{_period_words(entry, row['time_period'], row['time_period'])}; lines: {lo_words} confidence intervals",
                                    unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
     data = _readable_bench(bd, entry)
@@ -431,7 +432,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     year_rows = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == row["time_period"])]
     ctx.register(f"{ind}_neighbours", data, formats=formats,
                  label=export.sheet_label(entry["short_title"], "SN"),
-                 title=f"{entry['short_title']} ({unit}) in {ctx.la_name} and its statistical neighbours, "
+                 title=f"{_measure(entry, brackets=True)} in {ctx.la_name} and its statistical neighbours, "
                        f"{_period_words(entry, row['time_period'], row['time_period'])}, with {lo_words} confidence "
                        f"intervals", source=ctx.sources_of(year_rows))
     parts += ["<h3>Compared with statistical neighbours</h3>", chart.to_html(),
@@ -443,7 +444,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
         if len(fd) >= 10 and pd.notna(eng):
             chart = charts.funnel_chart(fd, comparator=eng, comparator_name="England", method=entry["method"],
                                         multiplier=entry["multiplier"], title=_funnel_title(ctx, entry, fd, eng),
-                                        subtitle=f"{entry['short_title']}, {unit}, all local authorities, "
+                                        subtitle=f"{measure}, all local authorities, "
                                                  f"{_period_words(entry, row['time_period'], row['time_period'])}",
                                         unit=unit, decimals=entry["decimals"], source=_source(ctx, ind),
                                         la_name=ctx.la_name, x_label=_denominator_label(entry))
@@ -451,7 +452,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
             formats = {"Numerator": 0 if entry["method"] == "rate" else 1, "Denominator": 0,
                        "Value": entry["decimals"]}
             ctx.register(f"{ind}_funnel", data, formats=formats, label=export.sheet_label(entry["short_title"], "LAs"),
-                         title=f"{entry['short_title']} ({unit}), every local authority against England, "
+                         title=f"{_measure(entry, brackets=True)}, every local authority against England, "
                                f"{_period_words(entry, row['time_period'], row['time_period'])}",
                          source=ctx.sources_of(year_rows))
             parts += ["<h3>All local authorities</h3>", chart.to_html(),
@@ -465,33 +466,33 @@ def _denominator_label(entry: dict) -> str:
     return "Children aged 0-17" if entry["denominator"] == "population" else "Denominator (number of children or cases)"
 
 
-def _trend_title(ctx, row, entry, td) -> str:
-    la = td[(td["role"] == "la") & td["value"].notna()]
-    name = entry["short_title"]
-    if len(la) < 2:
+def _measure(entry: dict, brackets: bool = False) -> str:
+    """The indicator's name and unit, ``Referrals, per 10,000 children aged 0-17`` (or ``Referrals (per ...)``),
+    without the unit where the name already says it (missing incidents per child who went missing)."""
+    name, unit = entry["short_title"], entry["unit"]
+    if unit != "%" and unit.lower() in name.lower():
         return name
-    first, last = la.iloc[0], la.iloc[-1]
-    a, b = narrative.fmt(first["value"], entry["decimals"]), narrative.fmt(last["value"], entry["decimals"])
-    if a == b:
-        move = f"was {b} in both {first['time_period']} and {last['time_period']}"
-    else:
-        move = f"{'rose' if last['value'] > first['value'] else 'fell'} from {a} in {first['time_period']} to {b} in {last['time_period']}"
-    return f"{name} in {ctx.la_name} {move}"
+    return f"{name} ({unit})" if brackets else f"{name}, {unit}"
+
+
+def _trend_title(ctx, row, entry) -> str:
+    """The trend chart's headline: the tested recent trend (or the untested last five years) as the table has it."""
+    return narrative.trend_headline(row, entry, ctx.la_name, ctx.rows(row["indicator"]))
 
 
 def _bench_title(ctx, row, entry) -> str:
-    vs = row.get("vs_sn", "")
-    words = {"higher": "higher than", "lower": "lower than", "better": "better than", "worse": "worse than",
-             "similar": "similar to"}
-    if vs in words:
-        return f"{ctx.la_name} is {words[vs]} its statistical neighbours' average"
-    return f"{ctx.la_name} and its statistical neighbours"
+    return narrative.benchmark_headline(row, entry, ctx.la_name)
 
 
 def _funnel_title(ctx, entry, fd, eng) -> str:
     positions = charts.funnel_positions(fd, eng, entry["method"], entry["multiplier"])
     outside = int(positions.str.startswith("outside 99.8%").sum())
-    return f"{outside} of {len(fd)} local authorities lie outside England's 99.8% limits"
+    mine = positions[fd["role"] == "la"]
+    adjusted = funnel_stats.funnel(pd.to_numeric(fd["value"], errors="coerce").to_numpy(dtype=float),
+                                   pd.to_numeric(fd["denominator"], errors="coerce").to_numpy(dtype=float), eng,
+                                   entry["method"], entry["multiplier"]).adjusted
+    return narrative.funnel_headline(mine.iloc[0] if len(mine) else "", outside, len(fd), entry, ctx.la_name,
+                                     adjusted=adjusted)
 
 
 def _readable_trend(td: pd.DataFrame, entry: dict) -> pd.DataFrame:
@@ -532,11 +533,49 @@ def _readable_funnel(fd: pd.DataFrame, entry: dict) -> pd.DataFrame:
 # Summary page
 
 
+#: Class, symbol and word for each comparison result: a tick and a cross only for better and worse (where the
+#: indicator has a polarity), triangles only for higher and lower (where it has none), so no symbol means both.
 RUG_STYLES = {
-    "better": ("better", "&#9650;&#xFE0E;", "Better"), "worse": ("worse", "&#9660;&#xFE0E;", "Worse"),
+    "better": ("better", "&#10003;&#xFE0E;", "Better"), "worse": ("worse", "&#10007;&#xFE0E;", "Worse"),
     "similar": ("similar", "&#9679;&#xFE0E;", "Similar"), "higher": ("higher", "&#9650;&#xFE0E;", "Higher"),
     "lower": ("lower", "&#9660;&#xFE0E;", "Lower"), "not compared": ("none", "", "Not compared"), "": ("none", "", "-"),
 }
+
+_QUARTERS = {True: dict(zip("ABCD", ("best", "2nd best", "2nd worst", "worst"))),
+             False: dict(zip("ABCD", ("lowest", "2nd lowest", "2nd highest", "highest")))}
+
+
+def _judged(polarity: str) -> bool:
+    """Whether an indicator has a better and a worse direction."""
+    return polarity in ("low_is_good", "high_is_good")
+
+
+def _rank_cells(r: pd.Series) -> str:
+    """Rank and band cells in LAIT's order: with a polarity 1 and A are the best (A green, D red, as LAIT colours
+    them); without one they count from the lowest, uncoloured, and the cell says so."""
+    judged = _judged(r["polarity"])
+    rank = esc(f"{int(r['rank'])} of {int(r['rank_of'])}") if pd.notna(r["rank"]) else "x"
+    if pd.notna(r["rank"]) and not judged:
+        rank += '<br><span class="unit">lowest first</span>'
+    band = r["quartile_band"]
+    if band not in _QUARTERS[judged]:
+        return f'<td class="num">{rank}</td><td>x</td>'
+    cls = {"A": "better", "D": "worse"}.get(band, "none") if judged else "none"
+    return f'<td class="num">{rank}</td><td class="rug {cls}">{esc(band)}<br>{esc(_QUARTERS[judged][band])}</td>'
+
+
+def _trend_cell(trend: str, polarity: str) -> str:
+    """The recent trend: an arrow for the direction, better or worse (and its colour) only where there is a
+    polarity."""
+    if trend not in ("increasing", "decreasing"):
+        words = {"no significant change": "&#8594;&#xFE0E; No significant change"}.get(trend, "Not tested")
+        return f"<td>{words}</td>"
+    up = trend == "increasing"
+    text = f"{'&#8599;&#xFE0E; Rising' if up else '&#8600;&#xFE0E; Falling'}"
+    if not _judged(polarity):
+        return f"<td>{text}</td>"
+    better = up == (polarity == "high_is_good")
+    return f'<td class="rug {"better" if better else "worse"}">{text},<br>{"better" if better else "worse"}</td>'
 
 
 def _rug_cell(result: str, number: str = "") -> str:
@@ -567,11 +606,12 @@ def tartan_rug(ctx: Context) -> Html:
     reg = ctx.registry()
     rows = summary_rows(ctx)
     head = ["Indicator", "Year", ctx.la_name, "Neighbours' average", ctx.la["region_name"], "England",
-            "Compared with England", "Compared with neighbours", "Rank (1 = lowest)", "Quartile band",
+            "Compared with England", "Compared with neighbours", "Rank", "Quartile band",
             "Five-year trend", "Target"]
     out = ['<table class="rug-table"><caption>Summary of every indicator for ' + esc(ctx.la_name) +
            " (significance at " + ("95%" if ctx.confidence == 0.95 else "99.8%") +
-           ' confidence; band A is the lowest quarter of local authorities)</caption><thead><tr>' +
+           " confidence; where lower or higher is better, rank 1 and band A are the best, as in DfE's LAIT; where "
+           "neither is, they are the lowest)</caption><thead><tr>" +
            "".join(f'<th scope="col">{esc(h)}</th>' for h in head) + "</tr></thead><tbody>"]
     for _, r in rows.iterrows():  # one row per indicator
         e = reg[r["indicator"]]
@@ -581,9 +621,6 @@ def tartan_rug(ctx: Context) -> Html:
         sn = narrative.fmt(r["sn_mean"], d) + unit if pd.notna(r["sn_mean"]) else "x"
         rg = narrative.fmt(r["region_value"], d) + unit if pd.notna(r["region_value"]) else "x"
         en = narrative.fmt(r["england_value"], d) + unit if pd.notna(r["england_value"]) else "x"
-        rank = f"{int(r['rank'])} of {int(r['rank_of'])}" if pd.notna(r["rank"]) else "x"
-        trend = {"increasing": "&#8599;&#xFE0E; Rising", "decreasing": "&#8600;&#xFE0E; Falling",
-                 "no significant change": "&#8594;&#xFE0E; No significant change"}.get(r["trend"], "Too few years")
         target = ""
         if r.get("target_status"):
             target = f'{narrative.fmt(r["target"], d)}{unit}: {r["target_status"]}'
@@ -592,8 +629,8 @@ def tartan_rug(ctx: Context) -> Html:
                    f'{esc(e["short_title"])}</a><br><span class="unit">{esc(e["unit"])}</span></th>'
                    f'<td>{esc(r["time_period"])}</td><td class="num"><strong>{esc(val)}</strong></td>'
                    f'<td class="num">{esc(sn)}</td><td class="num">{esc(rg)}</td><td class="num">{esc(en)}</td>'
-                   f'{_rug_cell(r["vs_england"])}{_rug_cell(r["vs_sn"])}<td class="num">{esc(rank)}</td>'
-                   f'<td>{esc(r["quartile_band"] or "x")}</td><td>{trend}</td>'
+                   f'{_rug_cell(r["vs_england"])}{_rug_cell(r["vs_sn"])}{_rank_cells(r)}'
+                   f'{_trend_cell(r["trend"], r["polarity"])}'
                    f'<td class="rug {cls}">{esc(target) or "-"}</td></tr>')
     out.append("</tbody></table>")
     _register_summary(ctx, rows)
@@ -614,24 +651,29 @@ def _register_summary(ctx: Context, rows: pd.DataFrame) -> None:
     frame = pd.DataFrame({"Indicator": [e["short_title"] for e in entries], "Unit": [e["unit"] for e in entries],
                           "Year": rows["time_period"].to_numpy(), **values,
                           "Compared with England": text("vs_england"), "Compared with neighbours": text("vs_sn"),
-                          "Rank (1 = lowest)": cells(rows["rank"]), "Rank out of": cells(rows["rank_of"]),
-                          "Quartile band": text("quartile_band"), "Trend": text("trend"),
+                          "Rank": cells(rows["rank"]), "Rank out of": cells(rows["rank_of"]),
+                          "Quartile band": text("quartile_band"),
+                          "Rank and band order": ["1 and A are the best (the " + ("highest" if e["polarity"] ==
+                                                  "high_is_good" else "lowest") + " values)" if _judged(e["polarity"])
+                                                  else "1 and A are the lowest values (no better or worse)"
+                                                  for e in entries],
+                          "Trend": text("trend"),
                           "Target": cells(rows["target"], missing=""), "Target year": text("target_year"),
                           "Target status": text("target_status"), "Source file": text("source_file"),
                           "Release": text("release")})
-    formats = {"Year": None, **{c: decimals for c in values}, "Rank (1 = lowest)": 0, "Rank out of": 0,
+    formats = {"Year": None, **{c: decimals for c in values}, "Rank": 0, "Rank out of": 0,
                "Target": decimals, "Target year": None, "Release": None}
     ctx.register("summary", frame, formats=formats, label="Summary", source=ctx.sources_of(rows),
                  title=f"Every indicator for {ctx.la_name}, latest year to {ctx.year}, with its statistical "
                        f"neighbours' average, {ctx.la['region_name']} and England; significance at "
                        f"{'95%' if ctx.confidence == 0.95 else '99.8%'} confidence; rank 1 and quartile band A are "
-                       "the lowest values")
+                       "the best values where lower or higher is better (as DfE's LAIT), else the lowest")
 
 
 PAGES = {
     "children_in_need": "10_children_in_need.html", "child_protection": "20_child_protection.html",
     "looked_after": "30_looked_after.html", "missing": "40_missing.html", "neet": "50_neet.html",
-    "care_leavers": "60_care_leavers.html", "early_years": "05_scorecard.html", "education": "05_scorecard.html",
+    "care_leavers": "60_care_leavers.html", "early_years": "70_early_years.html", "education": "05_scorecard.html",
     "wider": "05_scorecard.html",
 }
 
@@ -642,7 +684,8 @@ def _theme_page(theme: str) -> str:
 
 def key_findings(ctx: Context, n: int = 5) -> Html:
     rows = summary_rows(ctx)
-    items = narrative.key_findings(rows, ctx.registry(), ctx.la_name, n=n, confidence=ctx.confidence)
+    items = narrative.key_findings(rows, ctx.registry(), ctx.la_name, n=n, confidence=ctx.confidence,
+                                   history=ctx.table[ctx.table["area_code"] == ctx.la_code])
     ctx.register("key_findings", pd.DataFrame({"Finding": items}), label="Key findings",
                  title=f"Key findings for {ctx.la_name}, {ctx.year}", source=ctx.sources_of(rows))
     return Html("<ol class=\"findings\">" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ol>")
@@ -781,7 +824,7 @@ def in_year(ctx: Context, theme: str) -> Html:
         ], ignore_index=True)
         if rows["value"].notna().sum() >= 2:
             chart = charts.trend_chart(td, title=f"{entry['short_title']} in {ctx.la_name} by quarter, to {ctx.period}",
-                                       subtitle=f"{entry['short_title']}, {entry['unit']}, rolling figures at each quarter "
+                                       subtitle=f"{_measure(entry)}, rolling figures at each quarter "
                                                 f"end (local returns, unpublished); comparators: latest published",
                                        unit=entry["unit"], decimals=entry["decimals"],
                                        source="Local returns (SSDA903, CIN census), unpublished; comparators: DfE",
@@ -794,10 +837,10 @@ def in_year(ctx: Context, theme: str) -> Html:
                              "Value": cells(rows["value"], status),
                              "Compared with England": rows["vs_england"].to_numpy()})
         formats = {"Numerator": 0, "Denominator": 0, "Value": entry["decimals"]}
-        caption = f"{entry['short_title']} by quarter, {ctx.la_name} local returns (unpublished)"
+        caption = f"{_measure(entry, brackets=True)} by quarter, {ctx.la_name} local returns (unpublished)"
         published = ctx.latest(ind)
         ctx.register(f"{ind}_in_year", data, formats=formats, label=export.sheet_label(entry["short_title"], "qtr"),
-                     title=f"{caption}, {entry['unit']}; counts from 1 to 5 are suppressed (c)",
+                     title=f"{caption}; counts from 1 to 5 are suppressed (c)",
                      source=_local_source(ctx, published.to_frame().T if published is not None else rows.iloc[:0]))
         parts.append(data_details(displayed(data, formats), caption, ["Numerator", "Denominator", "Value"]))
     if not shown:
@@ -816,16 +859,16 @@ def _local_sentence(ctx: Context, row: pd.Series, entry: dict) -> str:
     subject = f"In the local returns for {ctx.period}, {narrative.possessive(ctx.la_name)} figure for {narrative.as_noun(entry['short_title'])}"
     if pd.isna(row["value"]):
         return f"{subject} is suppressed (c): it rests on 5 children or fewer."
-    text = f"{subject} was {narrative.with_unit(row['value'], entry)}"
+    text = f"{subject} was {narrative.figure(row['value'], entry, unit=not narrative.unit_said(entry, subject))}"
     comps = []
     for col, comp, name in (("vs_sn", "sn_mean", "the statistical neighbours' latest published average"),
                             ("vs_england", "england_value", "England's latest published figure")):
         if pd.notna(row.get(comp)) and row.get(col) in ("higher", "lower", "better", "worse", "similar"):
-            comps.append(f"{narrative._judgement(row[col])} {name} ({narrative.fmt(row[comp], entry['decimals'])})")
+            comps.append(f"{narrative._judgement(row[col])} {name} ({narrative.figure(row[comp], entry, unit=False)})")
     if comps:
         text += ", " + " and ".join(comps)
     if pd.notna(row.get("previous_value")):
-        text += f"; the quarter before it was {narrative.fmt(row['previous_value'], entry['decimals'])}"
+        text += f"; the quarter before it was {narrative.figure(row['previous_value'], entry, unit=False)}"
     return text + "."
 
 

@@ -555,7 +555,11 @@ def _fmt_dates(values: pd.Series) -> pd.Series:
 
 
 def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today: pd.Timestamp) -> pd.DataFrame:
-    """Canonical columns, blank lines dropped, dates parsed, codes checked (soft issues appended)."""
+    """Canonical columns, blank lines dropped, dates parsed, codes checked (soft issues appended).
+
+    Dates and codes are checked on each column's distinct values (:func:`_distinct`; extracts repeat them a lot),
+    and the other cells of a line only when its child identifier is blank.
+    """
     spec = TABLES[kind]
     canon = {c.lower(): c for c in spec.required}
     canon.update({c.lower(): c for c, _ in spec.dates})
@@ -569,34 +573,39 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today:
             f"{'are' if len(absent) > 1 else 'is'} missing. Columns found: {', '.join(frame.columns)}",
             column=absent[0],
         )
-    frame = frame.loc[:, ~pd.Index(frame.columns).duplicated()]
+    repeated = pd.Index(frame.columns).duplicated()
+    if repeated.any():
+        frame = frame.loc[:, ~repeated]
     if "_line" in frame.columns:  # from an XML file: the line of the record's element
         lines = frame["_line"].to_numpy(dtype="int64")
         frame = frame.drop(columns="_line")
     else:
         lines = (frame.index.to_numpy() + 2).astype("int64")
-    keep = (frame != "").any(axis=1).to_numpy()  # blank lines keep their numbering
-    frame = frame[keep].copy()
-    frame["_file"] = name
-    frame["_line"] = lines[keep]
-    child = frame[spec.id_column]
+    filled = (frame[spec.id_column] != "").to_numpy()
+    keep = filled.copy()
+    if not keep.all():  # a line with a blank identifier is kept unless it is blank (blank lines keep their numbering)
+        keep[~filled] = (frame[~filled] != "").any(axis=1).to_numpy()
+        frame = frame[keep]
+    frame = frame.assign(_file=name, _line=lines[keep])
 
-    blank_id = child == ""
+    blank_id = ~filled[keep]
     if blank_id.any():
         _raise_first(name, frame, blank_id, spec.id_column, lambda r: f"{spec.id_column} is blank")
 
+    raws = {}
     for col, mandatory in spec.dates:
         if col not in frame.columns:
             continue
         raw = frame[col]
-        parsed = _parse_dates(raw, spec.date_formats)
+        codes, text = _distinct(raw)
+        values = _date_values(text, spec.date_formats)
         if mandatory:
-            blank = raw == ""
+            blank = _at(text == "", codes)
             if blank.any():
                 _raise_first(
                     name, frame, blank, col, lambda r, col=col: f"child '{r[spec.id_column]}': {col} is blank"
                 )
-        bad = (raw != "") & parsed.isna()
+        bad = _at((text != "") & np.isnat(values), codes, missing=True)
         if bad.any():
             fmt = " or ".join(_FORMAT_TEXT[f] for f in spec.date_formats)
             _raise_first(
@@ -607,7 +616,7 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today:
                 ),
             )
         if col != "ExpectedPersonBirthDate":
-            future = parsed > today
+            future = _at(values > today.to_datetime64(), codes)
             if future.any():
                 _raise_first(
                     name, frame, future, col,
@@ -616,30 +625,33 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today:
                         f"{_long_date(today)}); a return records only what has happened"
                     ),
                 )
-        frame[f"_raw_{col}"] = raw
-        frame[col] = parsed
+        raws[col] = raw
+        frame[col] = np.append(values, np.datetime64("NaT", "ns"))[codes]
 
     for start, end in spec.date_pairs:
         before = frame[end].notna() & (frame[end] < frame[start])
         if before.any():
             _raise_first(
-                name, frame, before, end,
+                name, frame.assign(**{f"_raw_{start}": raws[start], f"_raw_{end}": raws[end]}), before, end,
                 lambda r, start=start, end=end: (
                     f"child '{r[spec.id_column]}': {end} {r[f'_raw_{end}']} is before {start} {r[f'_raw_{start}']}"
                 ),
             )
 
+    blanks = {}
     for col, codes, desc, blank_ok in spec.codes:
         raw = frame[col]
-        unknown = (raw != "") & ~raw.isin(codes)
+        at, text = _distinct(raw)
+        known = np.fromiter((t in codes for t in text), bool, len(text))
+        blanks[col] = blank = _at(text == "", at)
+        unknown = _at((text != "") & ~known, at, missing=True)
         _add_issues(issues, frame, unknown, spec, col, f"an unknown {col} code",
                     f"{col} '" + raw[unknown] + f"' is not a valid {desc} code")
         if not blank_ok:
-            blank = raw == ""
             _add_issues(issues, frame, blank, spec, col, f"a blank {col}", pd.Series(f"{col} is blank", index=raw.index)[blank])
 
     if kind == "episodes":
-        no_rec = frame["DEC"].notna() & (frame["REC"] == "")
+        no_rec = frame["DEC"].notna() & blanks["REC"]
         _add_issues(issues, frame, no_rec, spec, "REC", "a blank REC on a closed episode",
                     pd.Series("REC is blank but DEC is given", index=frame.index)[no_rec])
     if kind == "cin_details":
@@ -649,19 +661,27 @@ def _parse_table(frame: pd.DataFrame, name: str, kind: str, issues: list, today:
                     "ReferralNFA '" + frame["ReferralNFA"][unknown] + "' is not true/false (read as false)")
         frame["_raw_ReferralNFA"] = frame["ReferralNFA"]
         frame["ReferralNFA"] = text.isin(NFA_TRUE).astype(bool)
-    raw_cols = [c for c in frame.columns if c.startswith("_raw_") and c != "_raw_ReferralNFA"]
-    return frame.drop(columns=raw_cols)
+    return frame
 
 
-def _parse_dates(raw: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Parse text dates; blank, unparseable or pre-1900 dates give NaT.
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(number of each cell's value, the distinct values) of a text column; -1 for a missing value (None/NaN)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), sort=False)
+    return codes, np.asarray(uniques, dtype=object)
 
-    Each distinct text is parsed once (extracts repeat dates a lot): a time of day after the date is dropped
-    (``2022-02-01T00:00:00``, ``01/02/2022 00:00``), then each format is tried in turn, so one column may mix
-    ``dd/mm/yyyy`` and ``yyyy-mm-dd`` (rows from different extracts).
+
+def _at(flags: np.ndarray, codes: np.ndarray, missing: bool = False) -> np.ndarray:
+    """Per-distinct-value ``flags`` spread to the cells (``missing`` for a missing value)."""
+    return np.append(np.asarray(flags, bool), missing)[codes]
+
+
+def _date_values(text: np.ndarray, formats: tuple[str, ...]) -> np.ndarray:
+    """Text dates parsed (``datetime64[ns]``); blank, unparseable or pre-1900 dates give NaT.
+
+    A time of day after the date is dropped (``2022-02-01T00:00:00``, ``01/02/2022 00:00``), then each format is
+    tried in turn, so one column may mix ``dd/mm/yyyy`` and ``yyyy-mm-dd`` (rows from different extracts).
     """
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), sort=False)
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    text = pd.Series(text, dtype=object).astype(str)
     day = text.str.replace(_TIME_OF_DAY, r"\1", regex=True)
     parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for fmt in formats:
@@ -669,11 +689,7 @@ def _parse_dates(raw: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         if not todo.any():
             break
         parsed[todo] = pd.to_datetime(day[todo], format=fmt, errors="coerce").astype("datetime64[ns]")
-    values = parsed.where(parsed >= _EARLIEST).to_numpy(dtype="datetime64[ns]")
-    out = values[np.where(codes < 0, 0, codes)] if len(values) else np.full(len(codes), np.datetime64("NaT"), "datetime64[ns]")
-    if (codes < 0).any():
-        out[codes < 0] = np.datetime64("NaT")
-    return pd.Series(out, index=raw.index, dtype="datetime64[ns]")
+    return parsed.where(parsed >= _EARLIEST).to_numpy(dtype="datetime64[ns]")
 
 
 def _raise_first(name, frame, mask, column, describe):
@@ -756,9 +772,15 @@ def _combine(parts: list[pd.DataFrame], spec: TableSpec, notes: list | None = No
 
 
 def _drop_exact_duplicates(table: pd.DataFrame, spec: TableSpec, warnings: list) -> tuple[pd.DataFrame, int]:
-    """Rows identical in every column (but file and line) to an earlier row are dropped."""
+    """Rows identical in every column (but file and line) to an earlier row are dropped.
+
+    (Such rows share their key, so only rows whose key is repeated are compared in full.)
+    """
     cols = [c for c in table.columns if not c.startswith("_")]
-    dup = table.duplicated(cols, keep="first")
+    dup = np.zeros(len(table), bool)
+    shared = table.duplicated(list(spec.key), keep=False).to_numpy()
+    if shared.any():
+        dup[shared] = table[shared].duplicated(cols, keep="first").to_numpy()
     n = int(dup.sum())
     if n:
         warnings += _row_messages(table[dup], spec.id_column,
@@ -794,25 +816,56 @@ def _resolve_903_overlaps(episodes: pd.DataFrame, warnings: list) -> tuple[pd.Da
     """
     if episodes.empty:
         return episodes, 0
-    e = episodes.sort_values(["CHILD", "DECOM", "DEC", "_file", "_line"], kind="stable", na_position="last")
-    same = e["CHILD"].eq(e["CHILD"].shift(-1))
-    next_start = e["DECOM"].shift(-1)
-    over = same & (e["DEC"].isna() | (e["DEC"] > next_start))
+    # each child's episodes in order (children in order of first appearance; the rows flagged are sorted below)
+    child = pd.factorize(episodes["CHILD"])[0]
+    decom, dec = episodes["DECOM"].to_numpy("datetime64[ns]"), episodes["DEC"].to_numpy("datetime64[ns]")
+    sort = _stable_order([child, _nat_last(decom), _nat_last(dec), pd.factorize(episodes["_file"], sort=True)[0],
+                          episodes["_line"].to_numpy()])
+    child, decom, dec = child[sort], decom[sort], dec[sort]
+    over = np.zeros(len(sort), bool)
+    over[:-1] = (child[1:] == child[:-1]) & (np.isnat(dec[:-1]) | (dec[:-1] > decom[1:]))
     n = int(over.sum())
     if not n:
         return episodes, 0
-    rows = e[over]
-    nxt = e.shift(-1)[over]
+    order = ["CHILD", "DECOM", "DEC", "_file", "_line"]
+    at = np.flatnonzero(over)
+    rows = episodes[order].iloc[sort[at]].sort_values(order, kind="stable", na_position="last")  # by CHILD
+    nxt = episodes[order].iloc[sort[at + 1]].set_axis(episodes.index[sort[at]]).loc[rows.index]
     details = ("the episode starting " + rows["DECOM"].dt.strftime("%d/%m/%Y") + " (DEC "
                + _fmt_dates(rows["DEC"]) + ") overlaps the next one (row " + nxt["_line"].astype("int64").astype(str)
                + ", DECOM " + nxt["DECOM"].dt.strftime("%d/%m/%Y")
                + "); treated as ending on that date (DfE: the earlier episode's end date is the error)")
     warnings += _row_messages(rows, "CHILD", details)
-    out = episodes.copy()
-    out.loc[rows.index, "DEC"] = next_start[over]
+    out = episodes.copy(deep=False)  # (copy on write: only the columns changed are copied)
+    out.loc[rows.index, "DEC"] = nxt["DECOM"]
     out["_DEC_resolved"] = False
     out.loc[rows.index, "_DEC_resolved"] = True
     return out, n
+
+
+def _stable_order(keys: list) -> np.ndarray:
+    """The stable order of rows by integer ``keys`` (first key first), as ``np.lexsort`` gives it.
+
+    The last two keys are usually in order already (file, line): the others are then ranked and combined into one
+    integer when it fits, whose stable sort (of mostly ordered data) is much faster than sorting key by key.
+    """
+    file, line = keys[-2:]
+    if len(line) > 1 and not ((file[1:] > file[:-1]) | ((file[1:] == file[:-1]) & (line[1:] >= line[:-1]))).all():
+        return np.lexsort(keys[::-1])
+    combined, bits = np.zeros(len(line), np.int64), 0
+    for key in keys[:-2]:
+        rank, found = pd.factorize(key, sort=True)
+        size = max(len(found), 1).bit_length()
+        if bits + size > 62:
+            return np.lexsort(keys[::-1])
+        combined = (combined << size) | rank
+        bits += size
+    return np.argsort(combined, kind="stable")
+
+
+def _nat_last(dates: np.ndarray) -> np.ndarray:
+    """Dates (``datetime64[ns]``) as integers that sort as they do, blank (NaT) last."""
+    return np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view("int64"))
 
 
 def _count_overlaps(table: pd.DataFrame, id_col: str, start: str, end: str, what: str, warnings: list,
@@ -836,7 +889,7 @@ def _check_births(tables: dict) -> None:
     """A date of birth after the child's first 903 episode, or (CIN) more than 280 days after the first referral."""
     header, episodes = tables["header"], tables["episodes"]
     if header is not None and episodes is not None and len(header) and len(episodes):
-        first = episodes.groupby("CHILD")["DECOM"].min()
+        first = episodes.groupby("CHILD", sort=False)["DECOM"].min()
         start = header["CHILD"].map(first)
         bad = header["DOB"].notna() & start.notna() & (header["DOB"] > start)
         if bad.any():
@@ -845,7 +898,7 @@ def _check_births(tables: dict) -> None:
                 f"(DECOM {r['_first']:%d/%m/%Y})"))
     children, details = tables["cin_children"], tables["cin_details"]
     if children is not None and details is not None and len(children) and len(details):
-        first = details.groupby("LAchildID")["CINreferralDate"].min()
+        first = details.groupby("LAchildID", sort=False)["CINreferralDate"].min()
         referral = children["LAchildID"].map(first)
         late = children["PersonBirthDate"] - referral > pd.Timedelta(days=PRE_BIRTH_REFERRAL_DAYS)
         bad = children["PersonBirthDate"].notna() & referral.notna() & late
@@ -856,12 +909,23 @@ def _check_births(tables: dict) -> None:
                 f"{r['_first']:%Y-%m-%d}); DfE rule 8606 allows a referral up to 40 weeks before birth"))
 
 
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)``; for pandas' string dtype (CSV files) by numbering both at once, as its ``isin`` is
+    slow on many distinct strings (2 s for a million)."""
+    if values.dtype == object and among.dtype == object:
+        return values.isin(among).to_numpy()
+    codes = pd.factorize(pd.concat([among, values], ignore_index=True), use_na_sentinel=False)[0]
+    known = np.zeros(int(codes.max()) + 1 if len(codes) else 0, bool)
+    known[codes[:len(among)]] = True
+    return known[codes[len(among):]]
+
+
 def _orphans(issues, table: pd.DataFrame | None, ids: pd.DataFrame | None, spec: TableSpec, parent: TableSpec):
     """Soft issue: rows for a child with no row in the parent (header / child identifiers) table."""
     if table is None or ids is None or table.empty:
         return
     col = spec.id_column
-    orphan = ~table[col].isin(ids[parent.id_column])
+    orphan = ~_isin(table[col], ids[parent.id_column])
     _add_issues(issues, table, orphan, spec, col, f"a child with no {parent.label} row",
                 pd.Series(f"no row for this child in the {parent.label}", index=table.index)[orphan])
 

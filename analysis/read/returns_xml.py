@@ -24,17 +24,22 @@ an element the schema leaves out when blank is an empty column, not a structural
 the line of its element's start tag (of the tag's closing ``>``, as lxml counts). The CIN census is read with
 ``lxml.etree.iterparse`` on the end of each ``Child`` element, which is cleared (with its already-read siblings) once
 read, so memory holds the tables being built, not the document. The SSDA903 is read by a vectorised tokenizer over
-the file's bytes, 8 MiB at a time (:func:`read_903_xml`; about twice lxml's speed), which checks the plain XML
-it reads as a parser would and leaves any other file (comments inside a field's text, CDATA, attributes below the
-root, namespace prefixes, another encoding, a malformed file) to the lxml reader, :func:`read_903_xml_lxml`.
-Repeated values (codes, dates, identifiers) share one string object.
+the file's bytes, 8 MiB at a time (:func:`read_903_xml`; about six times lxml's speed in one process), which checks
+the plain XML it reads as a parser would and leaves any other file (comments inside a field's text, CDATA,
+attributes below the root, namespace prefixes, another encoding, a malformed file) to the lxml reader,
+:func:`read_903_xml_lxml`. A large plain file is read as two halves at once, the second by a forked process. Each
+distinct value (code, date, identifier) is one string object, shared by every cell that holds it.
 """
 
 from __future__ import annotations
 
+import gc
 import gzip
+import multiprocessing
+import os
 import pyexpat
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -263,16 +268,16 @@ def read_903_xml_lxml(path: Path, name: str, required: dict) -> dict[str, pd.Dat
 # entities, UTF-8); anything else -- a comment, CDATA, a processing instruction, a DOCTYPE, attributes, a prefix,
 # another encoding, a malformed file -- raises ``_Unsupported`` and the file is read by the lxml reader, which is
 # the reference (and gives a malformed file's error and line).
+#
+# Each piece: the positions of '<' and '>' give the tags; each distinct tag is read once (its kind and name); depth
+# is a running sum, and start and end tags are paired (:func:`_tokens`). Records and their fields follow from the
+# levels and names (:func:`_piece_903`); a field's value is a span of bytes, and each distinct span is decoded once
+# and numbered in the file's table of strings (:class:`_Strings`), so the tables are built as numbers and turned
+# into text once, at the end (:meth:`_Columns.frame`).
 
 _CHUNK = 8 * 2**20  # bytes read at a time; each piece processed is cut after a whole top-level element
+_SPLIT_MIN = 64 * 2**20  # records (bytes) from which a plain file is read by two processes, a half each
 _PAD = b"\0" * 80
-_NAME = np.zeros(256, bool)
-for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-":
-    _NAME[_c] = True
-_NAME_START = _NAME.copy()
-_NAME_START[list(b"0123456789.-")] = False
-_WS = np.zeros(256, bool)
-_WS[[9, 10, 13, 32]] = True
 _ENTITY = re.compile(rb"&(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITY_STR = re.compile(r"&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -281,7 +286,8 @@ _DECL = re.compile(rb"<\?xml\s+version\s*=\s*(['\"])1\.0\1(\s+encoding\s*=\s*(['
 _ROOT = re.compile(rb"<EXPSSDA903(?:\s[^<>]*)?>")
 _ROOT_END = re.compile(rb"</EXPSSDA903\s*>\s*\Z")
 _MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], np.uint64)
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd multiplier folding a span's words into one key
+_TAG = re.compile(rb"<(/?)([A-Za-z_][A-Za-z0-9_.-]*)[ \t\r\n]*(/?)>\Z")  # a plain start, end or empty tag
 
 
 class _Unsupported(Exception):
@@ -341,11 +347,11 @@ def _unref(match) -> str:
     return chr(int(ref[2:], 16) if ref[1] == "x" else int(ref[1:]))
 
 
-def _texts(raws: list) -> list:
-    """:func:`_text` of each of ``raws``: plain ones (no reference, line end or edge whitespace) decoded at once."""
-    joined = b"\0".join(raws)
+def _texts(joined: bytes) -> list:
+    """:func:`_text` of each NUL-separated span of ``joined``: plain ones (no reference, line end or edge
+    whitespace) decoded at once."""
     if b"&" in joined or b"\r" in joined or not joined.isascii():
-        return [_text(raw) for raw in raws]
+        return [_text(raw) for raw in joined.split(b"\0")]
     texts = joined.decode("ascii").split("\0")
     if b" " in joined or b"\t" in joined or b"\n" in joined:
         texts = [t.strip() for t in texts]
@@ -362,6 +368,75 @@ def _text(raw: bytes) -> str:
     return text.strip()
 
 
+class _Strings:
+    """The file's distinct texts, numbered (0 is ''), each one string object.
+
+    Found by each span's 64-bit key (:meth:`_Bytes.keys`) in a sorted array, so that a piece's texts are looked up
+    at once and only new ones are kept. A key is exact for a text of at most 8 bytes; a longer text's key is a hash,
+    so a text found under it is compared with the one kept, and a mismatch (never seen) leaves the file to lxml.
+    """
+
+    def __init__(self):
+        self.keys = np.zeros(1, np.uint64)  # sorted; the empty span's key is 0
+        self.ids = np.zeros(1, np.int64)
+        self.hashed = np.zeros(1, bool)  # the key is a longer text's hash
+        self.values = [""]
+
+    def lookup(self, keys: np.ndarray, long: np.ndarray, texts) -> np.ndarray:
+        """The number of each of a piece's distinct ``keys`` (``long``: keys that are hashes), adding new texts.
+
+        ``texts(index)`` decodes the texts of some of the keys. A key found where either text is longer is checked.
+        """
+        order = np.argsort(keys)
+        at = np.empty(len(keys), np.int64)
+        at[order] = np.minimum(np.searchsorted(self.keys, keys[order]), len(self.keys) - 1)  # sorted: faster
+        found = self.keys[at] == keys
+        out = np.where(found, self.ids[at], -1)
+        check = np.flatnonzero(found & (long | self.hashed[at]))
+        if len(check):
+            kept = self.values
+            if [kept[i] for i in out[check].tolist()] != texts(check):
+                raise _Unsupported("two texts with one key")
+        new = np.flatnonzero(~found)
+        if len(new):
+            new = new[np.argsort(keys[new])]
+            out[new] = np.arange(len(self.values), len(self.values) + len(new))
+            self.values += texts(new)
+            where = np.searchsorted(self.keys, keys[new])
+            self.keys = np.insert(self.keys, where, keys[new])
+            self.ids = np.insert(self.ids, where, out[new])
+            self.hashed = np.insert(self.hashed, where, long[new])
+        return out
+
+    def merge(self, other: "_Strings") -> np.ndarray:
+        """The number here of each of ``other``'s texts (those not here are added); all found are compared."""
+        values = other.values
+        numbers = np.full(len(values), -1, np.int64)
+        numbers[other.ids] = self.lookup(other.keys, np.ones(len(other.keys), bool),
+                                         lambda i: [values[j] for j in other.ids[i].tolist()])
+        rest = np.flatnonzero(numbers < 0)  # texts kept without a key
+        numbers[rest] = self.add([values[j] for j in rest.tolist()])
+        return numbers.astype(np.int32)
+
+    def add(self, texts: list) -> np.ndarray:
+        """Numbers for texts kept without looking them up (a few long ones)."""
+        self.values += texts
+        return np.arange(len(self.values) - len(texts), len(self.values))
+
+    def array(self) -> np.ndarray:
+        out = np.empty(len(self.values), dtype=object)
+        out[:] = self.values
+        return out
+
+
+def _firsts(ids: np.ndarray) -> np.ndarray:
+    """Where each id first occurs, for ids numbered in order of first appearance (as ``pd.factorize`` gives)."""
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    top = np.maximum.accumulate(ids)  # sorted: the first position where it reaches each id
+    return np.searchsorted(top, np.arange(top[-1] + 1))
+
+
 class _Bytes:
     """One piece of the file: bytes, a uint8 view and overlapping little-endian 8-byte words at every offset."""
 
@@ -372,57 +447,83 @@ class _Bytes:
         self.words = np.ndarray((len(padded) - 7,), "<u8", buffer=padded, strides=(1,))
 
     def keys(self, start: np.ndarray, length: np.ndarray, max_words: int = 8):
-        """(ids, first index of each id, the spans' 8-byte words): equal byte spans share an id (exactly).
+        """(id of each span, where each id first occurs, each span's 64-bit key).
 
-        A span's words are zero past its end (NUL is not an XML character, so no two spans' words collide).
+        Equal byte spans share an id (exactly). A span of at most 8 bytes is its own key (its bytes, zero past its
+        end: NUL is not an XML character); a longer one's words are folded into one (a hash). One hashing of the
+        keys numbers the spans; each longer span is then compared with its id's first span, and on a collision
+        (never seen) the spans are numbered word by word instead.
         """
-        words = self.span_words(start, length, max_words)
-        ids, n_ids = np.zeros(len(start), np.int64), 1
-        for k, w in enumerate(words):
-            codes, uniq = pd.factorize(w)
-            if k == 0:
-                ids, n_ids = codes, len(uniq)
-            else:
-                ids, found = pd.factorize(ids * len(uniq) + codes)
-                n_ids = len(found)
-        first = np.empty(n_ids if len(start) else 0, np.int64)
-        first[ids[::-1]] = np.arange(len(start) - 1, -1, -1)  # the first span of each id
-        return ids, first, words
-
-    def span_words(self, start: np.ndarray, length: np.ndarray, max_words: int = 8) -> list:
-        n_words = int((int(length.max()) + 7) // 8) if len(length) else 0
-        if n_words > max_words:
+        if len(length) and int(length.max()) > 8 * max_words:
             raise _Unsupported("a long span")
+        key = self.words[start] & _MASKS[np.minimum(length, 8)]
+        long = np.flatnonzero(length > 8)
+        words = [key[long]] + self.span_words(start[long] + 8, length[long] - 8)
+        if len(long):
+            folded = words[0]
+            for w in words[1:]:
+                folded = folded * _MIX + w
+            key[long] = folded
+        ids = pd.factorize(key)[0]
+        first = _firsts(ids)
+        if len(long) and not self._exact(ids, first, length, long, words):
+            ids = np.zeros(len(start), np.int64)
+            for w in self.span_words(start, length):
+                codes, found = pd.factorize(w)
+                ids = pd.factorize(ids * len(found) + codes)[0]
+            first = _firsts(ids)
+        return ids, first, key
+
+    @staticmethod
+    def _exact(ids, first, length, long, words) -> bool:
+        """Whether the longer spans (``long``, their ``words``) are numbered apart from the others and each has its
+        id's first span's length and words."""
+        if not np.array_equal(np.flatnonzero((length[first] > 8)[ids]), long):
+            return False
+        rep = np.searchsorted(long, first[ids[long]])  # each longer span's id's first span, among the longer
+        return np.array_equal(length[long][rep], length[long]) and all(np.array_equal(w[rep], w) for w in words)
+
+    def span_words(self, start: np.ndarray, length: np.ndarray) -> list:
+        n_words = int((int(length.max()) + 7) // 8) if len(length) else 0
         out = []
         for k in range(n_words):
             rem = np.clip(length - 8 * k, 0, 8)
             out.append(self.words[start + 8 * k] & _MASKS[rem])
         return out
 
+    def joined(self, start: np.ndarray, length: np.ndarray) -> bytes:
+        """The spans' bytes, joined by NUL bytes."""
+        size = length + 1
+        end = np.cumsum(size)
+        total = int(end[-1]) - 1 if len(end) else 0
+        src = np.arange(total) + np.repeat(start - (end - size), size)[:total]
+        out = self.a[np.minimum(src, len(self.a) - 1)]
+        out[end[:-1] - 1] = 0
+        return out.tobytes()
 
-def _spans_text(piece: _Bytes, start: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Object array of each span's text (decoded, trimmed), one shared string per distinct span."""
-    out = np.empty(len(start), dtype=object)
-    if not len(start):
-        return out
-    short = length <= 64
-    if short.all():
-        inv, first, _ = piece.keys(start, length)
-        uniq = np.empty(len(first), dtype=object)
-        data = piece.data
-        uniq[:] = _texts([data[s:s + n] for s, n in zip(start[first].tolist(), length[first].tolist())])
-        out[:] = uniq[inv]
-        return out
-    out[short] = _spans_text(piece, start[short], length[short])
-    data = piece.data
-    out[~short] = [_text(data[s:s + n]) for s, n in zip(start[~short].tolist(), length[~short].tolist())]
+
+def _span_ids(piece: _Bytes, start: np.ndarray, length: np.ndarray, strings: _Strings) -> np.ndarray:
+    """Each span's text (decoded, trimmed) as its number in ``strings``; each distinct span decoded once (a span
+    longer than 64 bytes, rare, each time)."""
+    out = np.zeros(len(start), np.int64)
+    big = length > 64
+    small = slice(None) if not big.any() else ~big
+    s, n = start[small], length[small]
+    if len(s):
+        inv, first, key = piece.keys(s, n)
+        s, n = s[first], n[first]
+        out[small] = strings.lookup(key[first], n > 8, lambda i: _texts(piece.joined(s[i], n[i])))[inv]
+    if big.any():
+        out[big] = strings.add(_texts(piece.joined(start[big], length[big])))
     return out
 
 
-def _check_text(piece: _Bytes) -> None:
-    """Characters and references anywhere in a piece (tags are checked by the tokenizer)."""
+def _check_text(piece: _Bytes, n_lf: int) -> None:
+    """Characters and references anywhere in a piece of ``n_lf`` line feeds (tags are checked by the tokenizer)."""
     data, a = piece.data, piece.a
-    if np.count_nonzero(a < 32) != data.count(b"\n") + data.count(b"\r") + data.count(b"\t"):
+    n_cr = data.count(b"\r") if b"\r" in data else 0
+    other = np.count_nonzero(a < 32) - n_lf - n_cr  # tabs, or control characters
+    if other and other != data.count(b"\t"):
         raise _Unsupported("a control character")
     if not data.isascii():
         _require_utf8(data)
@@ -430,7 +531,7 @@ def _check_text(piece: _Bytes) -> None:
             raise _Unsupported("a non-character")
     if b"]]>" in data:
         raise _Unsupported("]]> in text")
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if n_cr and n_cr != data.count(b"\r\n"):
         raise _Unsupported("a lone carriage return")
     if b"&" in data:
         for pos in np.flatnonzero(a == ord("&")).tolist():
@@ -443,7 +544,8 @@ def _check_text(piece: _Bytes) -> None:
 
 
 def _tokens(piece: _Bytes, final: bool):
-    """The tags of a piece: start positions, end ('>') positions, kind (1 start, -1 end, 0 empty), names.
+    """The tags of a piece: start positions, end ('>') positions, kind (1 start, -1 end, 0 empty), depth after
+    each tag, name ids (one per distinct name, end tags included) and the names.
 
     When not ``final`` the piece is cut after the last tag that closes a top-level element; returns None when
     there is none yet.
@@ -452,68 +554,61 @@ def _tokens(piece: _Bytes, final: bool):
     lt = np.flatnonzero(a == ord("<"))
     gt_all = np.flatnonzero(a == ord(">"))
     if not final:
-        if not len(lt):
-            return None
         lt = lt[:-1]  # the last tag may be incomplete
         if not len(lt):
             return None
-    j = np.searchsorted(gt_all, lt)
-    if len(lt) and j[-1] >= len(gt_all):
-        raise _Unsupported("an unterminated tag")
-    gt = gt_all[j]
-    if len(lt) > 1 and (gt[:-1] > lt[1:]).any():
-        raise _Unsupported("'<' inside a tag")
-    close = a[lt + 1] == ord("/")
-    name_start = lt + 1 + close
-    empty = (a[gt - 1] == ord("/")) & ~close
-    name_end = gt - empty
-    for _ in range(8):  # whitespace before '>' or '/>'
-        ws = _WS[a[name_end - 1]] & (name_end > name_start)
-        if not ws.any():
-            break
-        name_end = name_end - ws
+    n = len(lt)
+    if not n:
+        return lt, lt, np.zeros(0, np.int8), lt, lt, []
+    if len(gt_all) >= n and (gt_all[:n] > lt).all() and (gt_all[:n - 1] < lt[1:]).all():
+        gt = gt_all[:n]  # '<' and '>' alternate: each tag ends at the next '>' (the usual case: no '>' in text)
     else:
-        raise _Unsupported("much whitespace in a tag")
-    length = name_end - name_start
-    if not len(lt):
-        return lt, gt, np.zeros(0, np.int8), np.zeros(0, np.int64), [], None
-    if length.min() < 1 or not _NAME_START[a[name_start]].all():
-        raise _Unsupported("a tag that is not a plain element name")  # comments, PIs, CDATA, DOCTYPE, '< a>'
-    kind = np.where(close, -1, np.where(empty, 0, 1)).astype(np.int8)
+        j = np.searchsorted(gt_all, lt)
+        if j[-1] >= len(gt_all):
+            raise _Unsupported("an unterminated tag")
+        gt = gt_all[j]
+        if (gt[:-1] > lt[1:]).any():
+            raise _Unsupported("'<' inside a tag")
+    # each distinct tag (its bytes between '<' and '>') is read once: its kind and element name
+    tag, first, _ = piece.keys(lt + 1, gt - lt - 1)
+    data, kinds, name_of, found = piece.data, [], [], {}
+    for s, e in zip(lt[first].tolist(), gt[first].tolist()):
+        m = _TAG.match(data, s, e + 1)
+        if m is None or (m.group(1) and m.group(3)):  # comments, PIs, CDATA, DOCTYPE, attributes, prefixes, '< a>'
+            raise _Unsupported("a tag that is not a plain element tag")
+        kinds.append(-1 if m.group(1) else 0 if m.group(3) else 1)
+        name_of.append(found.setdefault(m.group(2).decode("ascii"), len(found)))
+    kind = np.array(kinds, np.int8)[tag]
     depth = np.cumsum(kind, dtype=np.int64)
     if not final:
         ends = np.flatnonzero((depth == 0) & (kind <= 0))
         if not len(ends):
             return None
         k = ends[-1] + 1
-        lt, gt, kind, depth, name_start, length = lt[:k], gt[:k], kind[:k], depth[:k], name_start[:k], length[:k]
-    if (depth < 0).any() or depth[-1] != 0:
+        lt, gt, kind, depth, tag = lt[:k], gt[:k], kind[:k], depth[:k], tag[:k]
+    if depth.min() < 0 or depth[-1] != 0:
         raise _Unsupported("start and end tags do not balance")
-    # pair each start tag with its end tag (the next end tag at the same level): the same name, byte for byte
-    level = np.where(kind == -1, depth + 1, depth)
-    paired = np.flatnonzero(kind != 0)
-    order = paired[np.argsort(level[paired].astype(np.int16), kind="stable")]  # a radix sort
-    opens, closes = order[0::2], order[1::2]
-    if (kind[opens] != 1).any() or (kind[closes] != -1).any() or (length[opens] != length[closes]).any():
+    ids, names = np.array(name_of, np.int64)[tag], list(found)
+    # pair each start tag with its end tag (the next end tag at the same level): the same name, byte for byte. A
+    # start tag followed at once by an end tag (a field) is a pair; the others are paired by sorting them by level
+    field = np.flatnonzero((kind[:-1] == 1) & (kind[1:] == -1))
+    if (ids[field] != ids[field + 1]).any():
         raise _Unsupported("an end tag that does not match its start tag")
-    for w_open, w_close in zip(piece.span_words(name_start[opens], length[opens]),
-                               piece.span_words(name_start[closes], length[closes])):
-        if (w_open != w_close).any():
+    others = kind != 0
+    others[field] = others[field + 1] = False
+    paired = np.flatnonzero(others)
+    if len(paired):
+        level = np.where(kind == -1, depth + 1, depth)[paired]
+        order = paired[np.argsort(level.astype(np.int16) if level.max() < 2**15 else level, kind="stable")]
+        opens, closes = order[0::2], order[1::2]
+        if (kind[opens] != 1).any() or (kind[closes] != -1).any() or (ids[opens] != ids[closes]).any():
             raise _Unsupported("an end tag that does not match its start tag")
-    elem = np.flatnonzero(kind >= 0)
-    el_ids, first, _ = piece.keys(name_start[elem], length[elem])
-    ids = np.full(len(kind), -1, np.int64)
-    ids[elem] = el_ids
-    first = elem[first]
-    data = piece.data
-    names = [data[s:s + n].decode("latin-1") for s, n in zip(name_start[first].tolist(), length[first].tolist())]
-    if not all(_NAME_RE.match(n) for n in names):
-        raise _Unsupported("a tag with attributes or a prefix")
     return lt, gt, kind, depth, ids, names
 
 
 class _Columns:
-    """A text table built piece by piece: columns in order of first appearance, '' where a row has no value."""
+    """A text table built piece by piece, its cells numbers in the file's strings (:class:`_Strings`); columns in
+    order of first appearance, '' where a row has no value."""
 
     def __init__(self, lead=()):
         self.lead, self.order = list(lead), []
@@ -529,26 +624,33 @@ class _Columns:
         self.parts.append((n, cols))
         self.lines.append(lines)
 
-    def frame(self, required=(), keep=None) -> pd.DataFrame:
-        order = [k for k in self.order if keep is None or k in keep]
-        order += [c for c in required if c not in order]
+    def extend(self, other: "_Columns", numbers: np.ndarray, line_base: int) -> None:
+        """Add ``other``'s rows, read after these (its cells renumbered by ``numbers``, its lines after
+        ``line_base`` line feeds)."""
+        for (n, cols), lines in zip(other.parts, other.lines):
+            self.add(n, {key: numbers[codes] for key, codes in cols.items()}, other.order, lines + line_base)
+
+    def frame(self, values: np.ndarray, required=()) -> pd.DataFrame:
+        """The table as text (``values``: the file's strings by number), built in place in one block."""
+        order = self.order + [c for c in required if c not in self.order]
         n_total = sum(n for n, _ in self.parts)
-        data = {}
-        for key in order:
-            col = np.empty(n_total, dtype=object)
-            at = 0
-            for n, cols in self.parts:
-                col[at:at + n] = cols[key] if key in cols else ""
-                at += n
-            data[key] = col
-        out = pd.DataFrame(data, index=pd.RangeIndex(n_total), dtype=object)
+        block = np.empty((len(order), n_total), dtype=object)
+        for j, key in enumerate(order):
+            codes = [cols.get(key) for _, cols in self.parts]
+            if any(c is None for c in codes):
+                codes = [np.zeros(n, np.int32) if c is None else c for c, (n, _) in zip(codes, self.parts)]
+            np.take(values, np.concatenate(codes) if codes else np.zeros(0, np.int32), out=block[j])
+        self.parts = []
+        out = pd.DataFrame(block.T, columns=order, index=pd.RangeIndex(n_total), dtype=object, copy=False)
         lines = np.concatenate(self.lines) if self.lines else np.zeros(0, np.int64)
         out["_line"] = pd.array(lines, dtype="int64")
         return out
 
 
-def _piece_903(piece: _Bytes, tokens, line_base: int, tables: dict, comments=()) -> None:
-    """Add one piece's header, episode and missing rows to ``tables`` (tokens from :func:`_tokens`)."""
+def _piece_903(piece: _Bytes, tokens, nl: np.ndarray, line_base: int, tables: dict, strings: _Strings,
+               comments=()) -> None:
+    """Add one piece's header, episode and missing rows to ``tables`` (tokens from :func:`_tokens`; ``nl``: the
+    piece's line feeds; ``line_base``: line feeds before it)."""
     lt, gt, kind, depth, ids, names = tokens
     if not len(lt):
         return
@@ -560,111 +662,103 @@ def _piece_903(piece: _Bytes, tokens, line_base: int, tables: dict, comments=())
     name_id = {n: i for i, n in enumerate(names)}
     if "EXPSSDA903" in name_id:
         raise _Unsupported("a nested EXPSSDA903")  # the lxml reader takes CHILD records under it too
-    nid = lambda n: name_id.get(n, -1)  # noqa: E731
     n_ev = len(lt)
-    elem = np.flatnonzero(kind >= 0)
-    level = np.where(kind == 0, depth + 1, depth)
-    # leaves: empty elements and start tags followed at once by their end tag
-    nxt = np.append(kind[1:], 1)
-    leaf = (kind == 0) | ((kind == 1) & (nxt == -1))
-    # parent of each element: the last start tag one level up before it
+
+    def named(name):
+        return ids == name_id[name] if name in name_id else np.zeros(n_ev, bool)
+
+    def marks(index):  # a mask over the tags, plus a last False for "no parent" (-1)
+        out = np.zeros(n_ev + 1, bool)
+        out[index] = True
+        return out
+
+    level = np.where(kind == 0, depth + 1, depth)  # an element's level (an end tag's: its parent's)
+    is_el = kind >= 0
+    leaf = (kind == 0) | ((kind == 1) & (np.append(kind[1:], 1) == -1))  # empty, or its end tag next
+    # parent of each element at levels 2-4: the last start tag one level up before it (-1 elsewhere)
     parent = np.full(n_ev, -1, np.int64)
+    elem = np.flatnonzero(is_el)
     el_level = level[elem]
     for lev in range(2, min(int(el_level.max()), 4) + 1):
         at = elem[el_level == lev]
         ups = np.flatnonzero((kind == 1) & (level == lev - 1))
         parent[at] = ups[np.searchsorted(ups, at, side="right") - 1]
     top = np.flatnonzero((kind == 1) & (level == 1))
-    is_child = np.zeros(n_ev, bool)
-    is_child[top[ids[top] == nid("CHILD")]] = True
-    child_of = np.full(n_ev, -1, np.int64)
-    sub = elem[el_level >= 2]
-    child_of[sub] = top[np.searchsorted(top, sub, side="right") - 1] if len(top) else -1
-
-    def at_level(lev, name, parents_ok, only_open=False):
-        e = elem[(el_level == lev) & (ids[elem] == nid(name))]
-        if only_open:
-            e = e[kind[e] == 1]
-        return e[parents_ok[parent[e]]] if len(e) else e
-
-    heads = at_level(2, "HEADER", is_child)
+    in_child = is_el & (level == 2) & marks(top[ids[top] == name_id.get("CHILD", -1)])[parent]
+    heads = np.flatnonzero(in_child & named("HEADER"))
     if len(heads):
         heads = heads[np.append(True, parent[heads][1:] != parent[heads][:-1])]  # the first HEADER of a child
-    wrap_ok = np.zeros(n_ev, bool)
-    for w in ("EPISODES", "MISSING_EPISODES"):
-        wrap_ok[at_level(2, w, is_child, only_open=True)] = True
-    head_ok = np.zeros(n_ev, bool)
-    head_ok[heads] = True
-    eps = np.union1d(at_level(2, "EPISODE", is_child), at_level(3, "EPISODE", wrap_ok))
-    mis = np.union1d(at_level(2, "AMISSING", is_child), at_level(3, "AMISSING", wrap_ok | head_ok))
-
-    nl = np.flatnonzero(piece.a == ord("\n"))
-    key_names = list(dict.fromkeys(_RENAME_903.get(n, n) for n in names))
-    key_of_name = np.array([key_names.index(_RENAME_903.get(n, n)) for n in names], np.int64)
+    wrappers = np.flatnonzero(in_child & (kind == 1) & (named("EPISODES") | named("MISSING_EPISODES")))
+    third = is_el & (level == 3)
+    in_wrapper = third & marks(wrappers)[parent]
+    eps = np.flatnonzero(named("EPISODE") & (in_child | in_wrapper))
+    mis = np.flatnonzero(named("AMISSING") & (in_child | in_wrapper | (third & marks(heads)[parent])))
 
     # the fields of all records at once (one decoding of their distinct values), then table by table
-    rec_table = np.zeros(n_ev, np.int8)
-    rec_row = np.full(n_ev, -1, np.int64)
+    rec_table = np.zeros(n_ev + 1, np.int8)
+    rec_row = np.zeros(n_ev + 1, np.int64)
     for code, recs in ((1, heads), (2, eps), (3, mis)):
         rec_table[recs] = code
         rec_row[recs] = np.arange(len(recs))
-    f = elem[leaf[elem] & (parent[elem] >= 0)]
-    f = f[rec_table[parent[f]] > 0]
-    f_table = rec_table[parent[f]]
-    f_row = rec_row[parent[f]]
-    f_key = key_of_name[ids[f]]
-    f_values = _spans_text(piece, np.where(kind[f] == 0, gt[f], gt[f] + 1),
-                           np.where(kind[f] == 0, 0, lt[np.minimum(f + 1, n_ev - 1)] - gt[f] - 1))
+    f_table = rec_table[parent]
+    f = np.flatnonzero(leaf & (f_table > 0))
+    f_table, f_row = f_table[f], rec_row[parent[f]]
+    key_names = list(dict.fromkeys(_RENAME_903.get(n, n) for n in names))
+    f_key = np.array([key_names.index(_RENAME_903.get(n, n)) for n in names], np.int64)[ids[f]]
+    empty = kind[f] == 0
+    f_values = _span_ids(piece, gt[f] + 1 - empty,
+                         np.where(empty, 0, lt[np.minimum(f + 1, n_ev - 1)] - gt[f] - 1), strings)
 
     def fields(code, n_recs):
-        """{key: object column}, keys in order of first appearance, presence masks, for table ``code``."""
-        in_table = f_table == code
-        r, keys, values = f_row[in_table], f_key[in_table], f_values[in_table]
-        cols, order, present = {}, [], {}
-        if len(r):
-            found, first = np.unique(keys, return_index=True)
-            for key in found[np.argsort(first, kind="stable")].tolist():
-                sel = keys == key
-                rows = r[sel]
-                col = np.full(n_recs, "", dtype=object)
-                col[rows] = values[sel]  # a repeated field: the last one, as lxml's dict gives
-                has = np.zeros(n_recs, bool)
-                has[rows] = True
-                cols[key_names[key]], present[key_names[key]] = col, has
-                order.append(key_names[key])
-        return cols, order, present
+        """Table ``code``'s fields, one row of numbers per key (-1 where a record lacks it), and their keys in
+        order of first appearance."""
+        sel = f_table == code
+        rows, values = f_row[sel], f_values[sel]
+        col, order = pd.factorize(f_key[sel])  # keys numbered in order of first appearance
+        cell = col * n_recs + rows
+        grid = np.full(len(order) * n_recs, -1, np.int32)
+        if len(cell) and np.bincount(cell).max() > 1:  # a repeated field: the last one, as lxml's dict gives
+            last = len(cell) - 1 - np.unique(cell[::-1], return_index=True)[1]
+            cell, values = cell[last], values[last]
+        grid[cell] = values
+        return grid.reshape(len(order), n_recs), [key_names[k] for k in order.tolist()]
 
     def lines(recs):
         return line_base + np.searchsorted(nl, gt[recs]) + 1
 
-    hcols, horder, hhas = fields(1, len(heads))
-    keep = np.zeros(len(heads), bool)  # a HEADER with no fields gives no row (and its child no CHILD or DOB)
-    for has in hhas.values():
-        keep |= has
-    tables["header"].add(int(keep.sum()), {k: v[keep] for k, v in hcols.items()}, horder, lines(heads[keep]))
-    # the child's CHILD and DOB for its episodes and missing records
-    child_id = np.full(n_ev, "", dtype=object)
-    child_dob = np.full(n_ev, "", dtype=object)
-    hk = heads[keep]
-    if "CHILD" in hcols:
-        child_id[parent[hk]] = hcols["CHILD"][keep]
-    if "DOB" in hcols:
-        child_dob[parent[hk]] = hcols["DOB"][keep]
+    grid, order = fields(1, len(heads))
+    keep = (grid >= 0).any(axis=0)  # a HEADER with no fields gives no row (and its child no CHILD or DOB)
+    heads, grid = heads[keep], np.maximum(grid[:, keep], 0)
+    tables["header"].add(len(heads), dict(zip(order, grid)), order, lines(heads))
+    head_of = np.full(n_ev + 1, -1, np.int64)  # the header row of each CHILD element
+    head_of[parent[heads]] = np.arange(len(heads))
+    head = dict(zip(order, grid))
+
+    def from_header(key, recs):  # the child's CHILD or DOB for its episodes and missing records
+        if key not in head or not len(recs):
+            return np.zeros(len(recs), np.int32)
+        row = head_of[top[np.searchsorted(top, recs, side="right") - 1]]
+        return np.where(row >= 0, head[key][row], 0).astype(np.int32)
+
     for code, kind_name, recs in ((2, "episodes", eps), (3, "missing", mis)):
-        cols, order, present = fields(code, len(recs))
+        grid, order = fields(code, len(recs))
+        cols = dict(zip(order, grid))
         cols.pop("CHILD", None)
-        out = {"CHILD": child_id[child_of[recs]]}
+        out = {"CHILD": from_header("CHILD", recs)}
         if kind_name == "missing":
-            out["DOB"] = child_dob[child_of[recs]]
-            if "DOB" in cols:  # a DOB in the record itself wins, as in the lxml reader
-                out["DOB"][present["DOB"]] = cols.pop("DOB")[present["DOB"]]
-        out.update(cols)
+            own = cols.pop("DOB", None)
+            out["DOB"] = from_header("DOB", recs) if own is None else np.where(own >= 0, own, from_header("DOB", recs))
+        out.update({k: np.maximum(v, 0) for k, v in cols.items()})
         tables[kind_name].add(len(recs), out, [k for k in order if k != "CHILD"], lines(recs))
 
 
 def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFrame]:
-    """:func:`read_903_xml` by the vectorised tokenizer; ``_Unsupported`` for a file outside its subset."""
-    tables = {"header": _Columns(), "episodes": _Columns(("CHILD",)), "missing": _Columns(("CHILD", "DOB"))}
+    """:func:`read_903_xml` by the vectorised tokenizer; ``_Unsupported`` for a file outside its subset.
+
+    A plain (not gzipped) file of at least ``_SPLIT_MIN`` bytes is read as two halves at once, the second by a
+    forked process (:func:`_read_halves`); when that fails (the split fell inside an element or a comment, or the
+    file is outside the subset) it is read again in one pass, which decides.
+    """
     try:
         fh = open_bytes(path)
     except OSError as exc:
@@ -674,73 +768,163 @@ def _read_903_fast(path: Path, name: str, required: dict) -> dict[str, pd.DataFr
             data = fh.read(_CHUNK)
         except (OSError, EOFError) as exc:
             raise _Unsupported("unreadable") from exc
-        pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        while pos < len(data) and data[pos] in b" \t\r\n":
-            pos += 1
-        decl = _DECL.match(data, pos)  # (a comment may not come before it)
-        if decl is not None:
-            if decl.group(4) is not None and decl.group(4).lower() not in (b"utf-8", b"us-ascii", b"ascii"):
-                raise _Unsupported("another encoding")
-            pos = decl.end()
-        elif data[pos:pos + 2] == b"<?":
-            raise _Unsupported("a processing instruction")
-        blanked, _, _ = _blank_comments(data, final=False)  # comments before the root
-        while pos < len(blanked) and blanked[pos] in b" \t\r\n":
-            pos += 1
-        root = _ROOT.match(blanked, pos)
-        if root is None:
-            raise _Unsupported("another root or something before it")
-        head = data[:root.end()]
-        parser = pyexpat.ParserCreate(namespace_separator=" ")
-        try:
-            parser.Parse(head + b"</EXPSSDA903>", True)
-        except pyexpat.ExpatError as exc:
-            raise _Unsupported("the declaration or root tag") from exc
-        if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
-            raise _Unsupported("a lone carriage return")
-        line_base = head.count(b"\n")
-        pending = data[root.end():]
-        eof = need_more = False
-        while True:
-            if not eof and (len(pending) < _CHUNK or need_more):
-                need_more = False
-                try:
-                    more = fh.read(_CHUNK)
-                except (OSError, EOFError) as exc:
-                    raise _Unsupported("unreadable") from exc
-                eof = not more
-                if more:
-                    pending += more
-            blanked, limit, comments = _blank_comments(pending, final=eof)  # pending stays as read
-            if eof:
-                lt = blanked.rfind(b"<")
-                if lt < 0 or _ROOT_END.match(blanked, lt) is None:
+        start, line_base = _prolog(data)
+        split = None if path.name.lower().endswith(".gz") else _split_point(fh, start)
+        if split is not None:
+            try:
+                return _frames(*_read_halves(path, start, split, line_base), required)
+            except _Unsupported:
+                fh.seek(len(data))
+        return _frames(*_read_range(fh, data[start:], None, line_base)[:2], required)
+
+
+def _prolog(data: bytes) -> tuple[int, int]:
+    """Where the records start (after the declaration and the root's start tag) and the line feeds before."""
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while pos < len(data) and data[pos] in b" \t\r\n":
+        pos += 1
+    decl = _DECL.match(data, pos)  # (a comment may not come before it)
+    if decl is not None:
+        if decl.group(4) is not None and decl.group(4).lower() not in (b"utf-8", b"us-ascii", b"ascii"):
+            raise _Unsupported("another encoding")
+        pos = decl.end()
+    elif data[pos:pos + 2] == b"<?":
+        raise _Unsupported("a processing instruction")
+    blanked, _, _ = _blank_comments(data, final=False)  # comments before the root
+    while pos < len(blanked) and blanked[pos] in b" \t\r\n":
+        pos += 1
+    root = _ROOT.match(blanked, pos)
+    if root is None:
+        raise _Unsupported("another root or something before it")
+    head = data[:root.end()]
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    try:
+        parser.Parse(head + b"</EXPSSDA903>", True)
+    except pyexpat.ExpatError as exc:
+        raise _Unsupported("the declaration or root tag") from exc
+    if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
+        raise _Unsupported("a lone carriage return")
+    return root.end(), head.count(b"\n")
+
+
+def _read_range(fh, pending: bytes, size: int | None, line_base: int) -> tuple[dict, _Strings, int]:
+    """(tables, strings, line feeds before the end) of ``pending`` and the next ``size`` bytes of ``fh``.
+
+    ``size`` None: to the end of the file, which must close the root; otherwise the range ends between records.
+    Read ``_CHUNK`` bytes at a time; each piece processed is cut after a whole top-level element.
+    """
+    tables = {"header": _Columns(), "episodes": _Columns(("CHILD",)), "missing": _Columns(("CHILD", "DOB"))}
+    strings = _Strings()
+    eof = need_more = False
+    while True:
+        if not eof and (len(pending) < _CHUNK or need_more):
+            need_more = False
+            want = _CHUNK if size is None else min(_CHUNK, size)
+            try:
+                more = fh.read(want) if want else b""
+            except (OSError, EOFError) as exc:
+                raise _Unsupported("unreadable") from exc
+            eof = not more
+            if more:
+                pending += more
+                if size is not None:
+                    size -= len(more)
+        blanked, limit, comments = _blank_comments(pending, final=eof)  # pending stays as read
+        if eof:
+            end = len(blanked)
+            if size is None:
+                end = blanked.rfind(b"<")
+                if end < 0 or _ROOT_END.match(blanked, end) is None:
                     raise _Unsupported("no end tag of the root, or something after it")
-                tail = blanked[lt:]
+                tail = blanked[end:]
                 if tail.count(b"\r") != tail.count(b"\r\n"):
                     raise _Unsupported("a lone carriage return")
-                piece = _Bytes(blanked[:lt])
-                tokens = _tokens(piece, final=True)
-            else:
-                piece = _Bytes(blanked[:limit])
-                tokens = _tokens(piece, final=False)
-                if tokens is None:  # no whole top-level element yet
-                    need_more = True
-                    continue
-                cut = int(tokens[1][-1]) + 1
-                piece = _Bytes(blanked[:cut])
-                pending = pending[cut:]
-                comments = [c for c in comments if c < cut]
-            _check_text(piece)
-            _piece_903(piece, tokens, line_base, tables, comments)
-            line_base += piece.data.count(b"\n")
-            if eof:
-                break
-    return {
-        "header": tables["header"].frame(required["header"]),
-        "episodes": tables["episodes"].frame(required["episodes"]),
-        "missing": tables["missing"].frame(required["missing"]),
-    }
+            piece = _Bytes(blanked[:end])
+            tokens = _tokens(piece, final=True)
+        else:
+            piece = _Bytes(blanked[:limit])
+            tokens = _tokens(piece, final=False)
+            if tokens is None:  # no whole top-level element yet
+                need_more = True
+                continue
+            cut = int(tokens[1][-1]) + 1
+            piece = _Bytes(blanked[:cut])
+            pending = pending[cut:]
+            comments = [c for c in comments if c < cut]
+        nl = np.flatnonzero(piece.a == ord("\n"))
+        _check_text(piece, len(nl))
+        _piece_903(piece, tokens, nl, line_base, tables, strings, comments)
+        line_base += len(nl)
+        if eof:
+            return tables, strings, line_base
+
+
+def _frames(tables: dict, strings: _Strings, required: dict) -> dict[str, pd.DataFrame]:
+    values = strings.array()
+    return {kind: tables[kind].frame(values, required[kind]) for kind in ("header", "episodes", "missing")}
+
+
+def _split_point(fh, start: int) -> int | None:
+    """Where to split a large plain file for two processes: the first ``<CHILD>`` tag after the middle of its
+    records; None to read it in one pass (a small file, one core, no fork, threads running, no such tag)."""
+    if (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) < 2:
+        return None
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return None  # forking a process with threads running is unsafe
+    size = os.fstat(fh.fileno()).st_size
+    if size - start < _SPLIT_MIN:
+        return None
+    middle = start + (size - start) // 2
+    fh.seek(middle)
+    at = fh.read(2**20).find(b"<CHILD>")
+    return None if at < 0 else middle + at
+
+
+def _read_halves(path: Path, start: int, split: int, line_base: int) -> tuple[dict, _Strings]:
+    """The tables and strings of the records read as two halves at once: ``[start, split)`` here and ``[split,
+    end)`` by a forked process (:func:`_read_tail`), which sends its tables back; ``_Unsupported`` when either half
+    fails (each half's tags must balance, so the split must fall between two records)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_read_tail, args=(path, split, send), daemon=True)
+    gc.freeze()  # objects shared with the forked process: its collector leaves them (and their pages) alone
+    try:
+        worker.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            tables, strings, line_base = _read_range(fh, b"", split - start, line_base)
+        tail = receive.recv()
+    except EOFError:  # the process ended without sending
+        raise _Unsupported("the second half") from None
+    finally:
+        receive.close()
+        if worker.is_alive() and worker.exitcode is None:
+            worker.kill()
+        worker.join()
+    if tail is None:
+        raise _Unsupported("the second half")
+    more, their = tail
+    numbers = strings.merge(their)
+    for kind, table in tables.items():
+        table.extend(more[kind], numbers, line_base)
+    return tables, strings
+
+
+def _read_tail(path: Path, start: int, send) -> None:
+    """In the forked process: read the records from byte ``start`` to the end and send (tables, strings) back,
+    or None when that fails (the parent then reads the file in one pass)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            result = _read_range(fh, b"", None, 0)[:2]
+    except Exception:  # noqa: BLE001 (any failure: the parent decides in one pass)
+        result = None
+    send.send(result)
+    send.close()
 
 
 def _escape(values: pd.Series) -> pd.Series:

@@ -112,6 +112,11 @@ def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape)
 
 
+def _polarity_names(codes: np.ndarray) -> np.ndarray:
+    """Polarity codes (see :data:`_POLARITY_CODE`) back to their names."""
+    return np.array(list(_POLARITY_CODE), dtype=object)[codes]
+
+
 def _result_codes(direction: np.ndarray, polarity: Any) -> np.ndarray:
     """Direction codes (not compared / higher / lower / similar) judged by polarity: codes into RESULT_WORDS."""
     return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
@@ -424,7 +429,7 @@ def compare_spc_dsr(value: Any, denominator: Any, comparator: Any, p: Any, polar
 # Quantiles, bands and ranks
 # ---------------------------------------------------------------------------------------------------------------
 
-def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1):
+def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1, polarity: Any = "none"):
     """Ranks, type-7 quantiles and counts of the non-missing values along one axis of an array.
 
     The one implementation of ranks and quantiles: the benchmarked table calls it for every indicator and year
@@ -438,55 +443,80 @@ def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1):
         Probabilities between 0 and 1.
     axis : int, default -1
         The axis along which to rank (for example the areas of an indicator x area x year array).
+    polarity : str or array-like of str, default "none"
+        ``"low_is_good"``, ``"high_is_good"`` or ``"none"``: one for all, or one per rank group, broadcastable
+        to the shape of ``values`` without ``axis`` (one per indicator of an indicator x area x year array, say).
 
     Returns
     -------
     (ranks, quantiles, count)
-        ``ranks``: float array shaped as ``values``, 1 for the lowest value, ties sharing the lowest rank
-        ("min", competition ranking: 1, 2, 2, 4), NaN where the value is missing; ``quantiles``: a list with
-        one array per probability, shaped as ``values`` without ``axis`` (NaN where there is no value);
-        ``count``: how many values there are along the axis.
+        ``ranks``: float array shaped as ``values``, 1 for the best value, ties sharing the best rank ("min",
+        competition ranking: 1, 2, 2, 4), NaN where the value is missing. The best value is the highest where
+        ``polarity`` is ``high_is_good``, else the lowest (``low_is_good``, and ``none``, where rank 1 is simply
+        the lowest). ``quantiles``: a list with one array per probability, shaped as ``values`` without ``axis``
+        (NaN where there is no value), whatever the polarity; ``count``: how many values there are along the axis.
+
+    Raises
+    ------
+    ValueError
+        If a polarity is not one of the three accepted values.
 
     Notes
     -----
     One sort serves all three. The quantile is Hyndman and Fan's type 7 (R's default, numpy's "linear", the
-    percentile Fingertips uses): with the ``k`` non-missing values sorted, ``h = (k - 1) p`` and
-    ``q(p) = x[floor(h)] + (h - floor(h)) (x[floor(h) + 1] - x[floor(h)])``.
+    percentile Fingertips uses and R's ``quantile(na.rm = TRUE)`` as LAIT calls it): with the ``k`` non-missing
+    values sorted, ``h = (k - 1) p`` and ``q(p) = x[floor(h)] + (h - floor(h)) (x[floor(h) + 1] - x[floor(h)])``.
+    Ranks follow LAIT (``calculate_rank``: ``rank(values, ties.method = "min")`` where low is good,
+    ``rank(-values, ties.method = "min")`` where high is good). LAIT shows no rank without a polarity; ours runs
+    from the lowest value there, and pages say so.
     """
     v = np.moveaxis(np.asarray(values, dtype="float64"), axis, -1)
+    high = _polarity_codes(polarity, v.shape[:-1]) == _POLARITY_CODE["high_is_good"]
     order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
     s = np.take_along_axis(v, order, axis=-1)
     m = s.shape[-1]
     idx = np.broadcast_to(np.arange(m), s.shape)
     new_run = np.ones(s.shape, dtype=bool)
     new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)
-    ranked = np.where(np.isnan(s), np.nan, first + 1.0)
+    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)       # first position of each tie run
+    run_end = np.ones(s.shape, dtype=bool)
+    run_end[..., :-1] = new_run[..., 1:]
+    last = np.minimum.accumulate(np.where(run_end, idx, m - 1)[..., ::-1], axis=-1)[..., ::-1]  # and its last
+    count = (~np.isnan(s)).sum(axis=-1)
+    # Ascending: 1 + how many are lower; descending: 1 + how many are higher (= count - last position).
+    ranked = np.where(np.isnan(s), np.nan, np.where(high[..., None], count[..., None] - last, first + 1.0))
     ranks = np.empty_like(ranked)
     np.put_along_axis(ranks, order, ranked, axis=-1)
-    count = (~np.isnan(s)).sum(axis=-1)
     if m == 0:  # nothing to take quantiles of: one missing value stands in
         s, m = np.full(s.shape[:-1] + (1,), np.nan), 1
     quantiles = []
     for p in probs:  # a few probabilities, not rows
         h = (count - 1) * p
         low = np.clip(np.floor(h).astype(int), 0, m - 1)
-        high = np.clip(low + 1, 0, m - 1)
+        high_i = np.clip(low + 1, 0, m - 1)
         xl = np.take_along_axis(s, low[..., None], axis=-1)[..., 0]
-        xh = np.take_along_axis(s, high[..., None], axis=-1)[..., 0]
+        xh = np.take_along_axis(s, high_i[..., None], axis=-1)[..., 0]
         frac = h - np.floor(h)
         q = np.where(frac > 0, xl + frac * (xh - xl), xl)  # frac 0 at the top: no step past the last value
         quantiles.append(np.where(count > 0, q, np.nan))
     return np.moveaxis(ranks, -1, axis), quantiles, count
 
 
-#: Quartile bands by code: 0 no value, then A (the lowest quarter) to D.
+#: Quartile bands by code: 0 no value, then A to D (A the best quarter where there is a polarity, else the lowest).
 QUARTILE_BANDS = ("", "A", "B", "C", "D")
 
 
-def quartile_codes(values: np.ndarray, q1: np.ndarray, q2: np.ndarray, q3: np.ndarray) -> np.ndarray:
-    """Codes into :data:`QUARTILE_BANDS`: A at or below Q1, B at or below Q2, C at or below Q3, D above (int8)."""
-    return np.select([values <= q1, values <= q2, values <= q3, ~np.isnan(values)], [1, 2, 3, 4], 0).astype(np.int8)
+def quartile_codes(values: np.ndarray, q1: np.ndarray, q2: np.ndarray, q3: np.ndarray,
+                   polarity: Any = "none") -> np.ndarray:
+    """Codes into :data:`QUARTILE_BANDS` (int8), A the best quarter, as LAIT bands.
+
+    Where low is good, or there is no polarity: A at or below Q1, B at or below Q2, C at or below Q3, D above.
+    Where high is good the same cut points give the bands in reverse: A above Q3, B above Q2, C above Q1, D at
+    or below Q1 (LAIT's ``calculate_quartile_band``). ``polarity`` is one for all or one per value.
+    """
+    code = np.select([values <= q1, values <= q2, values <= q3, ~np.isnan(values)], [1, 2, 3, 4], 0)
+    high = _polarity_codes(polarity, np.shape(code)) == _POLARITY_CODE["high_is_good"]
+    return np.where(high & (code > 0), 5 - code, code).astype(np.int8)
 
 
 def quantile_type7(values: Any, probs: Any) -> Any:
@@ -552,26 +582,37 @@ def _keyed_frame(values: Any, groups: Any) -> tuple[pd.DataFrame, list[str], pd.
     return frame, names, (index if index is not None else pd.RangeIndex(n))
 
 
-def _by_group(values: Any, groups: Any, probs) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], pd.Index]:
+def _by_group(values: Any, groups: Any, probs, polarity: Any = "none"
+              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], pd.Index, np.ndarray]:
     """:func:`rank_and_quantiles` within groups: the values laid out one group per row of a padded array.
 
-    Returns the values, each one's rank, each one's group quantiles (one array per probability) and the index.
+    Returns the values, each one's rank, each one's group quantiles (one array per probability), the index and
+    each value's polarity code. A group's polarity is its values' one polarity (a ValueError if they differ).
     """
     frame, names, index = _keyed_frame(values, groups)
     v = frame["v"].to_numpy()
+    pol = _polarity_codes(polarity, v.shape)
     if names:
         gid = frame.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
     else:
         gid = np.zeros(v.size, dtype=int)
+    groups_n = gid.max() + 1 if v.size else 0
+    group_pol = np.zeros(groups_n, dtype=np.int8)
+    group_pol[gid] = pol
+    if (group_pol[gid] != pol).any():
+        first = int(np.flatnonzero(group_pol[gid] != pol)[0])
+        raise ValueError(f"the values of one group have different polarities (first at position {first}); "
+                         "rank and band each indicator separately")
     pos = pd.Series(gid).groupby(gid).cumcount().to_numpy()
-    dense = np.full((gid.max() + 1 if v.size else 0, pos.max() + 1 if v.size else 0), np.nan)
+    dense = np.full((groups_n, pos.max() + 1 if v.size else 0), np.nan)
     dense[gid, pos] = v
-    ranks, quantiles, _ = rank_and_quantiles(dense, probs, axis=1)
-    return v, ranks[gid, pos], [q[gid] for q in quantiles], index
+    ranks, quantiles, _ = rank_and_quantiles(dense, probs, axis=1, polarity=_polarity_names(group_pol))
+    return v, ranks[gid, pos], [q[gid] for q in quantiles], index, pol
 
 
-def quartile_band(values: Any, groups: Any = None) -> pd.Series:
-    """LAIT-style quartile bands A to D within each group, A being the lowest quarter of values.
+def quartile_band(values: Any, groups: Any = None, polarity: Any = "none") -> pd.Series:
+    """LAIT's quartile bands A to D within each group: A the best quarter where there is a polarity, else the
+    lowest.
 
     Parameters
     ----------
@@ -581,6 +622,9 @@ def quartile_band(values: Any, groups: Any = None) -> pd.Series:
         Group keys, one per value (e.g. indicator and year); a list of arrays or a DataFrame gives several
         keys. ``None`` puts every value in one group. Keys are matched to values by position. Missing keys
         form their own group.
+    polarity : str or array-like of str, default "none"
+        ``"low_is_good"``, ``"high_is_good"`` or ``"none"``, one for all values or one per value (the same
+        within a group).
 
     Returns
     -------
@@ -591,22 +635,26 @@ def quartile_band(values: Any, groups: Any = None) -> pd.Series:
     Raises
     ------
     ValueError
-        If a group key's length differs from the number of values.
+        If a group key's length differs from the number of values, a polarity is unknown, or the values of one
+        group have different polarities.
 
     Notes
     -----
     The cut points are the type-7 quartiles (see :func:`rank_and_quantiles`) of the non-missing values in the
-    group, Q1, Q2 and Q3, as in the DfE's Local Authority Interactive Tool (LAIT). A value at or below Q1 is
-    A, at or below Q2 is B, at or below Q3 is C, and above Q3 is D (:func:`quartile_codes`, as the
-    benchmarked table). Bands describe position only: whether A is good depends on the indicator's polarity.
+    group, Q1, Q2 and Q3, as in the DfE's Local Authority Interactive Tool (LAIT). Where low is good, or there
+    is no polarity, a value at or below Q1 is A, at or below Q2 is B, at or below Q3 is C, and above Q3 is D;
+    where high is good the bands run the other way, A above Q3 to D at or below Q1 (:func:`quartile_codes`, as
+    the benchmarked table and LAIT's ``calculate_quartile_band``). Without a polarity A is only the lowest
+    quarter, not the best (LAIT shows no band there).
     """
-    v, _, (q1, q2, q3), index = _by_group(values, groups, (0.25, 0.5, 0.75))
-    words = np.array([None, *QUARTILE_BANDS[1:]], dtype=object)[quartile_codes(v, q1, q2, q3)]
+    v, _, (q1, q2, q3), index, pol = _by_group(values, groups, (0.25, 0.5, 0.75), polarity)
+    words = np.array([None, *QUARTILE_BANDS[1:]], dtype=object)[quartile_codes(v, q1, q2, q3, _polarity_names(pol))]
     return _str_series(words, index=index)
 
 
-def rank_min(values: Any, groups: Any = None) -> pd.Series:
-    """Rank values within groups, 1 being the lowest, ties sharing the lowest rank.
+def rank_min(values: Any, groups: Any = None, polarity: Any = "none") -> pd.Series:
+    """Rank values within groups, 1 being the best value (the lowest without a polarity), ties sharing the best
+    rank.
 
     Parameters
     ----------
@@ -614,6 +662,8 @@ def rank_min(values: Any, groups: Any = None) -> pd.Series:
         The values to rank.
     groups : None, array-like, pandas.Series, list of array-likes or pandas.DataFrame, optional
         Group keys as for :func:`quartile_band`; ``None`` ranks all values together.
+    polarity : str or array-like of str, default "none"
+        As for :func:`quartile_band`: ``"high_is_good"`` ranks the highest value 1, the others the lowest.
 
     Returns
     -------
@@ -624,12 +674,12 @@ def rank_min(values: Any, groups: Any = None) -> pd.Series:
     Raises
     ------
     ValueError
-        If a group key's length differs from the number of values.
+        If a group key's length differs from the number of values, a polarity is unknown, or the values of one
+        group have different polarities.
 
     Notes
     -----
-    "Competition" ranking (1, 2, 2, 4), as the benchmarked table (:func:`rank_and_quantiles`). Whether rank 1
-    is best depends on the indicator's polarity, which this function does not apply.
+    "Competition" ranking (1, 2, 2, 4), as the benchmarked table and LAIT (:func:`rank_and_quantiles`).
     """
-    _, ranks, _, index = _by_group(values, groups, ())
+    _, ranks, _, index, _ = _by_group(values, groups, (), polarity)
     return pd.Series(ranks, index=index).astype("Int64")

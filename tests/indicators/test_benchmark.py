@@ -17,11 +17,11 @@ from analysis.read import sources
 STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
 
 
-def _obs(rows):
+def _obs(rows, indicator="cla_rate"):
     base = {c: "" for c in sources.OBS_COLUMNS}
     out = []
     for level, code, year, num, den in rows:
-        r = dict(base, indicator="cla_rate", time_period=year, period_end=pd.Timestamp(f"{year}-03-31"),
+        r = dict(base, indicator=indicator, time_period=year, period_end=pd.Timestamp(f"{year}-03-31"),
                  geographic_level=level, area_code=code, area_name=code, numerator=num, denominator=den,
                  published_value=np.nan, status="" if num == num else "c", denominator_kind="population",
                  release="2024", data_kind="published", region_code="E12000001" if level == "Local authority" else "")
@@ -86,6 +86,43 @@ def test_rank_and_quartile_band(table):
     assert pd.isna(_row(table, GATESHEAD)["rank"]) and _row(table, GATESHEAD)["quartile_band"] == ""
 
 
+def test_rank_and_band_from_the_best_where_high_is_good():
+    """Long-term placement stability (high is good): LAIT ranks from the highest and bands A the highest quarter."""
+    # LA percentages 60, 70, 80 -> ranks from the highest 3, 2, 1. Type-7 quartiles of (60, 70, 80): Q1 = 65,
+    # Q2 = 70, Q3 = 75; intervals [60, 65], (65, 70], (70, 75], (75, 80] are D, C, B, A: 60 is D, 70 C, 80 A.
+    obs = _obs([("Local authority", STOCKTON, "2024", 60, 100), ("Local authority", DARLINGTON, "2024", 70, 100),
+                ("Local authority", DURHAM, "2024", 80, 100)], indicator="stability_same_carer_pct")
+    out = benchmark.benchmark(indicators.compute(obs), pd.DataFrame(columns=["area_code", "neighbour_code",
+                                                                             "neighbour_name", "neighbour_rank"]))
+    got = {code: (_row(out, code)["rank"], _row(out, code)["quartile_band"]) for code in (STOCKTON, DARLINGTON, DURHAM)}
+    assert got == {STOCKTON: (3, "D"), DARLINGTON: (2, "C"), DURHAM: (1, "A")}
+
+
+def test_gap_trends_with_england():
+    """The gap with England is tested as the trend is: a constant England leaves the trend as it is; an England
+    moving with the LA leaves no trend in the gap.
+
+    Per 10,000 (counts over 50,000 for LAs, over 10,000,000 for England):
+    - Darlington 80, 90, 100, 110, 120 against England 70, 80, 90, 100, 110: the gap is 10 every year, slope 0, so no
+      significant change, although Darlington itself is increasing;
+    - Durham 120, 110, 100, 90, 80 against the same England: the gap 50, 30, 10, -10, -30 falls by 20 a year against
+      a slope error near 1.5 (as the trend test of the table's own rows): decreasing.
+    """
+    rows = [("National", "E92000001", str(2016 + i), 70_000 + 10_000 * i, 10_000_000) for i in range(5)]
+    for code, counts in ((DARLINGTON, [400, 450, 500, 550, 600]), (DURHAM, [600, 550, 500, 450, 400])):
+        rows += [("Local authority", code, str(2016 + i), n, 50_000) for i, n in enumerate(counts)]
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), pd.DataFrame(columns=["area_code", "neighbour_code",
+                                                                                     "neighbour_name", "neighbour_rank"]))
+    gaps = benchmark.gap_trends(out, "england_value")
+    assert list(gaps.index) == list(out.index)
+    last = out["time_period"] == "2020"
+    assert dict(zip(out.loc[last, "area_code"], gaps[last])) == {"E92000001": "no significant change",
+                                                                 DARLINGTON: "no significant change",
+                                                                 DURHAM: "decreasing"}
+    assert _row(out, DARLINGTON, "2020")["trend"] == "increasing"
+    assert (gaps[out["time_period"] < "2020"] == "cannot be calculated").all()
+
+
 def test_change_on_last_year_and_trend_needs_five_points(table):
     st = _row(table, STOCKTON)
     assert st["previous_value"] == pytest.approx(96) and st["change"] == pytest.approx(4)
@@ -146,7 +183,10 @@ def test_trend_to_each_year_by_fingertips_method():
 # --------------------------------------------------------------------------------------------------------------------
 # Every LA row of the real 2024 table, recomputed here in plain Python from the table's own numerators and
 # denominators (scipy.stats only for the chi-square quantile of the exact Poisson limits; Python's own
-# statistics.quantiles(method="inclusive") for the type-7 quartiles).
+# statistics.quantiles(method="inclusive") for the type-7 quartiles, R's quantile() as LAIT calls it). Ranks and
+# bands follow LAIT's fn_analysis.R (dfe-analytical-services/local-authority-interactive-tool): calculate_rank ranks
+# -value where high is good and value otherwise, ties.method "min"; calculate_quartile_band names the quartile
+# intervals D to A where high is good, A to D where low is good (and, in this project, where there is no polarity).
 
 Z95 = NormalDist().inv_cdf(0.975)
 JUDGE = {"none": {"higher": "higher", "lower": "lower"}, "low_is_good": {"higher": "worse", "lower": "better"},
@@ -168,6 +208,14 @@ def limits_95(num, den, multiplier, method):
         low = num * (1 - 1 / (9 * num) - Z95 / (3 * math.sqrt(num))) ** 3
         up = (num + 1) * (1 - 1 / (9 * (num + 1)) + Z95 / (3 * math.sqrt(num + 1))) ** 3
     return num / den * multiplier, low / den * multiplier, up / den * multiplier
+
+
+def lait_band(value, quartiles, high):
+    """LAIT's calculate_quartile_band: intervals closed on the right, (min, Q1], (Q1, Q2], (Q2, Q3], (Q3, max],
+    named A, B, C, D from the lowest ("Low" polarity, and here where there is none) or D, C, B, A ("High")."""
+    q1, q2, q3 = quartiles
+    names = "DCBA" if high else "ABCD"
+    return names[0] if value <= q1 else names[1] if value <= q2 else names[2] if value <= q3 else names[3]
 
 
 def compared(value, low, up, comparator, polarity):
@@ -198,6 +246,7 @@ def test_every_la_row_of_2024_recomputed_independently(real_dataset, real_table)
         england = mine.get("E92000001", (None,))[0]
         las = sorted(v for code, (v, _, _) in mine.items() if level[code] == "Local authority" and v is not None)
         q1, q2, q3 = statistics.quantiles(las, n=4, method="inclusive")
+        high = entry["polarity"] == "high_is_good"
         for r in rows[rows["geographic_level"] == "Local authority"].itertuples():
             checked += 1
             value, low, up = mine[r.area_code]
@@ -208,9 +257,9 @@ def test_every_la_row_of_2024_recomputed_independently(real_dataset, real_table)
                 "sn_mean": sum(values) / len(values) if values else None,
                 "sn_n": len(values) if have else None,
                 "sn_missing": "; ".join(name for v, name in have if v is None),
-                "rank": None if value is None else 1 + sum(v < value for v in las), "rank_of": len(las),
-                "quartile_band": "" if value is None else "A" if value <= q1 else "B" if value <= q2 else
-                "C" if value <= q3 else "D",
+                "rank": None if value is None else 1 + sum((v > value) if high else (v < value) for v in las),
+                "rank_of": len(las),
+                "quartile_band": "" if value is None else lait_band(value, (q1, q2, q3), high),
                 "vs_england": compared(value, low, up, england, entry["polarity"]),
                 "vs_region": compared(value, low, up, mine.get(r.region_code, (None,))[0], entry["polarity"]),
             }

@@ -447,6 +447,20 @@ def test_accessibility_checks_catch_problems():
     assert Page("<html><body><h1>x</h1><h3>y</h3></body></html>").headings == [1, 3]
 
 
+def test_tables_scroll_in_a_box_the_keyboard_reaches_named_by_the_caption():
+    """A table too wide for the screen scrolls in its box; the box takes focus (tabindex) so the keyboard can scroll
+    it too (axe: scrollable-region-focusable), and is a region named by the caption, markup stripped, quotes safe."""
+    from analysis.pack.build import _wrap_tables
+
+    body = ('<p>x</p><table class="t"><caption>Rates in <em>"A" &amp; B</em></caption><tr><th>h</th></tr></table>'
+            "<table><tr><th>no caption</th></tr></table>")
+    assert _wrap_tables(body) == (
+        '<p>x</p><div class="table-wrap" role="region" tabindex="0" aria-label="Rates in &quot;A&quot; &amp; B">'
+        '<table class="t"><caption>Rates in <em>"A" &amp; B</em></caption><tr><th>h</th></tr></table></div>'
+        '<div class="table-wrap" role="region" tabindex="0" aria-label="Table">'
+        "<table><tr><th>no caption</th></tr></table></div>")
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_demo_page_is_accessible(demo_pack, name):
     page = read_page(demo_pack, name)
@@ -785,6 +799,61 @@ def test_real_pack_shows_the_published_figures(real_pack):
         assert "demo data" not in page.text.lower(), f"{name} says demo data on real data"
         assert 'class="demo-notice"' not in (real_pack / f"{name}.html").read_text("utf-8"), name
         assert accessibility_problems(page) == [], name
+
+
+def test_real_pack_trend_titles_state_the_tested_trend(real_pack):
+    """Each trend chart's headline says what the table's recent trend says (Fingertips' test), never a first-to-last
+    change: "no significant change" where the test finds none (children in need rose from 2015 to 2024 but not
+    significantly over the last five years), "too few years to test" where it cannot run."""
+    from analysis import indicators
+    from analysis.pack import report
+    ctx = report.load(LA, 2024, data_dir=str(SHARED_DATA))
+    words = {"increasing": ": {}a significant rise to", "decreasing": ": {}a significant fall to",
+             "no significant change": ": no significant change over the five years",
+             "cannot be calculated": "too few years to test for a trend"}
+    judged = {"better": "improving, ", "worse": "worsening, "}
+    reg = indicators.registry()
+    for page in PACK_SECTIONS[1:-1]:
+        text = " ".join(read_page(real_pack, page).text.split())
+        assert f"in {LA} rose from" not in text and f"in {LA} fell from" not in text, page   # the old titles
+        for ind, entry in reg.items():
+            row = ctx.latest(ind)
+            if row is None or report.PAGES.get(entry["theme"]) != f"{page}.html":
+                continue
+            direction = {"increasing": 1, "decreasing": -1}.get(row["trend"], 0)
+            verdict = "" if entry["polarity"] == "none" or not direction else \
+                judged["better" if (direction > 0) == (entry["polarity"] == "high_is_good") else "worse"]
+            assert f"{entry['short_title']} in {LA}" + words[row["trend"]].format(verdict) in text or \
+                (row["trend"] == "cannot be calculated" and words[row["trend"]] in text), (ind, row["trend"])
+    cin = ctx.latest("cin_rate")
+    first = ctx.rows("cin_rate").set_index("time_period").loc["2015", "value"]   # the chart's first year
+    assert cin["trend"] == "no significant change" and first < cin["value"]
+
+
+def test_real_pack_bands_follow_lait(real_pack):
+    """Long-term placement stability (higher is better): Stockton's 72% is above England's 68%, so among the better
+    values; LAIT puts it in band A or B counted from the best, never D."""
+    tables = sheets_by_table(real_pack / "tables.xlsx")
+    summary = pd.read_excel(real_pack / "tables.xlsx", sheet_name=tables["summary"], header=2).set_index("Indicator")
+    stability = summary.loc["Long-term placement stability"]
+    assert stability[LA] > stability["England"] and stability["Quartile band"] in ("A", "B")
+    assert stability["Rank"] < stability["Rank out of"] / 2
+    assert stability["Rank and band order"] == "1 and A are the best (the highest values)"
+    assert summary.loc["Children in need", "Rank and band order"] == \
+        "1 and A are the lowest values (no better or worse)"
+
+
+def test_summary_symbols_keep_better_apart_from_higher(demo_pack):
+    """A tick and a cross for better and worse, triangles for higher and lower: no symbol means both."""
+    html = (demo_pack / "00_summary.html").read_text("utf-8")
+    cells = re.findall(r'class="rug (better|worse|higher|lower|similar)"><span aria-hidden="true">([^<]*)</span>', html)
+    symbols = {}
+    for result, symbol in cells:
+        symbols.setdefault(result, set()).add(symbol)
+    assert all(len(s) == 1 for s in symbols.values()), symbols
+    shown = [s.pop() for s in symbols.values()]
+    assert len(set(shown)) == len(shown), symbols
+    assert {"better", "higher"} <= set(symbols), "the demo summary should show both kinds of result"
 
 
 def test_real_pack_manifest_lists_the_real_files(real_pack):

@@ -16,6 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -640,3 +641,102 @@ def test_fast_903_reader_matches_lxml_on_generated_files(tmp_path, monkeypatch, 
         both_readers(path, fast_expected=False)
     else:
         both_readers(path)
+
+
+# --- the fast 903 reader: a large file read as two halves, keys that collide ------------------------------------
+
+def _children_xml(n: int, record: str = "<CHILD>", inner_child: bool = False, bad_dob_at: int | None = None,
+                  cdata_at: int | None = None) -> str:
+    """A 903 XML of ``n`` children, one element a line, written here by hand: repeated dates and codes, values of
+    more than 8 and more than 64 bytes, entities and non-ASCII text in both halves."""
+    lines = ["<?xml version='1.0' encoding='utf-8'?>", "<EXPSSDA903>"]
+    for i in range(n):
+        dob = "30/02/2010" if i == bad_dob_at else f"{1 + i % 28:02d}/0{1 + i % 9}/2010"
+        sex = "<![CDATA[1]]>" if i == cdata_at else str(1 + i % 2)
+        note = ("long note " * 8 + str(i)) if i % 10 == 3 else f"caf\u00e9 &amp; {i % 4}"
+        lines += [
+            record,
+            "<HEADER>",
+            f"<CHILDID>C{i:05d}</CHILDID><SEX>{sex}</SEX><DOB>{dob}</DOB><ETHNIC>WBRI</ETHNIC>"
+            f"<UPN>A{i % 7:012d}</UPN><MOTHER /><MC_DOB /><NOTE>{note}</NOTE>"
+            + (f"<CHILD>F{i}</CHILD>" if inner_child else ""),
+            f"<AMISSING><MISSING>M</MISSING><MIS_START>0{1 + i % 9}/01/2024</MIS_START><MIS_END /></AMISSING>",
+            "</HEADER>",
+            f"<EPISODE><DECOM>0{1 + i % 9}/05/2023</DECOM><RNE>S</RNE><LS>C2</LS><PL>U{1 + i % 6}</PL>"
+            f"<PLACE_PROVIDER>PR1</PLACE_PROVIDER><DEC /><REC /><REASON_PLACE_CHANGE /></EPISODE>",
+            "</CHILD>" if record.startswith("<CHILD") else "</" + record[1:],
+        ]
+    lines.append("</EXPSSDA903>")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Files of any size read as two halves, in pieces of ~1 KB; records what the split read did."""
+    monkeypatch.setattr(rx, "_SPLIT_MIN", 0)
+    monkeypatch.setattr(rx, "_CHUNK", 1000)
+    calls = []
+    real = rx._read_halves
+
+    def spy(*args):
+        try:
+            out = real(*args)
+        except rx._Unsupported:
+            calls.append("read again in one pass")
+            raise
+        calls.append("two halves")
+        return out
+
+    monkeypatch.setattr(rx, "_read_halves", spy)
+    return calls
+
+
+def test_fast_903_reader_two_halves_same_tables(tmp_path, halves):
+    path = tmp_path / "big.xml"
+    path.write_text(_children_xml(120), encoding="utf-8")
+    t = both_readers(path)  # the same tables (values, columns, lines) as the lxml reader
+    assert halves == ["two halves"]
+    assert len(t["header"]) == 120 and t["header"]["CHILD"].iloc[-1] == "C00119"
+    assert t["episodes"]["_line"].tolist()[-1] == 2 + 119 * 7 + 6  # the last EPISODE: 7 lines a child
+    assert t["header"]["NOTE"].iloc[113] == "long note " * 8 + "113"  # longer than 64 bytes, second half
+
+
+def test_fast_903_reader_split_inside_an_element_read_in_one_pass(tmp_path, halves):
+    # the records are <CHILD >, so the first '<CHILD>' after the middle is a field inside a HEADER: the first
+    # half's tags do not balance and the file is read again in one pass
+    path = tmp_path / "big.xml"
+    path.write_text(_children_xml(120, record="<CHILD >", inner_child=True), encoding="utf-8")
+    both_readers(path)
+    assert halves == ["read again in one pass"]
+
+
+def test_fast_903_reader_second_half_outside_the_subset(tmp_path, halves):
+    path = tmp_path / "big.xml"
+    path.write_text(_children_xml(120, cdata_at=100), encoding="utf-8")  # CDATA: left to lxml
+    both_readers(path, fast_expected=False)
+    assert halves[0] == "read again in one pass"
+
+
+def test_bad_date_in_the_second_half_names_its_line(tmp_path, halves):
+    text = _children_xml(120, bad_dob_at=101)
+    (tmp_path / "big.xml").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_returns(tmp_path)
+    line = text[:text.index("<CHILDID>C00101<")].count("\n")  # the line of C00101's <HEADER> start tag
+    assert (info.value.file, info.value.column, info.value.row) == ("big.xml", "DOB", line)
+    assert "child 'C00101': DOB '30/02/2010' is not a valid date" in str(info.value)
+    assert halves == ["two halves"]
+
+
+@pytest.mark.parametrize("values", [["A1234567ZZ", "B1234567ZZ", "ZZ", "A1234567ZZ"], ["A1234567ZZ", "B1234567ZZ"],
+                                    ["A1234567ZZ", "ZZ"], ["ZZ", "A1234567ZZ"]])
+def test_fast_903_reader_colliding_keys(tmp_path, monkeypatch, values):
+    # a multiplier of 0 folds a long value to its last word: 'A1234567ZZ', 'B1234567ZZ' and 'ZZ' share a key
+    monkeypatch.setattr(rx, "_MIX", np.uint64(0))
+    path = tmp_path / "c.xml"
+    path.write_text("<EXPSSDA903>" + "".join(f"<CHILD><HEADER><CHILDID>K{i}</CHILDID><UPN>{v}</UPN></HEADER></CHILD>\n"
+                                              for i, v in enumerate(values)) + "</EXPSSDA903>", encoding="utf-8")
+    t = both_readers(path)  # in one piece: numbered word by word instead
+    assert t["header"]["UPN"].tolist() == values
+    monkeypatch.setattr(rx, "_CHUNK", 64)  # one record a piece: a text found under another's key is left to lxml
+    both_readers(path, fast_expected=False)

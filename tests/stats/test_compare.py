@@ -253,6 +253,43 @@ def test_rank_and_quantiles_along_an_axis():
     assert quartile_codes(values[0, :, 0], q1[0, 0], q2[0, 0], q3[0, 0]).tolist() == [3, 1, 0, 1, 4]
 
 
+def test_bands_and_ranks_follow_polarity_as_lait():
+    """LAIT: where high is good, band A is the highest quarter and rank 1 the highest value; the cut points are the
+    same type-7 quartiles, each interval closed on the right (a value on Q1 is in the lowest interval)."""
+    # values 10, 20, 30, 40, 50: Q1 = 20, Q2 = 30, Q3 = 40 (h = 4q). Intervals: [10, 20], (20, 30], (30, 40], (40, 50]
+    values = [10, 20, 30, 40, 50]
+    assert quartile_band(values, polarity="high_is_good").tolist() == ["D", "D", "C", "B", "A"]
+    assert quartile_band(values, polarity="low_is_good").tolist() == ["A", "A", "B", "C", "D"]
+    assert quartile_band(values).tolist() == ["A", "A", "B", "C", "D"]         # no polarity: from the lowest
+    # ranks, ties sharing the best rank: 30, 10, 10, 50 -> from the highest 50 is 1, 30 is 2, the two 10s are 3
+    assert rank_min([30, 10, 10, 50, None], polarity="high_is_good").tolist()[:4] == [2, 3, 3, 1]
+    assert rank_min([30, 10, 10, 50], polarity="low_is_good").tolist() == [3, 1, 1, 4]
+
+
+def test_polarity_per_group():
+    # group a (high is good): 1, 2, 3 -> ranks 3, 2, 1; group b (low is good): 1, 2 -> ranks 1, 2
+    got = rank_min([1, 2, 3, 1, 2], ["a", "a", "a", "b", "b"],
+                   polarity=["high_is_good"] * 3 + ["low_is_good"] * 2)
+    assert got.tolist() == [3, 2, 1, 1, 2]
+    with pytest.raises(ValueError, match="different polarities"):
+        rank_min([1, 2], ["a", "a"], polarity=["high_is_good", "none"])
+    with pytest.raises(ValueError, match="unknown polarity"):
+        quartile_band([1, 2], polarity="up_is_good")
+
+
+def test_rank_and_quantiles_polarity_per_indicator():
+    """The table's call with one polarity per indicator: indicator 0 (high is good) and 1 (none), one year."""
+    # indicator 0: 30, 10, NaN, 10, 50 -> from the highest: 50 is 1, 30 is 2, both 10s are 3; quantiles unchanged
+    # (Q1 = 10, Q2 = 20, Q3 = 35), bands from the top: 30 is B (in (20, 35]), 10 is D (at or below Q1), 50 is A
+    values = np.array([[[30], [10], [np.nan], [10], [50]], [[30], [10], [np.nan], [10], [50]]], dtype=float)
+    ranks, (q1, q2, q3), _ = rank_and_quantiles(values, (0.25, 0.5, 0.75), axis=1,
+                                                polarity=np.array([["high_is_good"], ["none"]], dtype=object))
+    np.testing.assert_array_equal(ranks[0, :, 0], [2, 3, np.nan, 3, 1])
+    np.testing.assert_array_equal(ranks[1, :, 0], [3, 1, np.nan, 1, 4])
+    assert (q1[0, 0], q2[0, 0], q3[0, 0]) == (10, 20, 35)
+    assert quartile_codes(values[0, :, 0], q1[0, 0], q2[0, 0], q3[0, 0], "high_is_good").tolist() == [2, 4, 0, 4, 1]
+
+
 def test_group_key_length_checked():
     with pytest.raises(ValueError, match="group key"):
         rank_min([1, 2, 3], ["a", "b"])
