@@ -178,7 +178,7 @@ class _File:
     release: int | None = None
     periods: list = field(default_factory=list)
     n_rows: int = 0
-    keys: pd.Index | None = None         # category, level, area and period of every row with an area
+    keys: frozenset | None = None        # category, level, area and period of every row with an area
     combos: frozenset = frozenset()      # the category combinations (long layouts)
     matched: dict = field(default_factory=dict)  # indicator -> rows whose categories match it exactly
     area_text: str = ""
@@ -430,46 +430,49 @@ def _coverage(f: _File, reg: dict) -> None:
             return
         t = sources.canonical_labels(t, layout)  # "on 31 March" and "at 31 March" are one category
     geo_cols = [c for c in sources.GEO_COLUMNS if c in t.columns]
-    code = np.zeros(len(t), dtype=np.int64)
-    for col in geo_cols:  # one integer per distinct combination of the area and period columns
-        codes, uniques = pd.factorize(t[col].to_numpy())
-        code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays small
-    _, first_at, group = np.unique(code, return_index=True, return_inverse=True)
-    first = t.iloc[first_at][geo_cols]  # one row per distinct area and period
-    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy()
-                          for c in geo_cols})  # staged columns are stripped already
+    # one integer per distinct combination of the area and period columns, numbered in order of first appearance
+    group = sources._combined_codes([t[c].to_numpy() for c in geo_cols], len(t))
+    first = t.iloc[sources._first_rows(group)][geo_cols]  # one row per distinct area and period
+    first = pd.DataFrame({c: (first[c] if staged is not None else first[c].str.strip()).to_numpy(dtype=object)
+                          for c in geo_cols}, dtype=object)  # staged columns are stripped already
     first["_row"] = np.arange(len(first))
-    geo = sources._geography(sources.RawFile(f.path, layout, first, f.sha256, []))
+    with_area, slot, area = sources._areas(sources.RawFile(f.path, layout, first, f.sha256, []))  # distinct areas
+    level, code = area["geographic_level"][slot], area["area_code"][slot]
     kept = np.zeros(len(first), dtype=bool)
-    kept[geo.index.to_numpy()] = True
-    gkey = pd.Series("", index=first.index, dtype=object)
-    gkey[geo.index] = (geo["geographic_level"] + _SEP + geo["area_code"] + _SEP
-                       + first.loc[geo.index, "time_period"]).astype(object)
+    kept[with_area] = True
+    gkey = np.full(len(first), "", dtype=object)
+    gkey[with_area] = level + _SEP + code + _SEP + first["time_period"].to_numpy(dtype=object)[with_area]
     rows = kept[group]
+    n_rows = int(rows.sum())
+    # the category combination of each row as a code; its text (stripped, lower case) once per distinct combination
     if layout.keys:
-        parts = []
-        for k in layout.keys:
-            codes, uniques = pd.factorize(t[k].to_numpy()[rows])
-            parts.append(pd.Index(uniques).str.strip().str.lower().to_numpy(dtype=object)[codes])
-        combo = parts[0]
+        factorised = [pd.factorize(t[k].to_numpy()[rows]) for k in layout.keys]
+        combo = sources._combined_codes([codes for codes, _ in factorised], n_rows)
+        at = sources._first_rows(combo)
+        parts = [pd.Index(uniques).str.strip().str.lower().to_numpy(dtype=object)[codes[at]]
+                 for codes, uniques in factorised]
+        combo_text = parts[0]
         for extra in parts[1:]:
-            combo = combo + _SEP + extra
+            combo_text = combo_text + _SEP + extra
     else:
-        combo = np.full(int(rows.sum()), "", dtype=object)
-    f.keys = pd.Index(pd.unique(combo + _SEP + gkey.to_numpy(dtype=object)[group[rows]]))
-    f.combos = frozenset(pd.unique(combo))
+        combo = np.zeros(n_rows, dtype=np.int64)
+        combo_text = np.full(min(n_rows, 1), "", dtype=object)
+    pair = sources._first_rows(sources._combined_codes([combo, group[rows]], n_rows))
+    f.keys = frozenset(combo_text[combo[pair]] + _SEP + gkey[group[rows][pair]])
+    f.combos = frozenset(pd.unique(combo_text))
+    per_combo = np.bincount(combo, minlength=len(combo_text))
     for ind, entry in reg.items():
         if entry["source"] != layout.name:
             continue
         key = (entry.get("numerator") or {}).get("key")
         if layout.keys and key is not None:
             key = key if isinstance(key, list) else [key]
-            n = int((combo == _SEP.join(str(v).strip().lower() for v in key)).sum())
+            n = int(per_combo[combo_text == _SEP.join(str(v).strip().lower() for v in key)].sum())
         else:
-            n = int(rows.sum())
+            n = n_rows
         if n:
             f.matched[ind] = n
-    f.area_text = _areas_text(geo["geographic_level"], geo["area_code"])
+    f.area_text = _areas_text(pd.Series(level, dtype=object), pd.Series(code, dtype=object))
 
 
 def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
@@ -491,7 +494,7 @@ def _superseded_by(f: _File, live: list[_File], reg: dict) -> _File | None:
             return None  # unreadable after all: parsing it will say why
         if g.status or not f.combos <= g.combos:
             continue
-        if f.keys.isin(g.keys).all():
+        if f.keys <= g.keys:
             return g
     return None
 
@@ -699,14 +702,16 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
     # The newest release wins for each indicator, level, area and period.
     parsed = [f for f in live if f.kind == "data" and f.obs is not None and len(f.obs)]
     if parsed:
-        allobs = pd.concat([f.obs.assign(_rank=i) for i, f in enumerate(parsed)], ignore_index=True)
+        allobs = pd.concat([f.obs for f in parsed], ignore_index=True)
+        allobs["_rank"] = np.repeat(np.arange(len(parsed)), [len(f.obs) for f in parsed])  # each file's rank
     else:
         allobs = pd.DataFrame(columns=[*sources.OBS_COLUMNS, "_rank"])
     # a figure from counts wins over a published-only one (LAIT) for the same area and period, whatever the release
     # (and a figure its own publication gives wins over LAIT's copy of it)
     rank = allobs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy().astype(int) + allobs["source_file"].isin(
         [f.name for f in parsed if f.layout.name == sources.LAIT_LAYOUT]).to_numpy()
-    allobs = allobs.iloc[np.argsort(rank, kind="stable")]
+    if rank.any():
+        allobs = allobs.iloc[np.argsort(rank, kind="stable")]
     lost = allobs.duplicated(OBS_KEY, keep="first")  # parsed is in rank order, so the first is the newest
     observations = allobs[~lost]
     warnings.extend(_disagreements(allobs[lost], observations))
@@ -968,8 +973,9 @@ def _settle(f: _File, parsed: list[_File], observations: pd.DataFrame, reg: dict
         f.reason = (f"{f.rows_superseded} figure(s) replaced by a newer release" if f.rows_superseded else "")
     else:
         f.status = "superseded"
-        won = (observations[OBS_KEY + ["source_file", "release"]].astype({"indicator": str})
-               .merge(f.obs[OBS_KEY].astype({"indicator": str}), on=OBS_KEY))
+        mine = f.obs[OBS_KEY].astype({"indicator": str})
+        rivals = observations[observations["indicator"].isin(mine["indicator"].unique())]  # its indicators only
+        won = rivals[OBS_KEY + ["source_file", "release"]].astype({"indicator": str}).merge(mine, on=OBS_KEY)
         winner = won["source_file"].mode()
         winner = winner.iloc[0] if len(winner) else "another file"
         same = len(won) and (won["release"] == str(f.release)).all()

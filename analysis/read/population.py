@@ -32,17 +32,17 @@ def from_ons(raw: sources.RawFile) -> pd.DataFrame:
         (mid-year + 1).
     """
     t = raw.table
-    t = t[t["age_group"].str.contains("0 to 17", case=False)]
+    t = t[t["age_group"].str.contains("0 to 17", case=False, na=False)]
     geo = sources._geography(sources.RawFile(raw.path, raw.layout, t, raw.sha256, raw.warnings))
     t = t.loc[geo.index]
     numbers, status = sources.parse_numbers(t["population_estimate"], raw.name, "population_estimate", t["_row"],
                                             count=True)
     year = t["time_period"].astype(int) + 1
     vintage = int(year.max())
+    label = "ONS mid-" + t["time_period"].astype(sources.TEXT) + f" estimate ({raw.name})"  # text, whatever the table's
     out = pd.DataFrame({"time_period": year.astype(str), "geographic_level": geo["geographic_level"],
                         "area_code": geo["area_code"], "population": numbers, "vintage": vintage,
-                        "vintage_label": "ONS mid-" + t["time_period"] + f" estimate ({raw.name})",
-                        "source_file": raw.name})
+                        "vintage_label": label, "source_file": raw.name})
     return out[out["population"].notna()].reset_index(drop=True)[POP_COLUMNS]
 
 
@@ -54,9 +54,10 @@ def from_release(raw: sources.RawFile) -> pd.DataFrame:
     numbers, _ = sources.parse_numbers(t["population_estimate"], raw.name, "population_estimate", t["_row"],
                                        count=True)
     vintage = int(t["time_period"].astype(int).max())
-    out = pd.DataFrame({"time_period": t["time_period"], "geographic_level": geo["geographic_level"],
-                        "area_code": geo["area_code"], "population": numbers, "vintage": vintage,
-                        "vintage_label": f"{vintage} release population_estimate ({raw.name})", "source_file": raw.name})
+    out = pd.DataFrame({"time_period": t["time_period"].astype(sources.TEXT),  # text, whatever the table's
+                        "geographic_level": geo["geographic_level"], "area_code": geo["area_code"],
+                        "population": numbers, "vintage": vintage, "source_file": raw.name,
+                        "vintage_label": f"{vintage} release population_estimate ({raw.name})"})
     out = out[out["population"].notna()].drop_duplicates(["time_period", "geographic_level", "area_code"])
     return out.reset_index(drop=True)[POP_COLUMNS]
 

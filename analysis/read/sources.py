@@ -13,11 +13,13 @@ registry); everything normalises to one long table of *observations* (:data:`OBS
 
 from __future__ import annotations
 
+import copy
 import csv
 import gzip
 import hashlib
 import io
 import re
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +63,9 @@ GEO_COLUMNS = ["time_period", "geographic_level", "country_code", "region_code",
 KINDS = {"key", "filter", "count", "rate", "percent", "value", "population", "id", "label"}
 
 _HEADER_BYTES = 1 << 20  # the header row must fit in the first MiB
+
+#: The dtype of text columns as ``pd.read_csv(dtype=str)`` gives them (pandas' string dtype; object before pandas 3).
+TEXT = pd.Series([], dtype=str).dtype
 
 
 class UnknownLayout(InputError):
@@ -137,7 +142,7 @@ def _normalise_text(text: str) -> str:
 
 def _label_in(values: pd.Series, labels) -> np.ndarray:
     """Which values equal one of ``labels`` once normalised (normalising each distinct value once, not each row)."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
     wanted = {normalise(v) for v in labels}
     hit = np.array([normalise(u) in wanted for u in uniques] + [False], dtype=bool)
     return hit[codes]  # code -1 (missing) picks the trailing False
@@ -439,7 +444,7 @@ def canonical_labels(table: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     out = table
     for col, labels in layout.categories.items():
         if col in table.columns:
-            uniq = pd.unique(table[col])
+            uniq = pd.unique(table[col].to_numpy(dtype=object))
             lookup = {u: labels.get(normalise(u), u) for u in uniq}
             if any(k != v for k, v in lookup.items()):
                 if out is table:
@@ -460,7 +465,7 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     for col, kept in layout.filters.items():
         if col not in table.columns or col in raw_absent:
             continue
-        if len({normalise(v) for v in pd.unique(table[col])}) <= 1:
+        if len({normalise(v) for v in pd.unique(table[col].to_numpy(dtype=object))}) <= 1:
             continue  # one label throughout: no breakdown to double count, whatever its wording
         ok = _label_in(table[col], kept)
         if not ok.any():
@@ -486,26 +491,26 @@ def _apply_filters(raw_name: str, table: pd.DataFrame, layout: Layout, unmapped:
     return table
 
 
-#: What str.strip removes from ASCII text (str.isspace): spaces, tabs, line breaks and the separator controls.
-_ASCII_SPACE = tuple(chr(c) for c in range(128) if chr(c).isspace())
+#: Which ASCII bytes str.strip removes (str.isspace): spaces, tabs, line breaks and the separator controls.
+_ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (np.arange(256) < 128)
 
 
 def _needs_strip(values: pd.Series) -> bool:
-    """Whether any value may have a space at either end: one scan of the joined text, not a call per value (a value
-    holding a NUL or non-ASCII text takes the careful path)."""
+    """Whether any value may have a space at either end: the bytes either side of each separator in the joined
+    text, looked up at once, not a call per value (a value holding a NUL or non-ASCII text takes the careful path)."""
     try:
         joined = "\x00" + "\x00".join(values.to_numpy(dtype=object)) + "\x00"
     except TypeError:  # a missing value (a short row)
         return True
     if not joined.isascii():
         return True
-    return any(c in joined and ("\x00" + c in joined or c + "\x00" in joined) for c in _ASCII_SPACE)
+    text = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    ends = np.flatnonzero(text == 0)
+    return bool(_ASCII_SPACE[text[ends[1:] - 1]].any() or _ASCII_SPACE[text[ends[:-1] + 1]].any())
 
 
 def _strip(values: pd.Series) -> pd.Series:
     """Strip spaces, once per distinct value where values repeat (labels, codes, years)."""
-    if not _needs_strip(values):
-        return values.copy()
     codes, uniques = pd.factorize(values)
     if len(uniques) * 4 > len(values):
         return values.str.strip()
@@ -545,12 +550,16 @@ def read_raw(path: str | Path, layouts: dict[str, Layout] | None = None) -> RawF
     columns = _header(path)
     layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
     text, digest = _read_text(path)
-    return _finish(_stage(path, columns, layout, pos, text, digest, layouts))
+    raw = _finish(_stage(path, columns, layout, pos, text, digest, layouts))
+    text_columns = {c: TEXT for c in raw.table.columns if c != "_row"}
+    return RawFile(raw.path, raw.layout, raw.table.astype(text_columns), raw.sha256, raw.warnings, raw.absent)
 
 
 @dataclass
 class _Staged:
-    """A file parsed as :func:`read_raw` parses it, before the rows of unpinned breakdowns are dropped (internal)."""
+    """A file parsed as :func:`read_raw` parses it, before the rows of unpinned breakdowns are dropped, its cells
+    Python strings (object columns: reading them as arrays costs nothing; :func:`read_raw` hands on the text dtype)
+    (internal)."""
 
     path: Path
     layout: Layout
@@ -565,8 +574,10 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
            layouts: dict[str, Layout] | None = None) -> _Staged:
     """:func:`read_raw` from a file's text already read (its header, layout and positions already recognised):
     every row, catalogued columns stripped and renamed, labels canonical; the filters are left to :func:`_finish`."""
-    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks)
-        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, header=0)
+    try:  # as UTF-8 bytes: the C parser reads them directly (a text stream is encoded again in chunks); in one
+        # piece, not in chunks concatenated afterwards; the parser's own strings, not converted to a string dtype
+        table = pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=object, keep_default_na=False, header=0,
+                            low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         row = re.search(r"line (\d+)", str(exc))
         raise InputError(path.name, f"is not a well-formed CSV ({str(exc).strip()})",
@@ -576,22 +587,26 @@ def _stage(path: Path, columns: list[str], layout: Layout, pos: dict[str, int], 
     if table.shape[1] != len(columns):  # a header spanning lines (a quoted newline): go by what pandas read
         columns = [str(c).strip().lstrip("\ufeff") for c in table.columns]
         layout, pos = _choose(columns, path.name, layouts or LAYOUTS)
-    wanted = list(range(table.shape[1]))
     by_pos = {i: canonical for canonical, i in pos.items()}
-    names = [by_pos.get(i, columns[i]) for i in wanted]
+    names = [by_pos.get(i, columns[i]) for i in range(table.shape[1])]
+    keep = [j for j, n in enumerate(names) if j in by_pos or (n not in pos and n not in names[:j])]
     table.columns = names
-    keep = [j for j, (i, n) in enumerate(zip(wanted, names)) if i in by_pos or (n not in pos and n not in names[:j])]
-    table = table.iloc[:, keep].copy()
-    for col in pos:  # identifying and key columns; value columns are stripped when parsed
-        table[col] = _strip(table[col])
-    table["_row"] = np.arange(2, len(table) + 2)
+    if len(keep) < len(names):
+        table = table.take(keep, axis=1)  # a table of its own (no chained-assignment warning in any pandas)
+    # the catalogued columns stripped (a release rarely has anything to strip): the table built again in one piece
+    stripped = {col: _strip(table[col]) for col in pos if _needs_strip(table[col])}
+    if stripped:
+        table = pd.DataFrame({c: stripped.get(c, table[c]) for c in table.columns}, copy=False)
     absent = tuple(c for c in layout.optional if c not in pos)
-    for col in absent:
-        table[col] = ""
-    if "time_period" in table.columns:
-        table = _period_years(table)
+    with warnings.catch_warnings():  # a few columns added to a wide table (parsed as one block per column): cheap
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        table["_row"] = np.arange(2, len(table) + 2)
+        for col in absent:
+            table[col] = ""
+        if "time_period" in table.columns:
+            table = _period_years(table)
     table = canonical_labels(table, layout)
-    unmapped = [names[j] for j in keep if wanted[j] not in by_pos]
+    unmapped = [names[j] for j in keep if j not in by_pos]
     return _Staged(path, layout, table, digest, unmapped, absent, columns)
 
 
@@ -603,7 +618,7 @@ def _period_years(table: pd.DataFrame) -> pd.DataFrame:
     six = [bool(re.fullmatch(r"\d{6}", str(u))) for u in uniques]
     if "period_label" in table.columns and (labels != "").all() and not any(six):
         return table
-    out = table.copy()
+    out = table.copy(deep=False)  # whole columns are replaced or added below, none changed in place
     out["period_label"] = np.where(labels == "", table["time_period"], labels) if "period_label" in table.columns \
         else table["time_period"].to_numpy()
     if any(six):
@@ -645,171 +660,178 @@ def parse_numbers(values: pd.Series, file_name: str, column: str, rows: pd.Serie
         A value that is neither a number nor a symbol, or a negative count.
     """
     # Parsed once per distinct text (published columns repeat values: percentages, symbols, small counts).
-    return _NumberColumn(values).take(np.ones(len(values), dtype=bool), values.index, file_name, column, rows, count)
+    numbers, status = _NumberColumn(values.to_numpy(dtype=object)).take(
+        np.ones(len(values), dtype=bool), file_name, column, np.asarray(rows), count)
+    return (pd.Series(numbers, index=values.index, dtype=float),
+            pd.Series(status, index=values.index, dtype=object).astype(str))
 
 
 class _NumberColumn:
     """A column of published values parsed once per distinct text; :meth:`take` gives the rows a spec names, with
     the errors :func:`parse_numbers` raises for those rows (internal)."""
 
-    def __init__(self, values: pd.Series):
-        codes, uniques = pd.factorize(values.fillna("").astype(str))
-        stripped = [str(u).strip() for u in np.asarray(uniques, dtype=object)]  # per distinct value, no pandas .str
-        text = pd.Series(stripped, dtype=object)
-        lowered = np.array([u.lower() for u in stripped] + [""], dtype=object)[:-1]
-        is_symbol = np.isin(lowered, list(SYMBOLS))
-        empty = np.array([u == "" for u in stripped] + [False], dtype=bool)[:-1]
-        number_text = np.array([u.replace(",", "") for u in stripped] + [""], dtype=object)[:-1]
+    def __init__(self, values: np.ndarray):
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        self.codes, self.uniques = codes, np.asarray(uniques, dtype=object)
+        parsed = pd.to_numeric(pd.Series(self.uniques, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
+        # What is not a number as it stands (a symbol, an empty cell, a thousands separator) is read again per
+        # distinct value: stripped, symbols recognised, commas dropped.
+        again = np.flatnonzero(np.isnan(parsed))
+        text = [self.text(j) for j in again]
+        lowered = [t.lower() for t in text]
+        is_symbol = np.array([t in SYMBOLS for t in lowered], dtype=bool)
+        empty = np.array([t == "" for t in text], dtype=bool)
+        number_text = np.array([t.replace(",", "") for t in text] + [""], dtype=object)[:-1]
         number_text[is_symbol | empty] = np.nan
-        parsed = pd.to_numeric(pd.Series(number_text, dtype=object), errors="coerce").to_numpy(dtype=float)
-        self.codes, self.text, self.parsed = codes, text, parsed
-        self.bad = np.isnan(parsed) & ~is_symbol & ~empty
-        self.status = np.where(empty, "x", np.where(is_symbol, lowered, ""))
+        parsed[again] = pd.to_numeric(pd.Series(number_text, dtype=object), errors="coerce").to_numpy(dtype=float)
+        self.parsed = parsed
+        self.bad = np.zeros(len(parsed), dtype=bool)
+        self.bad[again] = np.isnan(parsed[again]) & ~is_symbol & ~empty
+        self.status = np.full(len(parsed), "", dtype=object)
+        self.status[again] = [("x" if e else t if s else "") for t, s, e in zip(lowered, is_symbol, empty)]
 
-    def take(self, mask: np.ndarray, index: pd.Index, file_name: str, column: str, rows: pd.Series,
-             count: bool = False):
-        """(numbers, status) of the rows in ``mask`` (``index`` and ``rows``: theirs), as :func:`parse_numbers`."""
-        codes, text = self.codes[mask], self.text
+    def text(self, j: int) -> str:
+        """Distinct value ``j`` as text, stripped (a missing cell is empty)."""
+        u = self.uniques[j]
+        return (u if type(u) is str else "" if pd.isna(u) else str(u)).strip()
+
+    def take(self, mask: np.ndarray, file_name: str, column: str, rows: np.ndarray, count: bool = False):
+        """(numbers, status) arrays of the rows in ``mask`` (``rows``: their file lines), as :func:`parse_numbers`."""
+        codes = self.codes[mask]
         bad = self.bad[codes]
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputError(file_name, f"'{text[codes[i]]}' is not a number or a published symbol "
+            raise InputError(file_name, f"'{self.text(codes[i])}' is not a number or a published symbol "
                                         f"({', '.join(SYMBOLS)}); expected a number", column=column,
-                             row=int(rows.iloc[i]))
+                             row=int(rows[i]))
         numbers = self.parsed[codes] if len(codes) else np.zeros(0)
         if count and (numbers < 0).any():
             i = int(np.argmax(numbers < 0))
-            raise InputError(file_name, f"negative count {text[codes[i]]}; expected a count of 0 or more",
-                             column=column, row=int(rows.iloc[i]))
+            raise InputError(file_name, f"negative count {self.text(codes[i])}; expected a count of 0 or more",
+                             column=column, row=int(rows[i]))
         status = self.status[codes] if len(codes) else np.zeros(0, dtype=object)
-        return (pd.Series(numbers, index=index, dtype=float),
-                pd.Series(status, index=index, dtype=object).astype(str))
+        return numbers, status
 
 
 _PERIOD_ENDS: dict = {}  # (years, period) -> their end dates: files and indicators share a dozen years
 
 
-def _period_end(time_period: pd.Series, period: str) -> pd.Series:
-    codes, years = pd.factorize(time_period.astype(int))  # a dozen years, not a date parse per row
-    key = (tuple(np.asarray(years).tolist()), period)
+def _period_ends(years: list[int], period: str) -> np.ndarray:
+    """The date each year's period ends (31 March, or the end of February for calendar-year NEET figures)."""
+    key = (tuple(years), period)
     ends = _PERIOD_ENDS.get(key)
     if ends is None:
-        years = pd.Series(np.asarray(years)).astype(str)
+        text = pd.Series(years, dtype=np.int64).astype(str)
         if period == "calendar":  # NEET: the December-February average, dated by the end of February
-            ends = pd.to_datetime(years + "-03-01") - pd.Timedelta(days=1)
+            ends = pd.to_datetime(text + "-03-01") - pd.Timedelta(days=1)
         elif period == "academic":
-            ends = pd.to_datetime(years + "-08-31")
+            ends = pd.to_datetime(text + "-08-31")
         elif period == "calendar_year":
-            ends = pd.to_datetime(years + "-12-31")
+            ends = pd.to_datetime(text + "-12-31")
         else:
-            ends = pd.to_datetime(years + "-03-31")
+            ends = pd.to_datetime(text + "-03-31")
         ends = ends.to_numpy()
         if len(_PERIOD_ENDS) > 256:
             _PERIOD_ENDS.clear()
         _PERIOD_ENDS[key] = ends
-    return pd.Series(ends[codes], index=time_period.index)
+    return ends
 
 
 _GEO_KEY = ["geographic_level", "country_code", "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
 
 
-def _group_codes(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """One integer per distinct combination of ``columns``, numbered in order of first appearance (as
-    ``groupby(columns, sort=False, dropna=False).ngroup()``, by factorising column by column)."""
-    return _combined_codes([table[col].to_numpy(dtype=object) for col in columns], len(table))
-
-
 def _combined_codes(arrays: list, n: int) -> np.ndarray:
-    """:func:`_group_codes` of a list of equally long arrays (missing values form a group of their own)."""
-    code = np.zeros(n, dtype=np.int64)
-    for arr in arrays:
-        codes, uniques = pd.factorize(np.asarray(arr, dtype=object), use_na_sentinel=False)
-        code = pd.factorize(code * (len(uniques) + 1) + codes)[0].astype(np.int64)
-    return code
+    """One integer per distinct combination of equally long arrays, numbered in order of first appearance (as
+    ``groupby(columns, sort=False, dropna=False).ngroup()``; missing values form a group of their own).
+
+    Each array is factorised once; the codes are combined as digits of one number, renumbered only when the number
+    could overflow.
+    """
+    code, radix = np.zeros(n, dtype=np.int64), 1
+    for arr in arrays:  # text as objects, codes as integers (never boxed)
+        codes, uniques = pd.factorize(np.asarray(arr), use_na_sentinel=False)
+        width = len(uniques) + 1
+        if radix * width >= 1 << 62:
+            code = pd.factorize(code)[0].astype(np.int64)
+            radix = int(code.max()) + 1
+        code, radix = code * width + codes, radix * width
+    return pd.factorize(code)[0].astype(np.int64)
 
 
 def _has_duplicates(arrays: list, n: int) -> bool:
     """Whether two rows agree on every one of ``arrays`` (as ``DataFrame.duplicated().any()``)."""
-    return n > 0 and len(np.unique(_combined_codes(arrays, n))) < n
+    return n > 0 and int(_combined_codes(arrays, n).max()) + 1 < n
 
 
-def _geography(raw: RawFile) -> pd.DataFrame:
-    """Area columns for each row: canonical code, name, level and region; rows without codes are dropped.
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The position of each code's first row, for codes numbered in order of first appearance (as
+    ``np.unique(codes, return_index=True)[1]``, without sorting: a code is new where it exceeds all before it)."""
+    new = np.ones(len(codes), dtype=bool)
+    new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    return np.flatnonzero(new)
 
-    Worked out once per distinct area (a file repeats each area for every year and category), then spread to rows.
+
+def _areas(raw: RawFile, sel: np.ndarray | None = None):
+    """The area of each row of a table (or of the rows at positions ``sel``), worked out once per distinct area: a
+    file repeats each area for every year and category.
+
+    Returns
+    -------
+    (rows, slot, columns)
+        The positions of the rows kept: at a known level, with a code (LA or regional rows without one are dropped,
+        with a warning); each kept row's distinct area; and per distinct area, as object arrays,
+        ``geographic_level, area_code, area_name, old_la_code, region_code, region_name`` (current codes and names
+        for LAs, and their current region).
     """
     t = raw.table
-    codes = _group_codes(t, _GEO_KEY)
-    first = np.unique(codes, return_index=True)[1]
-    fast = _geography_numpy(raw, t, codes, first) if t.columns.is_unique else None
-    if fast is not None:
-        return fast
-    u = t.iloc[first]
+    sel = np.arange(len(t)) if sel is None else sel
+    cols = {c: t[c].to_numpy(dtype=object)[sel] for c in _GEO_KEY}
+    codes = _combined_codes(list(cols.values()), len(sel))
+    first = _first_rows(codes)
+    u = {c: v[first] for c, v in cols.items()}
     level = u["geographic_level"]
-    keep_u = level.isin([areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL]).to_numpy()
-    is_la, is_reg = level.eq(areas.LEVEL_LA).to_numpy(), level.eq(areas.LEVEL_REGION).to_numpy()
-    codeless_u = ((is_la & u["new_la_code"].eq("").to_numpy() & u["old_la_code"].eq("").to_numpy())
-                  | (is_reg & u["region_code"].eq("").to_numpy()))
+    is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
+    keep_u = is_la | is_reg | (level == areas.LEVEL_NATIONAL)
+    codeless_u = ((is_la & (u["new_la_code"] == "") & (u["old_la_code"] == ""))
+                  | (is_reg & (u["region_code"] == "")))
     dropped_rows = (keep_u & codeless_u)[codes]
     if dropped_rows.any():
-        dropped = t[dropped_rows]
+        dropped = t.iloc[sel[dropped_rows]]
         names = dropped["la_name"].where(dropped["la_name"] != "", dropped["region_name"])
         raw.warnings.append(f"{raw.name}: ignored {len(dropped)} row(s) with no area code "
                             f"(rows {', '.join(map(str, dropped['_row'].head(5)))}): {', '.join(sorted(set(names)))}")
     keep_u = keep_u & ~codeless_u
-    fast = _geography_fast(u)
-    if fast is not None:  # the same, with plain dictionaries (no pandas call per column of a few hundred areas)
+    text = all(isinstance(v, str) for arr in u.values() for v in arr)
+    fast = _geography_fast(u) if text else None  # plain dictionaries: no pandas call per column of a few hundred areas
+    if fast is not None:
         area_code, area_name, old_la_code, region_code, region_name = fast
-        return _spread_geography(t, codes, first, keep_u, level.to_numpy(dtype=object), area_code, area_name,
-                                 old_la_code, region_code, region_name)
-    la_code = areas.canonical_codes(u["old_la_code"], u["new_la_code"])
-    lookup = areas.current().set_index("new_la_code")
-    area_code = np.select([is_la, is_reg], [la_code, u["region_code"]],
-                          u["country_code"].replace("", areas.ENGLAND_CODE))
-    la_name = la_code.map(lookup["la_name"]).fillna(u["la_name"])
-    area_name = np.select([is_la, is_reg], [la_name, u["region_name"]], areas.ENGLAND_NAME)
-    old_la_code = u["old_la_code"].where(is_la, "")
-    region_code = la_code.map(lookup["region_code"]).fillna(u["region_code"])
-    region_name = la_code.map(lookup["region_name"]).fillna(u["region_name"])
-    region_code = np.select([is_la, is_reg], [region_code, u["region_code"]], "")
-    region_name = np.select([is_la, is_reg], [region_name, u["region_name"]], "")
-    return _spread_geography(t, codes, first, keep_u, level.to_numpy(dtype=object), area_code, area_name,
-                             old_la_code.to_numpy(dtype=object), region_code, region_name)
-
-
-def _geography_numpy(raw: RawFile, t: pd.DataFrame, codes: np.ndarray, first: np.ndarray):
-    """:func:`_geography` on plain arrays of the distinct areas when every area cell is text (None otherwise)."""
-    cols = {c: t[c].to_numpy(dtype=object)[first] for c in _GEO_KEY}
-    if not all(isinstance(v, str) for arr in cols.values() for v in arr):
-        return None
-    level = cols["geographic_level"]
-    keep_u = np.isin(level, [areas.LEVEL_LA, areas.LEVEL_REGION, areas.LEVEL_NATIONAL])
-    is_la, is_reg = level == areas.LEVEL_LA, level == areas.LEVEL_REGION
-    codeless_u = ((is_la & (cols["new_la_code"] == "") & (cols["old_la_code"] == ""))
-                  | (is_reg & (cols["region_code"] == "")))
-    dropped_rows = (keep_u & codeless_u)[codes]
-    if dropped_rows.any():
-        return None  # the pandas path words the warning
-    fast = _geography_fast(pd.DataFrame(cols, dtype=object))
-    if fast is None:
-        return None
-    area_code, area_name, old_la_code, region_code, region_name = fast
-    return _spread_geography(t, codes, first, keep_u & ~codeless_u, level, area_code, area_name, old_la_code,
-                             region_code, region_name)
-
-
-def _spread_geography(t, codes, first, keep_u, level, area_code, area_name, old_la_code, region_code, region_name):
-    """The area columns worked out per distinct area, spread to the rows kept."""
+    else:
+        uf = t.iloc[sel[first]]
+        la_code = areas.canonical_codes(uf["old_la_code"], uf["new_la_code"])
+        lookup = areas.current().set_index("new_la_code")
+        area_code = np.select([is_la, is_reg], [la_code, uf["region_code"]],
+                              uf["country_code"].replace("", areas.ENGLAND_CODE))
+        la_name = la_code.map(lookup["la_name"]).fillna(uf["la_name"])
+        area_name = np.select([is_la, is_reg], [la_name, uf["region_name"]], areas.ENGLAND_NAME)
+        old_la_code = uf["old_la_code"].where(is_la, "").to_numpy(dtype=object)
+        region_code = la_code.map(lookup["region_code"]).fillna(uf["region_code"])
+        region_name = la_code.map(lookup["region_name"]).fillna(uf["region_name"])
+        region_code = np.select([is_la, is_reg], [region_code, uf["region_code"]], "")
+        region_name = np.select([is_la, is_reg], [region_name, uf["region_name"]], "")
+    columns = {"geographic_level": level, "area_code": area_code, "area_name": area_name, "old_la_code": old_la_code,
+               "region_code": region_code, "region_name": region_name}
     rows = keep_u[codes]
-    slot = np.cumsum(np.ones(len(first), dtype=np.int64)) - 1  # unique row -> its position among the uniques
-    take = slot[codes[rows]] if len(codes) else np.zeros(0, dtype=np.int64)
-    columns = {"geographic_level": level, "area_code": np.asarray(area_code, dtype=object),
-               "area_name": np.asarray(area_name, dtype=object),
-               "old_la_code": np.asarray(old_la_code, dtype=object),
-               "region_code": np.asarray(region_code, dtype=object),
-               "region_name": np.asarray(region_name, dtype=object)}
-    return pd.DataFrame({c: pd.array(v[take], dtype=t["geographic_level"].dtype) for c, v in columns.items()},
-                        index=t.index[rows])
+    return sel[rows], codes[rows], {c: np.asarray(v, dtype=object) for c, v in columns.items()}
+
+
+def _geography(raw: RawFile) -> pd.DataFrame:
+    """Area columns for each row, as text (:data:`TEXT`): canonical code, name, level and region; rows without codes
+    are dropped.
+
+    Worked out once per distinct area (:func:`_areas`), then spread to rows.
+    """
+    rows, slot, columns = _areas(raw)
+    return pd.DataFrame({c: pd.array(v[slot], dtype=TEXT) for c, v in columns.items()}, index=raw.table.index[rows])
 
 
 _AREA_MAPS: list = []  # [(areas.current() frame, its dictionaries)]: rebuilt if the lookup is reloaded
@@ -828,15 +850,11 @@ def _area_maps() -> tuple[dict, dict]:
     return _AREA_MAPS[0][1]
 
 
-def _geography_fast(u: pd.DataFrame):
-    """:func:`_geography`'s per-area columns by dictionary look-ups, for areas given as text throughout (None
-    otherwise, or if the lookup has repeated codes: the pandas path then decides)."""
+def _geography_fast(cols: dict):
+    """:func:`_areas`' per-area columns by dictionary look-ups, for areas given as text throughout (None if the
+    lookup has repeated codes: the pandas path then decides)."""
     maps = _area_maps()
     if maps is None:
-        return None
-    cols = {c: u[c].to_numpy(dtype=object) for c in ("geographic_level", "country_code", "region_code",
-                                                     "region_name", "old_la_code", "new_la_code", "la_name")}
-    if not all(isinstance(v, str) for arr in cols.values() for v in arr):
         return None
     latest, by_new = maps
     level = cols["geographic_level"]
@@ -885,23 +903,15 @@ def _spec(entry, what):
     return {"column": spec["column"], "key": key, "from_percent": bool(spec.get("from_percent"))}
 
 
-def _pivot_long(raw: RawFile, geo: pd.DataFrame) -> pd.DataFrame:
-    """Check a long table for duplicate keys; return its key columns for the rows with geography."""
-    t = raw.table.loc[geo.index, ["time_period", "_row", *raw.layout.keys]]
-    arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object)] + [
-        t[c].to_numpy(dtype=object) for c in ["time_period", *raw.layout.keys]]
-    if not _has_duplicates(arrays, len(t)):  # the usual case, without building the frame below
-        return t
-    ident = [geo["geographic_level"], geo["area_code"], t["time_period"]] + [t[k] for k in raw.layout.keys]
-    frame = pd.concat(ident, axis=1, keys=["level", "area", "period", *raw.layout.keys])
-    dup = frame.duplicated(keep=False)
-    if dup.any():
-        rows = t.loc[dup, "_row"].head(2).tolist()
-        first = frame[dup].iloc[0]
-        raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} {first['period']} "
-                                   f"({', '.join(str(first[k]) for k in raw.layout.keys)}): rows {rows[0]} and {rows[1]}; "
-                                   "expected one row per area, year and category", row=int(rows[1]))
-    return t
+def _duplicate_rows(raw: RawFile, frame: pd.DataFrame, area_name: np.ndarray, file_rows: np.ndarray):
+    """The error for rows that repeat an area and year (and category, in a long layout): the first two such rows."""
+    keys = raw.layout.keys
+    at = np.flatnonzero(frame.duplicated(keep=False).to_numpy())
+    rows, first = file_rows[at[:2]], frame.iloc[at[0]]
+    categories = f" ({', '.join(str(first[k]) for k in keys)})" if keys else ""
+    unit = "area, year and category" if keys else "area and year"
+    return InputError(raw.name, f"duplicate rows for {area_name[at[0]]} {first['period']}{categories}: rows {rows[0]} "
+                                f"and {rows[1]}; expected one row per {unit}", row=int(rows[1]))
 
 
 class _KeyIndex:
@@ -911,20 +921,28 @@ class _KeyIndex:
         self.layout = layout
         self.codes, self.labels = {}, {}
         for k in layout.keys:
-            codes, uniques = pd.factorize(t[k])
+            codes, uniques = pd.factorize(t[k].to_numpy(dtype=object))
             self.codes[k] = codes
             by_label: dict[str, list[int]] = {}
             for i, u in enumerate(uniques):
                 by_label.setdefault(normalise(u), []).append(i)
-            self.labels[k] = by_label
+            self.labels[k] = (by_label, len(uniques))
+
+    def subset(self, rows: np.ndarray) -> "_KeyIndex":
+        """The index of some of the rows (positions), without factorising again."""
+        out = copy.copy(self)  # the same labels
+        out.codes = {k: codes[rows] for k, codes in self.codes.items()}
+        return out
 
     def mask(self, key, file_name: str = "") -> np.ndarray:
         if len(key) != len(self.layout.keys):
             raise ValueError(f"registry key {key} does not fit layout {self.layout.name} keyed by {self.layout.keys}")
         parts = []
         for k, v in zip(self.layout.keys, key):
-            wanted = self.labels[k].get(normalise(self.layout.canonical_label(k, v)), [])
-            parts.append(np.isin(self.codes[k], wanted))
+            by_label, n_labels = self.labels[k]
+            wanted = np.zeros(n_labels + 1, dtype=bool)  # the last slot: a missing cell (code -1)
+            wanted[by_label.get(normalise(self.layout.canonical_label(k, v)), [])] = True
+            parts.append(wanted[self.codes[k]])
         return np.logical_and.reduce(parts)
 
 
@@ -953,66 +971,54 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
     InputError
         Symbols where numbers are expected, negative counts, a numerator above its denominator for a proportion,
         duplicate rows for one area and year.
+
+    Notes
+    -----
+    Works on the positions of the rows it reads and on integer codes of their areas, periods and categories (each
+    column factorised once), so the file's table is never copied.
     """
     layout = raw.layout
     entries = layout_entries(layout, registry)
     if not entries:
         return pd.DataFrame(columns=OBS_COLUMNS)
+    table = raw.table
+    whole, sel = (_KeyIndex(table, layout) if layout.keys else None), None
     if layout.keys:  # only the categories the registry uses (a long file holds many more)
         used = [spec["key"] for e in entries.values() for spec in (_spec(e, w) for w in ("numerator", "denominator",
                 "published")) if isinstance(spec, dict) and spec["key"] is not None]
-        whole = _KeyIndex(raw.table, layout)
-        keep = np.logical_or.reduce([whole.mask(k) for k in used]) if used else np.ones(len(raw.table), bool)
-        # only the columns read below (a wide table's other columns are not copied)
-        read = [*_GEO_KEY, "time_period", "period_label", "_row", *layout.keys] + [
-            sp["column"] for e in entries.values() for sp in (_spec(e, w) for w in ("numerator", "denominator",
-                                                                                   "published"))
-            if isinstance(sp, dict)]
-        columns = [c for c in dict.fromkeys(read) if c in raw.table.columns]
-        table = raw.table.loc[keep, columns] if raw.table.columns.is_unique else raw.table[keep]
-        raw = RawFile(raw.path, layout, table, raw.sha256, raw.warnings, raw.absent)
-    geo = _geography(raw)
-    specs = [_spec(e, w) for e in entries.values() for w in ("numerator", "denominator", "published")]
-    needed = ["time_period", "period_label", "_row", *layout.keys] + [sp["column"] for sp in specs
-                                                                     if isinstance(sp, dict)]
-    t = raw.table.loc[geo.index, [c for c in dict.fromkeys(needed) if c in raw.table.columns]]
-    periods, period_values = pd.factorize(t["time_period"])
+        if used:
+            sel = np.flatnonzero(np.logical_or.reduce([whole.mask(k) for k in used]))
+    rows, slot, area = _areas(raw, sel)
+    n = len(rows)
+    file_rows = table["_row"].to_numpy()[rows]
+    period = table["time_period"].to_numpy(dtype=object)[rows]
+    period_codes, period_values = pd.factorize(period)
     year_like = np.array([re.fullmatch(r"\d{4}", str(v)) is not None for v in period_values] + [False], dtype=bool)
-    bad_period = pd.Series(~year_like[periods], index=t.index)
+    bad_period = ~year_like[period_codes]
     if bad_period.any():
-        i = bad_period.idxmax()
-        raise InputError(raw.name, f"time period '{t.at[i, 'time_period']}' is not a year; expected e.g. 2024",
-                         column="time_period", row=int(t.at[i, "_row"]))
-    release = str(t["time_period"].astype(int).max())
-    frames = []
-    cache: dict = {}
-    index = None
-    if layout.keys:
-        _pivot_long(raw, geo)
-        index = _KeyIndex(t, layout)
-    else:
-        arrays = [geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
-                  t["time_period"].to_numpy(dtype=object)]
-        dup = (pd.concat([geo["geographic_level"], geo["area_code"], t["time_period"]], axis=1).duplicated(keep=False)
-               if _has_duplicates(arrays, len(t)) else pd.Series(False, index=t.index))
-        if dup.any():
-            rows = t.loc[dup, "_row"].head(2).tolist()
-            raise InputError(raw.name, f"duplicate rows for {geo.loc[dup, 'area_name'].iloc[0]} "
-                                       f"{t.loc[dup, 'time_period'].iloc[0]}: rows {rows[0]} and {rows[1]}; "
-                                       "expected one row per area and year", row=int(rows[1]))
+        i = int(np.argmax(bad_period))
+        raise InputError(raw.name, f"time period '{period[i]}' is not a year; expected e.g. 2024",
+                         column="time_period", row=int(file_rows[i]))
+    years = [int(v) for v in period_values]
+    release = str(max(years)) if years else ""
+    index = whole.subset(rows) if whole is not None else None
     # One integer per (level, area, year): matching a spec's rows to the areas is array indexing, not a join.
-    level, area, period = (geo["geographic_level"].to_numpy(dtype=object), geo["area_code"].to_numpy(dtype=object),
-                           t["time_period"].to_numpy(dtype=object))
-    row_id, uniques = pd.factorize(pd.Series(level + "\x1f" + area + "\x1f" + period))
-    first = np.unique(row_id, return_index=True)[1]
-    base = {"geographic_level": level[first], "area_code": area[first], "time_period": period[first]}
-    for col in ("old_la_code", "area_name", "region_code", "region_name"):
-        base[col] = geo[col].to_numpy(dtype=object)[first]
-    base["period_label"] = (t["period_label"].to_numpy(dtype=object)[first] if "period_label" in t.columns
+    area_id = _combined_codes([area["geographic_level"], area["area_code"]], len(area["area_code"]))
+    row_id = _combined_codes([area_id[slot], period_codes], n)
+    if _has_duplicates([row_id, *(index.codes.values() if index is not None else ())], n):
+        frame = pd.DataFrame({"level": area["geographic_level"][slot], "area": area["area_code"][slot],
+                              "period": period, **{k: table[k].to_numpy(dtype=object)[rows] for k in layout.keys}})
+        raise _duplicate_rows(raw, frame, area["area_name"][slot], file_rows)
+    first = _first_rows(row_id)
+    base = {c: area[c][slot[first]] for c in ("geographic_level", "area_code", "old_la_code", "area_name",
+                                              "region_code", "region_name")}
+    base["time_period"] = period[first]
+    base["period_label"] = (table["period_label"].to_numpy(dtype=object)[rows[first]] if "period_label" in table.columns
                             else period[first])
-    n_ids = len(uniques)
+    base_period = period_codes[first]
+    n_ids = len(first)
     parsed_columns: dict = {}
-    file_rows = t["_row"].to_numpy()
+    cache: dict = {}
 
     def dense(found):
         """A spec's values spread over every (level, area, year): NaN and no status where the file has no row."""
@@ -1021,6 +1027,7 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         v[ids], st[ids], r[ids] = value, status, rows
         return v, st, r
 
+    frames = []
     for ind, entry in entries.items():
         num_spec, den_spec, pub_spec = _spec(entry, "numerator"), _spec(entry, "denominator"), _spec(entry, "published")
         proportion = entry["method"] == "proportion"
@@ -1036,18 +1043,15 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
             if spec["column"] in raw.absent:  # an optional column this release does not publish
                 raise InputError(raw.name, f"column needed for indicator {ind} is not in this release "
                                            f"({layout.publication})", column=spec["column"])
-            mask = index.mask(spec["key"], raw.name) if layout.keys else np.ones(len(t), dtype=bool)
-            if spec["column"] not in t.columns:
-                raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
-                                 column=spec["column"])
+            mask = index.mask(spec["key"], raw.name) if layout.keys else np.ones(n, dtype=bool)
             col = spec["column"]
+            if col not in table.columns:
+                raise InputError(raw.name, f"required column missing for indicator {ind} ({layout.publication})",
+                                 column=col)
             if col not in parsed_columns:  # each value column parsed once per file, whatever indicators read it
-                parsed_columns[col] = _NumberColumn(t[col])
-            rows = file_rows[mask]
-            numbers, status = parsed_columns[col].take(mask, np.arange(len(rows)), raw.name, col,
-                                                       pd.Series(rows), count=count)
-            return (row_id[mask], numbers.to_numpy(dtype=float), status.to_numpy(dtype=object),
-                    rows.astype(np.int64))
+                parsed_columns[col] = _NumberColumn(table[col].to_numpy(dtype=object)[rows])
+            numbers, status = parsed_columns[col].take(mask, raw.name, col, file_rows[mask], count=count)
+            return row_id[mask], numbers, status, file_rows[mask].astype(np.int64)
 
         published_only = num_spec is None  # LAIT: the published figure is all there is
         first_spec = pub_spec if published_only else num_spec
@@ -1088,19 +1092,20 @@ def observations(raw: RawFile, registry: dict, data_kind: str = "published") -> 
         status = np.where(num_status != "", num_status, np.where(den_status != "", den_status, pub_status))
         status = np.where(np.isnan(published if published_only else numerator) | (status == "u"), status, "")
         columns = {col: arr[ids] for col, arr in base.items()}
-        n = len(ids)
+        m = len(ids)
         columns.update(numerator=numerator, denominator=denominator, published_value=published, status=status,
-                       indicator=np.full(n, ind, dtype=object),
-                       period_end=_period_end(pd.Series(columns["time_period"]),
-                                              entry.get("period", layout.period)).to_numpy(),
-                       denominator_kind=np.full(n, kind, dtype=object),
-                       source_file=np.full(n, raw.name, dtype=object), release=np.full(n, release, dtype=object),
-                       population_vintage=np.full(n, "", dtype=object), data_kind=np.full(n, data_kind, dtype=object),
-                       value_basis=(np.full(n, PUBLISHED_ONLY, dtype=object) if published_only
+                       indicator=np.full(m, ind, dtype=object),
+                       period_end=_period_ends(years, entry.get("period", layout.period))[base_period[ids]],
+                       denominator_kind=np.full(m, kind, dtype=object),
+                       source_file=np.full(m, raw.name, dtype=object), release=np.full(m, release, dtype=object),
+                       population_vintage=np.full(m, "", dtype=object), data_kind=np.full(m, data_kind, dtype=object),
+                       value_basis=(np.full(m, PUBLISHED_ONLY, dtype=object) if published_only
                                     else np.where(np.isnan(published), "computed", "published")),
-                       year_type=np.full(n, YEAR_TYPES.get(entry.get("period", layout.period), ""), dtype=object))
+                       year_type=np.full(m, YEAR_TYPES.get(entry.get("period", layout.period), ""), dtype=object))
         frames.append(columns)
     if not frames:
         return pd.DataFrame(columns=OBS_COLUMNS)
-    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step)
-    return pd.DataFrame({c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS})
+    # one table built from every indicator's arrays (as concatenating a table per indicator gives, in one step), its
+    # text columns made text directly rather than by inference
+    columns = {c: np.concatenate([f[c] for f in frames]) for c in OBS_COLUMNS}
+    return pd.DataFrame({c: pd.array(v, dtype=TEXT) if v.dtype.kind in "OU" else v for c, v in columns.items()})
