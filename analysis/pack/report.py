@@ -964,6 +964,7 @@ def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
     if row is None:
         return {**named, ctx.la_name: "x", "Note": f"No figure: {sources_note(ind)}"}
     note = "published figure only (not tested)" if row.get("value_basis") == "published only" else ""
+    untested = bool(note) or e["method"] == "ratio"  # no limits: no trend test (an average, spend, a published value)
     if str(row.get("aggregate_check", "")):
         note = "England's published figure disagrees with its regions: not used"
     has_target = pd.notna(row.get("target"))
@@ -974,7 +975,7 @@ def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
             ctx.la_name: cells([row["value"]], [row["status"]])[0],
             "Target": row["target"] if has_target else "", "Target status": row["target_status"] if has_target else "",
             "Neighbours' average": cells([row["sn_mean"]])[0], "England": cells([row["england_value"]])[0],
-            "Compared with England": str(row["vs_england"]), "Trend": _TREND_WORDS.get(row["trend"], "Too few years"),
+            "Compared with England": str(row["vs_england"]), "Trend": _TREND_WORDS.get(row["trend"], "Not tested" if untested else "Too few years"),
             "Note": note}
 
 
