@@ -412,7 +412,8 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     if la_trend["value"].notna().sum() >= 2:
         chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry), subtitle=f"{measure}, "
                                    f"{_period_words(entry, first, last)}; shaded: {lo_words} confidence interval",
-                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
+                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name,
+                                   interval=lo_words)
         data = _readable_trend(td, entry)
         formats = {"Year": None, **{c: entry["decimals"] for c in data.columns[1:]}}
         ctx.register(f"{ind}_trend", data, formats=formats, label=export.sheet_label(entry["short_title"], "trend"),
@@ -426,7 +427,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
     bd = benchmark_data(ctx, ind)
     chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{measure}, "
                                    f"{_period_words(entry, row['time_period'], row['time_period'])}; lines: {lo_words} confidence intervals",
-                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name)
+                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name, interval=lo_words)
     data = _readable_bench(bd, entry)
     formats = {c: entry["decimals"] for c in ("Value", "Lower limit", "Upper limit")}
     year_rows = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == row["time_period"])]

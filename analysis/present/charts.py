@@ -734,8 +734,8 @@ def _chart(build: Any, kind: str, fmt: str | None, data: pd.DataFrame, **kw: Any
 # ---------------------------------------------------------------------------------------------------------------
 
 def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                  la_name: str, start_at_zero: bool | None = None, width: float = FIG_WIDTH
-                  ) -> tuple[Figure, pd.DataFrame, str, str]:
+                  la_name: str, start_at_zero: bool | None = None, width: float = FIG_WIDTH,
+                  interval: str = "95%") -> tuple[Figure, pd.DataFrame, str, str]:
     caller = "trend_chart"
     _check_frame(data, ("time_period", "series", "role", "value"), caller)
     tidy = pd.DataFrame({
@@ -813,7 +813,7 @@ def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, d
 
         notes = []
         if has_ci:
-            notes.append(f"Shaded band: 95% confidence interval for {la_series}.")
+            notes.append(f"Shaded band: {interval} confidence interval for {la_series}.")
         notes.append(_axis_note(yticks, unit))
         if yticks[0] > 0:
             _mark_break(ax)
@@ -823,7 +823,7 @@ def _trend_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, d
         _thin_x_labels(ax, periods)
 
     alt = _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, unit, decimals, la_name,
-                     has_ci)
+                     has_ci, interval)
     return fig, tidy, alt, " ".join(n for n in notes if n)
 
 
@@ -842,7 +842,7 @@ def _thin_x_labels(ax: Any, periods: list[str]) -> None:
 
 
 def _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, unit, decimals, la_name,
-               has_ci) -> str:
+               has_ci, interval: str = "95%") -> str:
     known = tuple(names) + (la_name,)
     first = f"Line chart of {_lower_first(subtitle, known)}."
     y = wide["value"].loc[la_series].to_numpy(dtype=float)
@@ -875,12 +875,13 @@ def _trend_alt(tidy, wide, periods, names, series_role, la_series, subtitle, uni
     second += "."
     sentences = [first, second]
     if has_ci:
-        sentences.append(f"The shaded band is the 95% confidence interval for {la_name}.")
+        sentences.append(f"The shaded band is the {interval} confidence interval for {la_name}.")
     return " ".join(sentences)
 
 
 def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                la_name: str, start_at_zero: bool | None = None, fmt: str | None = None) -> Chart:
+                la_name: str, start_at_zero: bool | None = None, fmt: str | None = None,
+                interval: str = "95%") -> Chart:
     """Line chart of the LA against its comparators over time, directly labelled.
 
     Parameters
@@ -924,7 +925,8 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
     not overlap.
     """
     return _chart(_trend_figure, "trend", fmt, data, title=title, subtitle=subtitle, unit=unit,
-                  decimals=decimals, source=source, la_name=la_name, start_at_zero=start_at_zero)
+                  decimals=decimals, source=source, la_name=la_name, start_at_zero=start_at_zero,
+                  interval=interval)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -932,7 +934,8 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
 # ---------------------------------------------------------------------------------------------------------------
 
 def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                      la_name: str, width: float = FIG_WIDTH) -> tuple[Figure, pd.DataFrame, str, str]:
+                      la_name: str, width: float = FIG_WIDTH, interval: str = "95%"
+                      ) -> tuple[Figure, pd.DataFrame, str, str]:
     caller = "benchmark_chart"
     _check_frame(data, ("area_name", "role", "value"), caller)
     tidy = pd.DataFrame({
@@ -1003,7 +1006,7 @@ def _benchmark_figure(data: pd.DataFrame, *, title: str, subtitle: str, unit: st
                         color=TEXT if here else SECONDARY, annotation_clip=False, parse_math=False)
         notes = []
         if ci.any():
-            notes.append("Black lines show 95% confidence intervals.")
+            notes.append(f"Black lines show {interval} confidence intervals.")
         symbols = [s for s in dict.fromkeys(t for t, h in zip(shown, present) if not h) if s in SYMBOLS]
         if symbols:
             notes.append("; ".join(f"{s} = {SYMBOLS[s]}" for s in symbols) + ".")
@@ -1071,7 +1074,7 @@ def _benchmark_alt(tidy: pd.DataFrame, shown: list[str], subtitle: str, unit: st
 
 
 def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
-                    la_name: str, fmt: str | None = None) -> Chart:
+                    la_name: str, fmt: str | None = None, interval: str = "95%") -> Chart:
     """Horizontal bar chart of the LA, its statistical neighbours and its comparators, highest at the top.
 
     Parameters
@@ -1102,7 +1105,7 @@ def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str,
     stay readable; a long name wraps (in the narrow layout) and the bars move apart to make room for it.
     """
     return _chart(_benchmark_figure, "benchmark", fmt, data, title=title, subtitle=subtitle, unit=unit,
-                  decimals=decimals, source=source, la_name=la_name)
+                  decimals=decimals, source=source, la_name=la_name, interval=interval)
 
 
 # ---------------------------------------------------------------------------------------------------------------

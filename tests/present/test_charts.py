@@ -596,3 +596,11 @@ def _england(real_table) -> float:
 
     t = real_table[(real_table["indicator"] == "cla_rate") & (real_table["time_period"].astype(str) == "2024")]
     return t.loc[t["area_code"] == areas.ENGLAND_CODE, "value"].item()
+
+
+def test_interval_named_at_the_confidence_the_pack_uses():
+    """A pack at 99.8% says so in the caption and the alternative text; 95% stays the default."""
+    chart = charts.trend_chart(trend_data(), **{**TREND_KW, "interval": "99.8%"})
+    assert "99.8% confidence interval" in chart.caption and "99.8% confidence interval" in chart.alt
+    assert "95%" not in chart.caption + chart.alt
+    assert "95% confidence interval" in charts.trend_chart(trend_data(), **TREND_KW).caption
