@@ -991,10 +991,7 @@ def _scorecard_table(ctx: Context, name: str, records: list[dict], title: str, l
     mine = pd.DataFrame([r for r in latest if r is not None], columns=ctx.table.columns)
     ctx.register(name, frame, title=title, formats={"Year": None, **{c: decimals for c in numeric}}, label=label,
                  source=ctx.sources_of(mine))
-    shown = frame.copy()
-    for col in numeric:
-        shown[col] = [displayed(pd.DataFrame({col: [v]}), {col: d})[col].iloc[0] for v, d in zip(frame[col], decimals)]
-    return shown
+    return displayed(frame, {c: decimals for c in numeric})  # each row at its own published decimals
 
 
 def sources_note(ind: str) -> str:
