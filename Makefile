@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LA ?= Stockton-on-Tees
 YEAR ?= 2024
 
-.PHONY: pack test lab bench check mutation clean-outputs
+.PHONY: pack test lab bench check mutation notebooks clean-outputs
 
 $(BIN)/needs: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ pack: $(BIN)/needs  ## build the evidence pack (demo data unless DATA_DIR is giv
 
 test: $(BIN)/needs  ## run every test: library, layers (import-linter), notebooks (nbval), pack, browser
 	$(BIN)/needs demo >/dev/null
-	$(BIN)/python -m pytest tests --nbval-lax notebooks tests/notebooks -p no:cacheprovider
+	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env notebooks tests/notebooks -p no:cacheprovider
+
+notebooks: $(BIN)/needs  ## write every notebook's parameters cell and kernel from analysis/pack/params.py
+	$(BIN)/python -c "from analysis.pack.params import write_notebooks; [print('updated', p) for p in write_notebooks('notebooks')]"
 
 lab: $(BIN)/needs  ## open JupyterLab with the project's kernel
 	$(BIN)/needs demo

@@ -121,23 +121,23 @@ def cmd_demo(args) -> int:
 
 
 def add_pack_parser(sub) -> None:
+    from analysis.pack.params import help_for  # the options' help is the notebooks' parameter definitions
+
     p = sub.add_parser("pack", help="build the evidence pack (HTML, workbook, manifest, executed notebooks)")
     p.add_argument("-f", "--params", help="YAML file of parameters (values are read as text; options given on the "
                                           "command line win)")
-    p.add_argument("--la", nargs="+", help="LA(s) by name, code or old code, or 'all' (default Stockton-on-Tees)")
-    p.add_argument("--year", help="report year (default 2024)")
-    p.add_argument("--data-dir", help="folder of official files (default: the project's demo data)")
+    p.add_argument("--la", nargs="+", help=help_for("la", "several, or 'all' (default Stockton-on-Tees)"))
+    p.add_argument("--year", help=help_for("year", "or 'latest' (default 2024)"))
+    p.add_argument("--data-dir", help=help_for("data_dir"))
     p.add_argument("--out", help="output folder (default: outputs/ for published data, outputs/demo/ for the demo "
                                  "data); the pack goes to OUT/<la>/<year>/")
-    p.add_argument("--neighbour-model", help="a statistical-neighbour model file to use instead of the data folder's")
-    p.add_argument("--confidence", help="0.95 (default) or 0.998")
-    p.add_argument("--targets", help="local targets YAML (default targets/<la>.yaml)")
-    p.add_argument("--population", choices=["release", "latest"], help="population vintage (default release)")
+    p.add_argument("--neighbour-model", help=help_for("neighbour_model"))
+    p.add_argument("--confidence", help=help_for("confidence", "default 0.95"))
+    p.add_argument("--targets", help=help_for("targets"))
+    p.add_argument("--population", choices=["release", "latest"], help=help_for("population", "default release"))
     p.add_argument("--jobs", type=int, help="parallel builds (default: all cores)")
-    p.add_argument("--period", help="quarterly run: a quarter such as 2025Q2 (financial-year quarters) or 'latest' "
-                                    "(the latest complete quarter); needs --returns")
-    p.add_argument("--returns", help="folder of the LA's own returns (SSDA903 and CIN census, CSV or XML, "
-                                     "optionally .gz)")
+    p.add_argument("--period", help=help_for("period", "needs --returns"))
+    p.add_argument("--returns", help=help_for("returns_dir", "CSV or XML, optionally .gz"))
     p.add_argument("--force", action="store_true", help="rebuild even if the inputs have not changed, and replace "
                                                         "a pack built from the other kind of data (demo or published)")
     p.add_argument("--notebooks", help=argparse.SUPPRESS)
@@ -149,9 +149,12 @@ def cmd_pack(args) -> int:
     from analysis.indicators import load, local
     from analysis.pack import PackParams, build_many, build_pack, read_params_file, validate
     from analysis.pack.build import _as_confidence, _as_year
+    from analysis.pack.params import check_keys
     from analysis.read import areas
 
     doc = read_params_file(args.params) if args.params else {}
+    if args.params:
+        check_keys(doc, Path(args.params).name)
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         raise ParameterError(f"--jobs {args.jobs}: expected 1 or more parallel builds")
     get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731

@@ -31,11 +31,17 @@ import yaml
 from analysis import __version__
 from analysis.read import areas
 from analysis.present import export, narrative
+from analysis.pack import params as nb_parameters
 from analysis.config import NOTEBOOKS_DIR, OUTPUTS_DIR, PACKAGE_DIR
 from analysis.read import files as files_mod
 from analysis.errors import NeedsError, ParameterError
 
+#: The pack runs the notebooks with the interpreter that runs ``needs`` (its ``python3`` kernel), whatever kernel the
+#: notebooks declare for JupyterLab (``needs-analysis``: :data:`analysis.pack.params.KERNELSPEC`).
 KERNEL = "python3"
+#: Cells tagged so are for analysts in JupyterLab (the tidy table, a chart to restyle): the pack neither runs nor
+#: shows them.
+EXPLORE = "explore"
 ANCHOR = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
 
 
@@ -235,6 +241,8 @@ def notebook_body(nb) -> str:
     """The readable content of an executed notebook: markdown cells and rich outputs; code and logs left out."""
     parts = []
     for cell in nb.cells:
+        if EXPLORE in cell.metadata.get("tags", []):
+            continue
         if cell.cell_type == "markdown":
             if "remove-cell" in cell.metadata.get("tags", []):
                 continue
@@ -347,8 +355,9 @@ class KernelSession:
         from papermill.parameterize import parameterize_notebook
 
         self.kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')", timeout=60, store_history=False)
-        nb = parameterize_notebook(load_notebook_node(str(path)), parameters, kernel_name=KERNEL,
-                                   language="python")
+        source = load_notebook_node(str(path))
+        source.cells = [c for c in source.cells if EXPLORE not in c.metadata.get("tags", [])]
+        nb = parameterize_notebook(source, parameters, kernel_name=KERNEL, language="python")
         client = NotebookClient(nb, km=self.km, timeout=self.timeout, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(path.parent)}})
         client.kc = self.kc
@@ -458,11 +467,11 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     cache = build / ".context.pickle"
     with open(cache, "wb") as fh:
         pickle.dump(data, fh)
-    nb_params = {"la": la["area_name"], "year": int(data["year"]), "data_dir": data["data_dir"],
-                 "neighbour_model": params.neighbour_model, "confidence": params.confidence,
-                 "targets": params.targets, "output_dir": str(build), "population": params.population,
-                 "table_cache": str(cache), "period": data.get("period", ""),
-                 "returns_dir": params.returns_dir, **params.extra}
+    nb_params = nb_parameters.notebook_values(
+        la=la["area_name"], year=int(data["year"]), data_dir=data["data_dir"], neighbour_model=params.neighbour_model,
+        confidence=params.confidence, targets=params.targets, output_dir=str(build), population=params.population,
+        table_cache=str(cache), period=data.get("period", ""), returns_dir=params.returns_dir)
+    nb_params.update(params.extra)
     timings = {}
     pages = []
     try:
@@ -545,11 +554,12 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     manifest = {
         "package": "needs-analysis", "version": __version__, "python": platform.python_version(),
         "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "parameters": {"la": la["area_name"], "la_code": la["area_code"], "old_la_code": la["old_la_code"],
-                       "year": int(data["year"]), "period": data.get("period", ""), "returns_dir": params.returns_dir,
-                       "data_dir": data["data_dir"], "neighbour_model": params.neighbour_model,
-                       "confidence": params.confidence, "targets": params.targets, "population": params.population,
-                       **{k: str(v) for k, v in params.extra.items()}},
+        "parameters": {**nb_parameters.manifest_values(
+            {"la": la["area_name"], "year": int(data["year"]), "period": data.get("period", ""),
+             "returns_dir": params.returns_dir, "data_dir": data["data_dir"], "neighbour_model": params.neighbour_model,
+             "confidence": params.confidence, "targets": params.targets, "population": params.population},
+            la_code=la["area_code"], old_la_code=la["old_la_code"]),
+            **{k: str(v) for k, v in params.extra.items()}},
         "demo_data": bool(data["is_demo"]),
         "data_kind": "demo" if data["is_demo"] else "published",
         "data": data_description(ctx),

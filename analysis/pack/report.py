@@ -332,7 +332,76 @@ def trend_data(ctx: Context, ind: str, years: int = 10) -> pd.DataFrame:
                       "value": england["value"], "lower": np.nan, "upper": np.nan}),
     ]
     out = pd.concat(parts, ignore_index=True)
-    return out[out["time_period"].isin(periods)].reset_index(drop=True)
+    out = out[out["time_period"].isin(periods)].reset_index(drop=True)
+    out["time_period"] = _years(out["time_period"])
+    return out
+
+
+def _years(periods: pd.Series) -> pd.Series:
+    """Periods as the integer year they end in (sortable and plottable), where every one is a year."""
+    years = pd.to_numeric(periods.astype(str), errors="coerce")
+    return years.astype(int) if len(years) and years.notna().all() else periods
+
+
+#: The columns of :func:`theme_frame`, in order.
+THEME_FRAME_COLUMNS = ["indicator", "short_title", "time_period", "period_label", "period_end", "area_code",
+                       "area_name", "role", "value", "lower", "upper", "numerator", "denominator", "status", "unit",
+                       "decimals", "polarity", "vs_england", "vs_sn", "rank", "rank_of", "quartile_band", "trend",
+                       "target", "source_file", "release"]
+
+
+def theme_frame(ctx: Context, theme: str | None = None, indicators_: list[str] | None = None) -> pd.DataFrame:
+    """The tidy benchmarked table behind a theme's page: the LA, its statistical neighbours, their average, its region
+    and England, every year up to the report year.
+
+    Parameters
+    ----------
+    ctx : Context
+        From :func:`load`.
+    theme : str, optional
+        A registry theme (``"looked_after"``); its indicators in registry order.
+    indicators_ : list of str, optional
+        Indicator ids instead of a theme.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator, area and period, columns :data:`THEME_FRAME_COLUMNS`: ``time_period`` is the year
+        the period ends as an integer (``period_label`` is how DfE writes it, ``period_end`` a date), ``role`` is
+        ``la``, ``neighbour``, ``sn`` (the neighbours' average: value only), ``region`` or ``england``, ``lower`` and
+        ``upper`` the limits at the pack's confidence. Sorted by indicator (registry order), role, area and period.
+    """
+    wanted = list(indicators_ or theme_indicators(theme or ""))
+    if not wanted:
+        raise ParameterError(f"no indicators for theme {theme!r}; themes: "
+                             f"{', '.join(dict.fromkeys(e['theme'] for e in ctx.registry().values()))}")
+    lo, hi = _lim(ctx)
+    near = neighbours_mod.neighbours_of(ctx.neighbours, ctx.la_code)
+    roles = {ctx.la_code: "la", **{c: "neighbour" for c in near["neighbour_code"]}, ctx.la["region_code"]: "region",
+             areas.ENGLAND_CODE: "england"}
+    t = ctx.table
+    rows = t[t["indicator"].isin(wanted) & t["area_code"].isin(list(roles))]
+    rows = rows[rows["time_period"].astype(str) <= str(ctx.year)]
+    out = rows.rename(columns={lo: "lower", hi: "upper"}).assign(role=rows["area_code"].map(roles))
+    la = out[out["role"] == "la"]
+    sn = la.assign(role="sn", area_code="", area_name=SERIES_NAMES["sn"], value=la["sn_mean"], lower=np.nan,
+                   upper=np.nan, numerator=np.nan, denominator=np.nan, status="", vs_england="", vs_sn="",
+                   rank=pd.NA, rank_of=pd.NA, quartile_band="", trend="", target=np.nan)
+    out = pd.concat([out.astype({c: object for c in ("vs_england", "vs_sn", "quartile_band", "trend", "status")}),
+                     sn.astype({c: object for c in ("vs_england", "vs_sn", "quartile_band", "trend", "status")})],
+                    ignore_index=True)
+    for c in ("vs_england", "vs_sn", "quartile_band", "trend", "status"):
+        out[c] = out[c].fillna("").astype(str)
+    out[["rank", "rank_of"]] = out[["rank", "rank_of"]].astype("Int64")
+    out["short_title"] = out["indicator"].astype(str).map({k: v["short_title"] for k, v in ctx.registry().items()})
+    out["time_period"] = _years(out["time_period"].astype(str))
+    order = {ind: i for i, ind in enumerate(wanted)}
+    role_order = {"la": 0, "sn": 1, "region": 2, "england": 3, "neighbour": 4}
+    out = out.assign(_i=out["indicator"].astype(str).map(order), _r=out["role"].map(role_order))
+    out = out.sort_values(["_i", "_r", "area_name", "time_period"], kind="stable")
+    out = out[THEME_FRAME_COLUMNS].reset_index(drop=True)
+    out["indicator"] = out["indicator"].astype(str)
+    return out
 
 
 def _year_of(ctx: Context, ind: str) -> str:
@@ -383,11 +452,92 @@ def _source(ctx: Context, ind: str) -> str:
     return f"{kind}: {file}"
 
 
-def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
+class Section(Html):
+    """One indicator's part of a theme page: shown as the pack shows it, holding the figures and tables it is made of.
+
+    Attributes
+    ----------
+    figures : dict
+        ``{"trend" | "benchmark" | "funnel": ChartFigure}``: matplotlib Figures an analyst can restyle.
+    data : dict
+        The tidy frames drawn (``trend_data``, ``benchmark_data``, ``funnel_data``), by the same keys.
+    """
+
+    def __init__(self, markup: str, figures: dict | None = None, data: dict | None = None):
+        super().__init__(markup)
+        self.figures = figures or {}
+        self.data = data or {}
+
+
+def trend_words(ctx: Context, ind: str, data: pd.DataFrame) -> dict:
+    """The words and number format of an indicator's trend chart, as keywords for :func:`charts.trend`.
+
+    ``data`` is :func:`trend_data`'s frame (its periods give the subtitle).
+    """
+    entry = ctx.registry()[ind]
+    row = ctx.latest(ind)
+    interval = _interval(ctx)
+    first, last = data["time_period"].min(), data["time_period"].max()
+    return dict(title=_trend_title(ctx, row, entry) if row is not None else entry["short_title"],
+                subtitle=f"{_measure(entry)}, {_period_words(entry, first, last)}; shaded: {interval} confidence "
+                         "interval",
+                unit=entry["unit"], decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name,
+                interval=interval)
+
+
+def benchmark_words(ctx: Context, ind: str) -> dict:
+    """The words of an indicator's neighbour chart, as keywords for :func:`charts.benchmark`."""
+    entry = ctx.registry()[ind]
+    row = ctx.latest(ind)
+    year = _year_of(ctx, ind)
+    interval = _interval(ctx)
+    return dict(title=_bench_title(ctx, row, entry) if row is not None else entry["short_title"],
+                subtitle=f"{_measure(entry)}, {_period_words(entry, year, year)}; lines: {interval} confidence "
+                         "intervals",
+                unit=entry["unit"], decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name,
+                interval=interval)
+
+
+def funnel_words(ctx: Context, ind: str, data: pd.DataFrame) -> dict:
+    """The words, comparator and method of an indicator's funnel plot, as keywords for :func:`charts.funnel`.
+
+    ``data`` is :func:`funnel_data`'s frame (the headline counts the LAs outside the limits).
+    """
+    entry = ctx.registry()[ind]
+    year = _year_of(ctx, ind)
+    row = ctx.latest(ind)
+    eng = row.get("england_value") if row is not None else np.nan
+    return dict(comparator=eng, comparator_name="England", method=entry["method"], multiplier=entry["multiplier"],
+                title=_funnel_title(ctx, entry, data, eng),
+                subtitle=f"{_measure(entry)}, all local authorities, {_period_words(entry, year, year)}",
+                unit=entry["unit"], decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name,
+                x_label=_denominator_label(entry))
+
+
+def _interval(ctx: Context) -> str:
+    return "95%" if ctx.confidence == 0.95 else "99.8%"
+
+
+def _group_heading(ind: str) -> str:
+    """The registry's ``group`` heading, for the first of a theme's indicators in that group."""
+    reg = indicators.registry()
+    entry = reg[ind]
+    group = entry.get("group")
+    if not group:
+        return ""
+    first = next(k for k, v in reg.items() if v["theme"] == entry["theme"] and v.get("group") == group)
+    return f'<h2 class="group">{esc(group)}</h2>' if first == ind else ""
+
+
+def section(ctx: Context, ind: str, funnel: bool | None = None) -> Section:
     """One indicator's part of a theme page: finding, sentences, trend, benchmark and funnel charts, with data.
 
-    The funnel plot of every LA is drawn for the theme's headline indicator (``headline: true`` in the registry)
-    unless ``funnel`` says otherwise.
+    The charts are drawn by :func:`charts.trend`, :func:`charts.benchmark` and :func:`charts.funnel` from
+    :func:`trend_data`, :func:`benchmark_data` and :func:`funnel_data` with :func:`trend_words`,
+    :func:`benchmark_words` and :func:`funnel_words`: the same calls an analyst makes in a notebook. The funnel plot
+    of every LA is drawn for the theme's headline indicator (``headline: true`` in the registry) unless ``funnel``
+    says otherwise. An indicator that starts a ``group`` of its theme (in the registry) is preceded by the group's
+    heading.
     """
     reg = ctx.registry()
     entry = reg[ind]
@@ -395,39 +545,36 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
         funnel = bool(entry.get("headline"))
     row = ctx.latest(ind)
     slug = ind.replace("_", "-")
+    group = _group_heading(ind)
     if row is None:
-        return Html(f'<section id="{slug}"><h2>{esc(entry["short_title"])}</h2><p>There is no {esc(ctx.year)} figure '
-                    f'for {esc(ctx.la_name)} in the data.</p></section>')
+        return Section(f'{group}<section id="{slug}"><h2>{esc(entry["short_title"])}</h2><p>There is no '
+                       f'{esc(ctx.year)} figure for {esc(ctx.la_name)} in the data.</p></section>')
     history = ctx.rows(ind)
-    parts = [f'<section id="{slug}" class="indicator">',
+    parts = [group, f'<section id="{slug}" class="indicator">',
              f"<h2>{esc(narrative.headline(row, entry, ctx.la_name))}</h2>",
              f'<p class="definition">{esc(entry["definition"])}</p>',
              f"<p>{esc(narrative.paragraph(row, entry, ctx.la_name, ctx.confidence, history))}</p>"]
-    unit = entry["unit"]
-    measure = _measure(entry)
-    lo_words = "95%" if ctx.confidence == 0.95 else "99.8%"
+    figures, frames = {}, {}
+    lo_words = _interval(ctx)
     td = trend_data(ctx, ind)
     first, last = td["time_period"].min(), td["time_period"].max()
     la_trend = td[td["role"] == "la"]
     if la_trend["value"].notna().sum() >= 2:
-        chart = charts.trend_chart(td, title=_trend_title(ctx, row, entry), subtitle=f"{measure}, "
-                                   f"{_period_words(entry, first, last)}; shaded: {lo_words} confidence interval",
-                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name,
-                                   interval=lo_words)
+        fig = figures["trend"] = charts.trend(td, **trend_words(ctx, ind, td))
+        frames["trend"] = td
         data = _readable_trend(td, entry)
         formats = {"Year": None, **{c: entry["decimals"] for c in data.columns[1:]}}
+        shown = set(td["time_period"].astype(str))
         ctx.register(f"{ind}_trend", data, formats=formats, label=export.sheet_label(entry["short_title"], "trend"),
                      title=f"{_measure(entry, brackets=True)} in {ctx.la_name}, {_period_words(entry, first, last)}, "
                            f"with its {lo_words} confidence interval, its statistical neighbours' average, "
                            f"{ctx.la['region_name']} and England",
-                     source=ctx.sources_of(history[history["time_period"].isin(td["time_period"])]))
-        parts += ["<h3>Over time</h3>", chart.to_html(),
+                     source=ctx.sources_of(history[history["time_period"].astype(str).isin(shown)]))
+        parts += ["<h3>Over time</h3>", fig.chart().to_html(),
                   data_details(displayed(data, formats), f"{_measure(entry, brackets=True)} over time",
                                list(data.columns[1:]))]
-    bd = benchmark_data(ctx, ind)
-    chart = charts.benchmark_chart(bd, title=_bench_title(ctx, row, entry), subtitle=f"{measure}, "
-                                   f"{_period_words(entry, row['time_period'], row['time_period'])}; lines: {lo_words} confidence intervals",
-                                   unit=unit, decimals=entry["decimals"], source=_source(ctx, ind), la_name=ctx.la_name, interval=lo_words)
+    bd = frames["benchmark"] = benchmark_data(ctx, ind)
+    fig = figures["benchmark"] = charts.benchmark(bd, **benchmark_words(ctx, ind))
     data = _readable_bench(bd, entry)
     formats = {c: entry["decimals"] for c in ("Value", "Lower limit", "Upper limit")}
     year_rows = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == row["time_period"])]
@@ -436,19 +583,16 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
                  title=f"{_measure(entry, brackets=True)} in {ctx.la_name} and its statistical neighbours, "
                        f"{_period_words(entry, row['time_period'], row['time_period'])}, with {lo_words} confidence "
                        f"intervals", source=ctx.sources_of(year_rows))
-    parts += ["<h3>Compared with statistical neighbours</h3>", chart.to_html(),
+    parts += ["<h3>Compared with statistical neighbours</h3>", fig.chart().to_html(),
               data_details(displayed(data, formats), f"{entry['short_title']} in {row['time_period']}: {ctx.la_name} and "
                            "its statistical neighbours", ["Value", "Lower limit", "Upper limit"])]
     if funnel:
         fd = funnel_data(ctx, ind)
         eng = row.get("england_value")
         if len(fd) >= 10 and pd.notna(eng):
-            chart = charts.funnel_chart(fd, comparator=eng, comparator_name="England", method=entry["method"],
-                                        multiplier=entry["multiplier"], title=_funnel_title(ctx, entry, fd, eng),
-                                        subtitle=f"{measure}, all local authorities, "
-                                                 f"{_period_words(entry, row['time_period'], row['time_period'])}",
-                                        unit=unit, decimals=entry["decimals"], source=_source(ctx, ind),
-                                        la_name=ctx.la_name, x_label=_denominator_label(entry))
+            fig = figures["funnel"] = charts.funnel(fd, **funnel_words(ctx, ind, fd))
+            frames["funnel"] = fd
+            chart = fig.chart()
             data = _readable_funnel(chart.data, entry)
             formats = {"Numerator": 0 if entry["method"] == "rate" else 1, "Denominator": 0,
                        "Value": entry["decimals"]}
@@ -460,7 +604,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Html:
                       data_details(displayed(data, formats), f"{entry['short_title']} in {row['time_period']}: every "
                                    "local authority against England", ["Numerator", "Denominator", "Value"])]
     parts.append("</section>")
-    return Html("".join(parts))
+    return Section("".join(parts), figures, frames)
 
 
 def _denominator_label(entry: dict) -> str:

@@ -11,7 +11,9 @@ does not, so trend and funnel axes start at zero only where the values lie near 
 range with a break marked at the axis's foot and a note saying where it starts. Labels never overlap each other,
 and the LA's label on a funnel is placed clear of every other dot.
 
-Each function returns a :class:`Chart`: the title, subtitle, alternative text (what the chart shows with its key
+:func:`trend`, :func:`benchmark` and :func:`funnel` return the chart as a matplotlib Figure (a :class:`ChartFigure`)
+that an analyst can restyle in a notebook, and that a notebook shows as the pack shows it. :func:`trend_chart`,
+:func:`benchmark_chart`, :func:`funnel_chart` and :func:`small_multiples` return the rendered :class:`Chart`: the title, subtitle, alternative text (what the chart shows with its key
 numbers), a caption (the notes that add to the title: what the marks mean, which limits and why), the data
 behind it and the image, rendered twice: at 880 pixels wide, and in a narrow layout (440 pixels, the same text
 sizes) that a page shows on a small screen, so the text stays readable at 400 pixels. Every number printed on a
@@ -432,7 +434,7 @@ def _check_roles(roles: pd.Series, allowed: tuple[str, ...], caller: str) -> Non
 # ---------------------------------------------------------------------------------------------------------------
 
 def _new_figure(height: float = FIG_HEIGHT, width: float = FIG_WIDTH) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig = ChartFigure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.1, 0.15, 0.75, 0.6))
     ax.spines[["top", "right", "left"]].set_visible(False)
@@ -718,15 +720,70 @@ def _min_plot(width: float) -> float:
     return 2.2 if width >= FIG_WIDTH else 2.6
 
 
+def _figure(build: Any, kind: str, data: pd.DataFrame, **kw: Any) -> "ChartFigure":
+    """Build a chart's figure in the wide layout, holding what it needs to become a :class:`Chart`."""
+    fig, tidy, alt, caption = build(data, width=FIG_WIDTH, **kw)
+    fig.chart_kind, fig.chart_data, fig.alt, fig.caption = kind, tidy, alt, caption
+    fig.chart_title, fig.chart_subtitle = kw["title"], kw["subtitle"]
+    fig._narrow = (build, data, kw)
+    return fig
+
+
 def _chart(build: Any, kind: str, fmt: str | None, data: pd.DataFrame, **kw: Any) -> Chart:
     """Build a chart's figure in the wide and the narrow layout and render each once."""
-    fig, tidy, alt, caption = build(data, width=FIG_WIDTH, **kw)
-    narrow_fig = build(data, width=NARROW_WIDTH, **kw)[0]
-    with _style():
-        image, mime, size = render(fig, fmt)
-        narrow, _, narrow_size = render(narrow_fig, fmt)
-    return Chart(title=kw["title"], subtitle=kw["subtitle"], alt=alt, data=tidy, image=image, mime=mime,
-                 size=size, kind=kind, caption=caption, narrow=narrow, narrow_size=narrow_size)
+    return _figure(build, kind, data, **kw).chart(fmt)
+
+
+class ChartFigure(Figure):
+    """A chart as a matplotlib :class:`~matplotlib.figure.Figure` that also holds its words.
+
+    :func:`trend`, :func:`benchmark` and :func:`funnel` return one. Restyle it as any Figure (``fig.axes[0]``,
+    ``fig.set_size_inches``...); shown in a notebook it renders as the pack shows it (:meth:`chart`): the image with
+    its alternative text and caption. The pack's pages are these outputs.
+
+    Attributes
+    ----------
+    chart_kind : str
+        ``"trend"``, ``"benchmark"`` or ``"funnel"``.
+    chart_data : pandas.DataFrame
+        The data drawn, tidy (see the function that drew it).
+    alt, caption : str
+        The alternative text and the notes under the chart.
+    chart_title, chart_subtitle : str
+        The headline and the measure and period, as drawn.
+    """
+
+    chart_kind = ""
+    chart_data = None
+    alt = ""
+    caption = ""
+    chart_title = ""
+    chart_subtitle = ""
+    _narrow = None
+
+    def chart(self, fmt: str | None = None) -> Chart:
+        """Render the figure as it stands, and the same chart in the narrow layout, into a :class:`Chart`.
+
+        The narrow layout is drawn afresh from the data, so a restyle of this figure shows in the wide image only.
+        """
+        narrow, narrow_size = b"", (0, 0)
+        with _style():
+            image, mime, size = render(self, fmt)
+            if self._narrow is not None:
+                build, data, kw = self._narrow
+                narrow, _, narrow_size = render(build(data, width=NARROW_WIDTH, **kw)[0], fmt)
+        return Chart(title=self.chart_title, subtitle=self.chart_subtitle, alt=self.alt, data=self.chart_data,
+                     image=image, mime=mime, size=size, kind=self.chart_kind, caption=self.caption, narrow=narrow,
+                     narrow_size=narrow_size)
+
+    def _repr_html_(self) -> str:
+        return self.chart().to_html()
+
+    def _ipython_display_(self) -> None:
+        """One output, the chart as the pack shows it (not also a PNG from the inline backend)."""
+        from IPython.display import HTML, display
+
+        display(HTML(self._repr_html_()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -929,6 +986,17 @@ def trend_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, dec
                   interval=interval)
 
 
+def trend(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str, la_name: str,
+          start_at_zero: bool | None = None, interval: str = "95%") -> ChartFigure:
+    """The trend chart of :func:`trend_chart` as a matplotlib Figure to look at, restyle or save.
+
+    Takes the same data and words (see :func:`trend_chart`); returns a :class:`ChartFigure`, shown in a notebook as
+    the pack shows it. ``trend(...).chart()`` is ``trend_chart(...)``.
+    """
+    return _figure(_trend_figure, "trend", data, title=title, subtitle=subtitle, unit=unit, decimals=decimals,
+                   source=source, la_name=la_name, start_at_zero=start_at_zero, interval=interval)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Benchmark bars
 # ---------------------------------------------------------------------------------------------------------------
@@ -1106,6 +1174,13 @@ def benchmark_chart(data: pd.DataFrame, *, title: str, subtitle: str, unit: str,
     """
     return _chart(_benchmark_figure, "benchmark", fmt, data, title=title, subtitle=subtitle, unit=unit,
                   decimals=decimals, source=source, la_name=la_name, interval=interval)
+
+
+def benchmark(data: pd.DataFrame, *, title: str, subtitle: str, unit: str, decimals: int, source: str,
+              la_name: str, interval: str = "95%") -> ChartFigure:
+    """The bar chart of :func:`benchmark_chart` as a matplotlib Figure (a :class:`ChartFigure`); same arguments."""
+    return _figure(_benchmark_figure, "benchmark", data, title=title, subtitle=subtitle, unit=unit,
+                   decimals=decimals, source=source, la_name=la_name, interval=interval)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1480,6 +1555,16 @@ def funnel_chart(data: pd.DataFrame, *, comparator: float, comparator_name: str,
                   method=method, multiplier=multiplier, title=title, subtitle=subtitle, unit=unit,
                   decimals=decimals, source=source, la_name=la_name, x_label=x_label,
                   start_at_zero=start_at_zero, adjust=adjust)
+
+
+def funnel(data: pd.DataFrame, *, comparator: float, comparator_name: str, method: str, multiplier: float,
+           title: str, subtitle: str, unit: str, decimals: int, source: str, la_name: str, x_label: str,
+           start_at_zero: bool | None = None, adjust: bool = True) -> ChartFigure:
+    """The funnel plot of :func:`funnel_chart` as a matplotlib Figure (a :class:`ChartFigure`); same arguments."""
+    return _figure(_funnel_figure, "funnel", data, comparator=comparator, comparator_name=comparator_name,
+                   method=method, multiplier=multiplier, title=title, subtitle=subtitle, unit=unit,
+                   decimals=decimals, source=source, la_name=la_name, x_label=x_label,
+                   start_at_zero=start_at_zero, adjust=adjust)
 
 
 def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: str, la_name: str,
