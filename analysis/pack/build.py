@@ -525,9 +525,13 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     # index
     from analysis.pack.report import Context, data_description, data_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
-    rows = summary_rows(ctx)
-    findings = narrative.key_findings(rows, ctx.registry(), la["area_name"], n=5, confidence=ctx.confidence,
-                                      history=ctx.table[ctx.table["area_code"] == la["area_code"]])
+    tables = export.load_tables(build / "tables")  # what the notebooks showed and saved
+    if "key_findings" in tables:  # the summary page's findings, as its notebook wrote them
+        findings = tables["key_findings"].table["Finding"].tolist()
+    else:  # a pack of other notebooks: the findings the summary page would show
+        findings = narrative.key_findings(summary_rows(ctx), ctx.registry(), la["area_name"], n=5,
+                                          confidence=ctx.confidence,
+                                          history=ctx.table[ctx.table["area_code"] == la["area_code"]])
     items = "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in nav[1:])
     body = (f"<h1>Children's services needs analysis: {html.escape(la['area_name'])}, {html.escape(when)}</h1>"
             f"{data_notice(ctx)}{local_notice(ctx)}"
@@ -544,7 +548,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     (build / "index.html").write_text(_page(site, body, nav, "index.html", footer), "utf-8")
     # workbook: the tables the notebooks saved, in the order the pages show them
     tables_dir = build / "tables"
-    export.write_workbook(export.load_tables(tables_dir), build / "tables.xlsx",
+    export.write_workbook(tables, build / "tables.xlsx",
                           contents=f"{site}: the data behind every chart and table, one sheet each",
                           contents_source=data_description(ctx))
     if tables_dir.exists():

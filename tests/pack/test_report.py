@@ -184,3 +184,15 @@ def test_adding_an_indicator_to_the_registry_puts_it_in_the_pack(tmp_path):
     book = openpyxl.load_workbook(folder / "tables.xlsx", read_only=True)
     titles = [next(book[name].iter_rows(max_row=1, values_only=True))[0] or "" for name in book.sheetnames]
     assert any(str(t).startswith("Child protection plans started") for t in titles), titles
+
+
+def test_the_index_shows_the_key_findings_the_summary_page_shows(demo_pack):
+    """The index takes the summary notebook's findings as it showed them; it does not work them out again."""
+    def findings(name):
+        page = (demo_pack / name).read_text("utf-8")
+        block = re.search(r'<ol class="findings">(.*?)</ol>', page, re.S).group(1)
+        return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+    index, summary = findings("index.html"), findings("00_summary.html")
+    assert len(index) == 5
+    assert index == summary
