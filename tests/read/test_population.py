@@ -9,7 +9,7 @@ import pytest
 from analysis import indicators
 from analysis.read import population
 from conftest import B1_HEADER, b1_rows, write_csv
-from test_indicators import CLA_HEADER, cla_row
+from test_folder import CLA_HEADER, cla_row
 
 
 def test_combine_keeps_the_first_of_the_same_vintage():
