@@ -524,11 +524,11 @@ def read_folder(data_dir: str | Path, reg: dict, vintage: str = "release", indic
         A folder of DfE/ONS CSVs as an analyst keeps it: file names and order do not matter (layouts are recognised
         by their columns, releases by their content); several releases of a table, copies and unrelated files may sit
         side by side.
-    vintage : {"release", "latest"}
-        Which population estimates to divide by (see :mod:`analysis.read.population`).
     reg : dict
         The indicator registry (:func:`analysis.indicators.registry`): which layout, categories and columns each
-        indicator reads, its multiplier and decimals.
+        indicator reads, its multiplier and decimals. Only its indicators are read, in its order.
+    vintage : {"release", "latest"}
+        Which population estimates to divide by (see :mod:`analysis.read.population`).
     indicators : list of str, optional
         Registry ids the caller needs: the run fails if any has no source in the folder. Others without a source
         give one warning each, naming the table that would provide them.
