@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from analysis.read import areas
+from analysis.read import targets as targets_mod
 from analysis.stats import compare, rates, trends
 from analysis import indicators
 from analysis import numbers
-from analysis.config import TARGETS_DIR
-from analysis.errors import InputError, ParameterError
+from analysis.errors import ParameterError
 
 #: The benchmarked table's columns, in order. They never vary with arguments.
 TABLE_COLUMNS = [
@@ -36,7 +35,8 @@ NOT_TESTED = "not tested"
 
 
 def load_targets(la_name: str, targets_dir: Path | None = None) -> pd.DataFrame:
-    """An LA's local targets from ``targets/<la-slug>.yaml`` (empty if it has none).
+    """An LA's local targets from ``targets/<la-slug>.yaml`` (empty if it has none), checked against the package's
+    registry: :func:`analysis.read.targets.load_targets`.
 
     Returns
     -------
@@ -48,38 +48,13 @@ def load_targets(la_name: str, targets_dir: Path | None = None) -> pd.DataFrame:
     InputError
         A target names an unknown indicator or has no number.
     """
-    path = Path(targets_dir or TARGETS_DIR) / f"{areas.slug(la_name)}.yaml"
-    cols = ["area_code", "indicator", "target", "target_year", "direction", "baseline", "baseline_year",
-            "description", "source"]
-    if not path.is_file():
-        return pd.DataFrame(columns=cols)
-    return read_targets(path)
+    return targets_mod.load_targets(la_name, indicators.registry(), targets_dir)
 
 
 def read_targets(path: str | Path) -> pd.DataFrame:
-    """Read a targets YAML file (see ``targets/stockton-on-tees.yaml`` for the format)."""
-    path = Path(path)
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    reg = indicators.registry()
-    la = areas.resolve_la(str(doc.get("la", "")))
-    rows = []
-    for i, t in enumerate(doc.get("targets", []), start=1):
-        if t.get("indicator") not in reg:
-            raise InputError(path.name, f"target {i}: unknown indicator '{t.get('indicator')}'; expected one of "
-                                        f"{', '.join(reg)}", column="indicator")
-        if not isinstance(t.get("target"), (int, float)):
-            raise InputError(path.name, f"target {i} ({t['indicator']}): target must be a number", column="target")
-        direction = t.get("direction", "lower")
-        if direction not in ("lower", "higher"):
-            raise InputError(path.name, f"target {i}: direction '{direction}'; expected lower or higher",
-                             column="direction")
-        rows.append({"area_code": la["area_code"], "indicator": t["indicator"], "target": float(t["target"]),
-                     "target_year": str(t.get("target_year", "")), "direction": direction,
-                     "baseline": t.get("baseline"), "baseline_year": str(t.get("baseline_year", "")),
-                     "description": t.get("description", ""), "source": t.get("source", "")})
-    return pd.DataFrame(rows, columns=["area_code", "indicator", "target", "target_year", "direction", "baseline",
-                                       "baseline_year", "description", "source"])
+    """Read a targets YAML file (see ``targets/stockton-on-tees.yaml`` for the format), checked against the
+    package's registry: :func:`analysis.read.targets.read_targets`."""
+    return targets_mod.read_targets(path, indicators.registry())
 
 
 def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = None,

@@ -70,8 +70,8 @@ def combine(tables: list[pd.DataFrame]) -> pd.DataFrame:
     tables : list of pandas.DataFrame
         :data:`POP_COLUMNS` tables, most trusted first: where two give the same year, area and vintage (two copies of
         one release, or an ONS file and a release of the same vintage), the earlier in the list is kept, so the
-        result depends on the order the caller chose, never on file names (:func:`analysis.indicators.load` passes
-        them in its release order).
+        result depends on the order the caller chose, never on file names
+        (:func:`analysis.read.folder.read_folder` passes them in its release order).
 
     Returns
     -------

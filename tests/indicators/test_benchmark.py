@@ -14,6 +14,7 @@ from scipy.stats import chi2
 from analysis.indicators import benchmark
 from analysis import indicators
 from analysis.read import sources
+from analysis.errors import InputError
 STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
 
 
@@ -152,10 +153,18 @@ def test_input_table_is_not_mutated():
     pd.testing.assert_frame_equal(computed, before_c)
 
 
-def test_stockton_targets_file():
+def test_targets_are_read_against_the_package_registry(tmp_path):
+    """benchmark.load_targets and read_targets are analysis.read.targets' with the package's registry (tests of the
+    reading itself: tests/read/test_targets.py). Stockton's file sets NEET and not known at 7%, lower is on track."""
     t = benchmark.load_targets("Stockton-on-Tees")
     row = t[t["indicator"] == "neet_nk_pct"].iloc[0]
     assert row["target"] == 7 and row["direction"] == "lower"
+    path = tmp_path / "t.yaml"
+    path.write_text("la: E06000004\ntargets:\n  - {indicator: cp_rate, target: 50}\n", encoding="utf-8")
+    assert list(benchmark.read_targets(path)["indicator"]) == ["cp_rate"]
+    path.write_text("la: E06000004\ntargets:\n  - {indicator: cp_rates, target: 50}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown indicator 'cp_rates'; expected one of cin_rate, "):
+        benchmark.read_targets(path)
 
 
 def test_trend_to_each_year_by_fingertips_method():

@@ -252,24 +252,6 @@ def test_a_published_england_figure_that_is_the_sum_of_its_regions_is_flagged(kp
     assert fine["aggregate_check"] == ""
 
 
-def test_check_aggregates_by_hand():
-    """England at 30 with regions 10 and 20 (and the other seven): outside; a region inside its LAs' range: kept."""
-    from analysis.read import areas
-    reg = {"x_pct": {"multiplier": 100, "decimals": 0, "short_title": "X"}}
-    regions = list(areas.regions()["region_code"])
-    rows = [("National", areas.ENGLAND_CODE, "", 30.0)] + [("Regional", r, "", 10.0 + i) for i, r in
-                                                         enumerate(regions)]
-    rows += [("Local authority", "E06000004", "E12000001", 8.0), ("Local authority", "E06000001", "E12000001", 12.0)]
-    obs = pd.DataFrame({"indicator": "x_pct", "time_period": "2024", "geographic_level": [r[0] for r in rows],
-                        "area_code": [r[1] for r in rows], "region_code": [r[2] for r in rows],
-                        "area_name": [r[1] for r in rows], "published_value": [r[3] for r in rows],
-                        "numerator": float("nan"), "denominator": float("nan"),
-                        "value_basis": sources.PUBLISHED_ONLY})
-    flags, lines = indicators.check_aggregates(obs, reg)
-    assert list(flags[:2]) == [indicators.AGGREGATE_DISAGREES, ""] and len(lines) == 1
-    assert "30 against 10 to 18" in lines[0]
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Demo data: the embedded default has every scorecard layout
 

@@ -62,6 +62,39 @@ def write_groupings(path: Path, title=("Statistical neighbours: LA SN Groups", "
     return path
 
 
+# Stockton-on-Tees (808, E06000004) in the real 2025 model: sn_model_2025_wide.csv, line 123, SN_1 .. SN_10 with
+# every SN_kP "Very close". The nine-character codes of those old codes are the ones the ONS population file in the
+# same folder gives them (ons_mid-year_population_estimates_2012_to_2024.csv, old_la_code and new_la_code).
+STOCKTON_NEIGHBOURS = [("841", "E06000005", "Darlington"), ("332", "E08000027", "Dudley"),
+                       ("888", "E10000017", "Lancashire"), ("390", "E08000037", "Gateshead"),
+                       ("384", "E08000036", "Wakefield"), ("351", "E08000002", "Bury"),
+                       ("840", "E06000047", "County Durham"), ("372", "E08000018", "Rotherham"),
+                       ("894", "E06000020", "Telford and Wrekin"), ("344", "E08000015", "Wirral")]
+
+
+def test_real_model_gives_stocktons_published_neighbours_nearest_first():
+    needs_shared()
+    table = neighbours.from_model(sources.read_raw(MODEL))
+    assert len(table) == 153 * 10 and list(table.columns) == neighbours.NEIGHBOUR_COLUMNS
+    st = neighbours.neighbours_of(table, "E06000004")
+    assert list(st["neighbour_rank"]) == list(range(1, 11))
+    assert list(zip(st["neighbour_old_code"], st["neighbour_code"], st["neighbour_name"])) == STOCKTON_NEIGHBOURS
+    assert set(st["closeness"]) == {"Very close"}
+    assert set(st["old_la_code"]) == {"808"} and set(st["area_name"]) == {"Stockton-on-Tees"}
+    # the same list as the file holds it, read with the csv module
+    with open(MODEL, encoding="utf-8-sig", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["old_la_code"] == "808")
+    assert [row[f"SN_{k}"] for k in range(1, 11)] == [old for old, _, _ in STOCKTON_NEIGHBOURS]
+
+
+def test_real_neighbours_of_stockton(real_dataset):
+    """The folder's chosen model (the only one in ../shared/data/dfe) gives the same list."""
+    names = neighbours.neighbours_of(real_dataset.neighbours, "E06000004")["neighbour_name"].tolist()
+    assert names == [name for _, _, name in STOCKTON_NEIGHBOURS]
+    assert names == ["Darlington", "Dudley", "Lancashire", "Gateshead", "Wakefield", "Bury", "County Durham",
+                     "Rotherham", "Telford and Wrekin", "Wirral"]
+
+
 @pytest.mark.parametrize("repeated_snp,as_float", [(True, False), (False, True)])
 def test_groupings_read_to_the_same_neighbours_as_the_current_layout(tmp_path, repeated_snp, as_float):
     want = neighbours.from_model(sources.read_raw(write_current(tmp_path / "current.csv")))

@@ -71,14 +71,6 @@ def test_stockton_2024_published_figures(real_table):
     assert st.at["neet_pct", "value"] == pytest.approx(6.9)
 
 
-def test_latest_vintage_changes_denominators(real_dataset):
-    from analysis.read import population
-    latest = population.attach_denominators(real_dataset.observations, real_dataset.populations, vintage="latest")
-    st = latest[(latest["area_code"] == "E06000004") & (latest["time_period"] == "2024")].set_index("indicator")
-    assert st.at["cin_rate", "denominator"] == 44466       # ONS mid-2023 (revised), not the 2024 release's 44087
-    assert "ONS mid-2023" in st.at["cin_rate", "population_vintage"]
-
-
 def test_symbols_are_kept_as_status(real_dataset):
     obs = real_dataset.observations
     # Isles of Scilly 2024: CIN count suppressed in B1
@@ -188,10 +180,3 @@ def test_non_utf8_file(tmp_path):
     path.write_bytes(text.encode("latin-1"))
     err, msg = _error(path)
     assert "not UTF-8" in msg and err.row == 4
-
-
-def test_real_neighbours_of_stockton(real_dataset):
-    from analysis.read import neighbours
-    names = neighbours.neighbours_of(real_dataset.neighbours, "E06000004")["neighbour_name"].tolist()
-    assert names == ["Darlington", "Dudley", "Lancashire", "Gateshead", "Wakefield", "Bury", "County Durham",
-                     "Rotherham", "Telford and Wrekin", "Wirral"]

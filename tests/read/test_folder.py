@@ -1,4 +1,5 @@
-"""Reading a folder as analysts keep it: several releases side by side, copies, unrelated files (indicators.load).
+"""Reading a folder as analysts keep it: several releases side by side, copies, unrelated files
+(:mod:`analysis.read.folder`, through ``indicators.load``, which reads with the package's registry, and directly).
 
 Expected values come from the files' own published columns or from the small hand-made tables written here.
 """
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import indicators
+from analysis.read import areas, folder, sources
 from analysis.errors import InputError, ParameterError
 from conftest import B1_HEADER, SHARED, SHARED_DATA, b1_rows, needs_shared, write_csv
 
@@ -227,7 +229,6 @@ def test_asked_indicator_without_a_source_fails_others_warn(tmp_path):
     with pytest.raises(ParameterError) as err:
         indicators.load(tmp_path, indicators=["cin_rate", "cla_rate"])
     assert "\n" not in str(err.value)
-    from analysis.read import sources
     publication = sources.LAYOUTS["cla_rates"].publication
     assert "Children looked after" in publication
     assert str(err.value).startswith(f"no source for cla_rate (it comes from {publication})")
@@ -284,7 +285,7 @@ def test_sort_rows_takes_any_index():
                         "area_code": ["E92000001"] * 3,
                         "period_end": pd.to_datetime(["2024-03-31", "2024-03-31", "2023-03-31"])},
                        index=[7, 7, 500])
-    out = indicators.sort_rows(obs)
+    out = folder.sort_rows(obs, indicators.registry())
     assert list(out["indicator"]) == ["cin_rate", "cin_rate", "cla_rate"]
     assert list(out["period_end"].dt.year) == [2023, 2024, 2024]
     assert list(out.index) == [0, 1, 2]
@@ -329,8 +330,8 @@ names = st.lists(st.from_regex(r"[A-Za-z0-9 _()-]{1,12}", fullmatch=True), min_s
 def test_table_does_not_depend_on_order_names_junk_or_older_releases(tmp_path_factory, baseline, order, rename,
                                                                       new_names, junk, older_subset):
     folder = tmp_path_factory.mktemp("prop")
-    sources = [SHARED_DATA / n for n in CURRENT] + [OLDER_FILES[i] for i in sorted(older_subset)]
-    chosen = [sources[i] for i in order if i < len(sources)]
+    paths = [SHARED_DATA / n for n in CURRENT] + [OLDER_FILES[i] for i in sorted(older_subset)]
+    chosen = [paths[i] for i in order if i < len(paths)]
     for i, src in enumerate(chosen):
         name = f"{new_names[i]}.csv" if rename else (f"older_{i}_{src.name}" if src.parent != SHARED_DATA else src.name)
         (folder / name).symlink_to(src)
@@ -380,3 +381,63 @@ def test_counts_without_a_population_are_one_warning_per_rate(tmp_path):
     assert len(said) == 1 and "no population estimate" in said[0] and "2013 to 2024" in said[0], ds.warnings
     row = ds.observations[(ds.observations["area_code"] == "E06000004") & (ds.observations["time_period"] == "2024")]
     assert row["numerator"].iloc[0] == 2395 and pd.isna(row["denominator"].iloc[0])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Checks made as the folder is read, and read_folder with the registry it is given
+
+
+def test_check_aggregates_by_hand():
+    """England at 30 with regions 10 and 20 (and the other seven): outside; a region inside its LAs' range: kept."""
+    reg = {"x_pct": {"multiplier": 100, "decimals": 0, "short_title": "X"}}
+    regions = list(areas.regions()["region_code"])
+    rows = [("National", areas.ENGLAND_CODE, "", 30.0)] + [("Regional", r, "", 10.0 + i) for i, r in
+                                                         enumerate(regions)]
+    rows += [("Local authority", "E06000004", "E12000001", 8.0), ("Local authority", "E06000001", "E12000001", 12.0)]
+    obs = pd.DataFrame({"indicator": "x_pct", "time_period": "2024", "geographic_level": [r[0] for r in rows],
+                        "area_code": [r[1] for r in rows], "region_code": [r[2] for r in rows],
+                        "area_name": [r[1] for r in rows], "published_value": [r[3] for r in rows],
+                        "numerator": float("nan"), "denominator": float("nan"),
+                        "value_basis": sources.PUBLISHED_ONLY})
+    flags, lines = folder.check_aggregates(obs, reg)
+    assert list(flags[:2]) == [folder.AGGREGATE_DISAGREES, ""] and len(lines) == 1
+    assert "30 against 10 to 18" in lines[0]
+
+
+def test_read_folder_reads_the_indicators_of_the_registry_it_is_given(tmp_path):
+    """Only the registry passed in is read, in its order; the package's other indicators are not missed."""
+    write_csv(tmp_path / "b1.csv", B1_HEADER, b1({"2024": (2400, 1200)}))
+    write_csv(tmp_path / "cla.csv", CLA_HEADER, [
+        cla_row("2024", 400, 40000, 100),
+        cla_row("2024", 50, 40000, 13, "Children starting to be looked after each year"),
+    ])
+    reg = indicators.registry()
+    assert list(reg).index("cin_rate") < list(reg).index("cla_rate")
+    mine = {ind: reg[ind] for ind in ("cla_rate", "cin_rate")}
+    ds = folder.read_folder(tmp_path, mine)
+    obs = ds.observations
+    assert list(pd.unique(obs["indicator"].astype(str))) == ["cla_rate", "cin_rate"]  # the order of ``mine``
+    # the file's starters (cla_starts_rate) are not in this registry, so not read; no "no file provides it" lines
+    assert not any("no file provides it" in w for w in ds.warnings)
+    assert any(w.startswith("cp_rate (") and "no file provides it" in w for w in indicators.load(tmp_path).warnings)
+    # Stockton's 2024 children in need over the 2024 CLA release's population: 2400 / 40,000 (the rows above)
+    cin = obs[(obs["indicator"] == "cin_rate") & (obs["area_code"] == "E06000004")].iloc[0]
+    assert (cin["numerator"], cin["denominator"]) == (2400, 40000)
+
+
+def test_content_is_reused_only_for_a_registry_said_not_to_change(tmp_path):
+    """The real B1 read with the package's registry (kept per content), then with a registry that reads another of
+    its columns: the second reading is its own. Stockton-on-Tees 2024 in b1_children_in_need_2013_to_2024.csv:
+    At31_episodes 2395, Started_episodes 2110."""
+    needs_shared()
+    (tmp_path / "b1.csv").symlink_to(SHARED_DATA / "b1_children_in_need_2013_to_2024.csv")
+
+    def stockton_2024(ds):
+        obs = ds.observations
+        return obs.loc[(obs["area_code"] == "E06000004") & (obs["time_period"] == "2024"), "numerator"].item()
+
+    assert stockton_2024(indicators.load(tmp_path)) == 2395
+    started = {**indicators.registry()["cin_rate"], "numerator": {"column": "Started_episodes"}}
+    started.pop("published")
+    assert stockton_2024(folder.read_folder(tmp_path, {"cin_rate": started})) == 2110
+    assert stockton_2024(indicators.load(tmp_path)) == 2395
