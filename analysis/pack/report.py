@@ -439,10 +439,25 @@ def funnel_data(ctx: Context, ind: str) -> pd.DataFrame:
                          "value": la["value"], "role": np.where(la["area_code"] == ctx.la_code, "la", "other")})
 
 
-def _period_words(entry: dict, first: str, last: str) -> str:
-    if entry.get("period") == "calendar":
-        return f"{first} to {last} (December to February averages)" if first != last else f"{last} (December to February average)"
-    return f"years ending 31 March {first} to {last}" if first != last else f"year ending 31 March {last}"
+def _academic(year) -> str:
+    """The academic year ending in ``year`` as DfE writes it: 2024 -> ``2023/24``."""
+    y = int(year)
+    return f"{y - 1}/{y % 100:02d}"
+
+
+def _period_words(entry: dict, first, last) -> str:
+    """The periods a chart or table covers, in the words of the indicator's kind of year (``period`` in the
+    registry): years ending 31 March, academic years (2023/24), calendar years, or NEET's December-February
+    averages."""
+    kind = entry.get("period")
+    same = str(first) == str(last)
+    if kind == "calendar":
+        return f"{last} (December to February average)" if same else f"{first} to {last} (December to February averages)"
+    if kind == "academic" and str(first).isdigit() and str(last).isdigit():
+        return f"academic year {_academic(last)}" if same else f"academic years {_academic(first)} to {_academic(last)}"
+    if kind == "calendar_year":
+        return f"calendar year {last}" if same else f"calendar years {first} to {last}"
+    return f"year ending 31 March {last}" if same else f"years ending 31 March {first} to {last}"
 
 
 def _source(ctx: Context, ind: str) -> str:

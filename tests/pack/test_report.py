@@ -196,3 +196,15 @@ def test_the_index_shows_the_key_findings_the_summary_page_shows(demo_pack):
     index, summary = findings("index.html"), findings("00_summary.html")
     assert len(index) == 5
     assert index == summary
+
+
+@pytest.mark.parametrize("kind,first,last,words", [
+    ("financial", 2015, 2024, "years ending 31 March 2015 to 2024"),
+    ("financial", "2024", "2024", "year ending 31 March 2024"),
+    ("academic", 2019, 2024, "academic years 2018/19 to 2023/24"),
+    ("academic", 2000, 2000, "academic year 1999/00"),
+    ("calendar_year", 2022, 2024, "calendar years 2022 to 2024"),
+    ("calendar", 2016, 2024, "2016 to 2024 (December to February averages)"),
+])
+def test_chart_subtitles_name_the_indicators_kind_of_year(kind, first, last, words):
+    assert report._period_words({"period": kind}, first, last) == words
