@@ -44,6 +44,10 @@ THEMES = {
 CI_COLUMNS = ["value", "lower_95", "upper_95", "lower_99_8", "upper_99_8"]
 
 
+#: A sheet tab holds 31 characters: the registry's ``sheet_title`` and " trend".
+SHEET_TITLE_MAX = 25
+
+
 @lru_cache(maxsize=4)
 def _load_registry(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
@@ -61,6 +65,9 @@ def _load_registry(path: str) -> dict:
             raise InputError(Path(path).name, f"indicator '{ind}': source '{entry['source']}' is not a known layout")
         if entry["method"] == "published" and not (entry.get("lait") or entry.get("published")):
             raise InputError(Path(path).name, f"indicator '{ind}': method published needs a lait code or published")
+        if len(str(entry.get("sheet_title", ""))) > SHEET_TITLE_MAX:
+            raise InputError(Path(path).name, f"indicator '{ind}': sheet_title '{entry['sheet_title']}' is longer "
+                                              f"than {SHEET_TITLE_MAX} characters")
         if entry["theme"] not in THEMES:
             raise InputError(Path(path).name, f"indicator '{ind}': theme '{entry['theme']}' is not one of {', '.join(THEMES)}")
     return entries

@@ -529,6 +529,11 @@ def funnel_words(ctx: Context, ind: str, data: pd.DataFrame) -> dict:
                 x_label=_denominator_label(entry))
 
 
+def _sheet(entry: dict, suffix: str) -> str:
+    """The workbook tab for one of an indicator's tables: its ``sheet_title`` (or short title) and ``suffix``."""
+    return export.sheet_label(entry.get("sheet_title") or entry["short_title"], suffix)
+
+
 def _interval(ctx: Context) -> str:
     return "95%" if ctx.confidence == 0.95 else "99.8%"
 
@@ -580,7 +585,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Section:
         data = _readable_trend(td, entry)
         formats = {"Year": None, **{c: entry["decimals"] for c in data.columns[1:]}}
         shown = set(td["time_period"].astype(str))
-        ctx.register(f"{ind}_trend", data, formats=formats, label=export.sheet_label(entry["short_title"], "trend"),
+        ctx.register(f"{ind}_trend", data, formats=formats, label=_sheet(entry, "trend"),
                      title=f"{_measure(entry, brackets=True)} in {ctx.la_name}, {_period_words(entry, first, last)}, "
                            f"with its {lo_words} confidence interval, its statistical neighbours' average, "
                            f"{ctx.la['region_name']} and England",
@@ -594,7 +599,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Section:
     formats = {c: entry["decimals"] for c in ("Value", "Lower limit", "Upper limit")}
     year_rows = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == row["time_period"])]
     ctx.register(f"{ind}_neighbours", data, formats=formats,
-                 label=export.sheet_label(entry["short_title"], "SN"),
+                 label=_sheet(entry, "SN"),
                  title=f"{_measure(entry, brackets=True)} in {ctx.la_name} and its statistical neighbours, "
                        f"{_period_words(entry, row['time_period'], row['time_period'])}, with {lo_words} confidence "
                        f"intervals", source=ctx.sources_of(year_rows))
@@ -611,7 +616,7 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Section:
             data = _readable_funnel(chart.data, entry)
             formats = {"Numerator": 0 if entry["method"] == "rate" else 1, "Denominator": 0,
                        "Value": entry["decimals"]}
-            ctx.register(f"{ind}_funnel", data, formats=formats, label=export.sheet_label(entry["short_title"], "LAs"),
+            ctx.register(f"{ind}_funnel", data, formats=formats, label=_sheet(entry, "LAs"),
                          title=f"{_measure(entry, brackets=True)}, every local authority against England, "
                                f"{_period_words(entry, row['time_period'], row['time_period'])}",
                          source=ctx.sources_of(year_rows))
@@ -999,7 +1004,7 @@ def in_year(ctx: Context, theme: str) -> Html:
         formats = {"Numerator": 0, "Denominator": 0, "Value": entry["decimals"]}
         caption = f"{_measure(entry, brackets=True)} by quarter, {ctx.la_name} local returns (unpublished)"
         published = ctx.latest(ind)
-        ctx.register(f"{ind}_in_year", data, formats=formats, label=export.sheet_label(entry["short_title"], "qtr"),
+        ctx.register(f"{ind}_in_year", data, formats=formats, label=_sheet(entry, "qtr"),
                      title=f"{caption}; counts from 1 to 5 are suppressed (c)",
                      source=_local_source(ctx, published.to_frame().T if published is not None else rows.iloc[:0]))
         parts.append(data_details(displayed(data, formats), caption, ["Numerator", "Denominator", "Value"]))

@@ -208,3 +208,27 @@ def test_the_index_shows_the_key_findings_the_summary_page_shows(demo_pack):
 ])
 def test_chart_subtitles_name_the_indicators_kind_of_year(kind, first, last, words):
     assert report._period_words({"period": kind}, first, last) == words
+
+
+def test_every_indicator_table_has_its_own_whole_sheet_tab():
+    """Tabs are cut to Excel's 31 characters; the registry's sheet_title keeps them whole and distinct."""
+    from analysis import indicators
+
+    tabs = [report._sheet(e, s) for e in indicators.registry().values() for s in ("trend", "SN", "LAs")]
+    assert len(tabs) == len(set(tabs)), sorted(t for t in tabs if tabs.count(t) > 1)
+    assert max(map(len, tabs)) <= 31
+    short = {e.get("sheet_title") or e["short_title"] for e in indicators.registry().values()}
+    assert all(any(t == f"{s} trend" for s in short) for t in tabs if t.endswith(" trend")), "no title was cut"
+
+
+def test_a_sheet_title_too_long_for_a_tab_is_refused(tmp_path):
+    from analysis import indicators
+    from analysis.errors import InputError
+
+    text = (ROOT / "analysis" / "indicators" / "indicators.yaml").read_text("utf-8")
+    bad = tmp_path / "indicators.yaml"
+    bad.write_text(text.replace("sheet_title: Placement stability", "sheet_title: Long-term placement stability"),
+                   "utf-8")
+    with pytest.raises(InputError, match="indicators.yaml.*stability_same_carer_pct.*sheet_title 'Long-term placement "
+                                         "stability' is longer than 25 characters"):
+        indicators.registry(bad)
