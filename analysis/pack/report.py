@@ -1155,7 +1155,10 @@ def _scorecard_table(ctx: Context, name: str, records: list[dict], title: str, l
     mine = pd.DataFrame([r for r in latest if r is not None], columns=ctx.table.columns)
     ctx.register(name, frame, title=title, formats={"Year": None, **{c: decimals for c in numeric}}, label=label,
                  source=ctx.sources_of(mine))
-    return displayed(frame, {c: decimals for c in numeric})  # each row at its own published decimals
+    page = displayed(frame, {c: decimals for c in numeric})  # each row at its own published decimals
+    # the page leaves out a column no row uses (the workbook keeps it), so the table fits a laptop's screen
+    optional = ["Period as published", "Target", "Target status", "Note"]
+    return page.drop(columns=[c for c in optional if (page[c].astype(str).str.strip() == "").all()])
 
 
 def sources_note(ind: str) -> str:
