@@ -11,7 +11,7 @@ import pandas as pd
 import analysis.indicators.dataset as dataset
 from analysis import indicators
 from analysis.read import folder
-from conftest import B1_HEADER, SHARED_DATA, b1_rows, needs_shared, write_csv
+from conftest import B1_HEADER, b1_rows, write_csv
 
 #: The names reading a folder brought with it when it moved to analysis.read.folder.
 MOVED = ["AGGREGATE_DISAGREES", "DATA_SUFFIXES", "INVENTORY_COLUMNS", "OBS_KEY", "STATUSES", "Dataset",
@@ -40,21 +40,6 @@ def test_load_is_read_folder_with_the_package_registry(tmp_path):
     # b1_rows: Stockton-on-Tees 2400 children in need in 2024
     obs = ds.observations
     assert obs.loc[(obs["indicator"] == "cin_rate") & (obs["area_code"] == "E06000004"), "numerator"].item() == 2400
-
-
-def test_load_with_another_registry_reads_afresh(tmp_path):
-    """What the package's registry read of a file is kept per content; another registry never gets it."""
-    needs_shared()
-    (tmp_path / "b1.csv").symlink_to(SHARED_DATA / "b1_children_in_need_2013_to_2024.csv")
-
-    def stockton_2024(ds):
-        obs = ds.observations
-        return obs.loc[(obs["area_code"] == "E06000004") & (obs["time_period"] == "2024"), "numerator"].item()
-
-    assert stockton_2024(indicators.load(tmp_path)) == 2395
-    started = {**indicators.registry()["cin_rate"], "numerator": {"column": "Started_episodes"}}
-    started.pop("published")
-    assert stockton_2024(indicators.load(tmp_path, reg={"cin_rate": started})) == 2110
 
 
 def test_inventory_is_one_row_per_file_in_its_columns(tmp_path):
