@@ -153,8 +153,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     # The values as one dense array, indicator x area x year: every lookup below is array indexing.
     area_i, area_list = pd.factorize(c["area_code"])
     area_list = pd.Index(area_list)
-    # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
-    year = table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    year = _period_year(table)
     year_i = year - year.min()
     shape = (len(ind_list), len(area_list), year_i.max() + 1)
 
@@ -255,19 +254,12 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
 
     # Targets
-    c["target"] = np.full(n, np.nan)
-    c["target_year"], c["target_status"], c["target_direction"] = (np.full(n, "", dtype=object) for _ in range(3))
-    if targets is not None and len(targets):
-        _apply_targets(c, year, targets)
+    c.update(_target_columns(c, year, targets))
 
     for col in ("sn_n", "rank", "rank_of"):
         c[col] = pd.array(c[col], dtype="Int64")
-    for col in ("sn_missing", "target_year", "target_status", "target_direction"):  # mostly empty text
-        if col != "sn_missing" and (targets is None or not len(targets)):
-            c[col] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
-            continue
-        codes, words = pd.factorize(c[col])
-        c[col] = pd.Categorical.from_codes(codes, categories=words)
+    codes, words = pd.factorize(c["sn_missing"])  # mostly empty text
+    c["sn_missing"] = pd.Categorical.from_codes(codes, categories=words)
     c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[neighbour_model or ""])
     for col in ("period_label", "year_type", "aggregate_check"):  # tables made before the scorecard's files
         if col not in table.columns:
@@ -279,6 +271,52 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
+
+
+def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
+    """The benchmarked table with local targets attached, exactly as :func:`benchmark` attaches them.
+
+    Targets touch only ``target, target_year, target_status, target_direction`` (of the rows of the LAs that set
+    them), so a table benchmarked once without targets can serve every LA: each gets its own targets here, at the
+    cost of one pass over four columns, instead of benchmarking the whole table again.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`benchmark` (:data:`TABLE_COLUMNS`), benchmarked without targets or with others. Not modified.
+    targets : pandas.DataFrame or None
+        Local targets (:func:`load_targets`); None or empty gives the table without targets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table equal to ``benchmark(..., targets=targets)`` on the same inputs.
+    """
+    c = {"indicator": table["indicator"].to_numpy(), "area_code": table["area_code"].to_numpy(),
+         "value": table["value"].to_numpy(dtype=float), "decimals": table["decimals"].to_numpy(dtype=int)}
+    return table.assign(**_target_columns(c, _period_year(table), targets))
+
+
+def _period_year(table: pd.DataFrame) -> np.ndarray:
+    """The year of each row's period end: 31 March Y, or the end of February Y for NEET (December-February)."""
+    return table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+
+
+def _target_columns(c: dict, year: np.ndarray, targets: pd.DataFrame | None) -> dict:
+    """``target, target_year, target_status, target_direction`` for the rows in the column arrays ``c``
+    (``indicator, area_code, value, decimals``), in their final types."""
+    n = len(year)
+    t = {"target": np.full(n, np.nan)}
+    words = ("target_year", "target_status", "target_direction")
+    if targets is None or not len(targets):
+        t.update({col: pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""]) for col in words})
+        return t
+    t.update({col: np.full(n, "", dtype=object) for col in words})
+    _apply_targets({**c, **t}, year, targets)
+    for col in words:
+        codes, found = pd.factorize(t[col])
+        t[col] = pd.Categorical.from_codes(codes, categories=found)
+    return t
 
 
 def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:

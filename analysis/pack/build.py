@@ -156,8 +156,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def validate(params: PackParams) -> dict:
+def validate(params: PackParams, national: dict | None = None) -> dict:
     """Check every parameter before any notebook runs; return the context data to share with the notebooks.
+
+    ``national`` (:func:`national_data`) is the folder read and benchmarked already, shared by many LAs' packs.
 
     Raises
     ------
@@ -178,7 +180,21 @@ def validate(params: PackParams) -> dict:
         raise ParameterError(f"returns folder not found: {params.returns_dir}")
     notebook_paths(params.notebooks)
     return build_context_data(params.la, params.year, params.data_dir, params.neighbour_model, params.targets,
-                              params.population, params.confidence, params.period, params.returns_dir)
+                              params.population, params.confidence, params.period, params.returns_dir,
+                              national=national)
+
+
+def national_data(params: PackParams) -> dict:
+    """The data folder read and its national table benchmarked once (no targets), for every LA's pack to share.
+
+    Packs with the same data folder, neighbour model, population and confidence share it (:func:`validate`
+    attaches each LA's targets, year and returns to it). Raises as :func:`validate` would for the folder.
+    """
+    from analysis.pack.report import national_data as national
+
+    if params.data_dir and not Path(params.data_dir).is_dir():
+        raise ParameterError(f"data folder not found: {params.data_dir}")
+    return national(params.data_dir, params.neighbour_model, params.population, params.confidence)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -371,6 +387,102 @@ class KernelSession:
         return False
 
 
+#: Where each notebook of a pack being built writes (its ``output_dir``): one folder per notebook, so that notebooks
+#: running at once never share a file; merged into the pack in notebook order (:func:`_gather`).
+PARTS = ".parts"
+
+
+def _cost(path: Path) -> int:
+    """A notebook's expected cost, to start the longest first: its number of code cells."""
+    try:
+        cells = json.loads(path.read_text("utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return 0
+    return sum(c.get("cell_type") == "code" for c in cells)
+
+
+def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, timings: dict,
+                  kernels: int = 1) -> list[tuple[Path, Path]]:
+    """Execute ``paths`` into ``build / "notebooks"`` with ``kernels`` kernels at once; return (notebook, executed)
+    pairs in the notebooks' order.
+
+    Each kernel takes the next notebook when it is free, the longest (most code cells) first, so two kernels finish
+    together. Each notebook gets its own ``output_dir`` under ``build / PARTS``; :func:`_gather` merges them in
+    notebook order, so the workbook's sheets come out in the same order whatever ran when. When a notebook fails,
+    no further notebook starts, those running finish, and the failure of the first failing notebook (in the
+    notebooks' order) is raised, as it would be one after another.
+
+    Raises
+    ------
+    PackError
+        A notebook failed, or a kernel would not start.
+    """
+    import threading
+
+    kernels = max(1, min(kernels, len(paths)))
+    queue = sorted(paths, key=lambda p: (-_cost(p), p.name)) if kernels > 1 else list(paths)
+    lock = threading.Lock()
+    failures: dict = {}  # notebook position (or -1 for a kernel that would not start) -> exception
+    position = {p: i for i, p in enumerate(paths)}
+
+    def work(n: int) -> None:
+        try:
+            log = build / (".kernel.log" if n == 0 else f".kernel-{n + 1}.log")
+            with KernelSession(log, cwd=paths[0].parent) as kernel:
+                while True:
+                    with lock:
+                        if failures or not queue:
+                            return
+                        path = queue.pop(0)
+                    t0 = time.perf_counter()
+                    try:
+                        kernel.run(path, build / "notebooks" / path.name,
+                                   {**parameters, "output_dir": str(build / PARTS / path.stem)}, what)
+                    except BaseException as exc:  # noqa: BLE001  (raised again below, in the caller's thread)
+                        with lock:
+                            failures[position[path]] = exc
+                        return
+                    timings[path.name] = round(time.perf_counter() - t0, 3)
+        except BaseException as exc:  # noqa: BLE001  (a kernel that would not start)
+            with lock:
+                failures.setdefault(-1, exc)
+
+    if kernels == 1:
+        work(0)
+    else:
+        threads = [threading.Thread(target=work, args=(n,), name=f"kernel-{n + 1}", daemon=True)
+                   for n in range(kernels)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if failures:
+        raise failures[min(failures)]
+    pages = [(p, build / "notebooks" / p.name) for p in paths]
+    _gather(build, pages)
+    return pages
+
+
+def _gather(build: Path, pages: list[tuple[Path, Path]]) -> None:
+    """Move what each notebook wrote into its own folder (other than its tables) into the pack's folder."""
+    for source, _ in pages:
+        part = build / PARTS / source.stem
+        if not part.is_dir():
+            continue
+        for item in part.iterdir():
+            if item.name != "tables" and not (build / item.name).exists():
+                item.rename(build / item.name)
+
+
+def _tables(build: Path, pages: list[tuple[Path, Path]]) -> dict:
+    """The tables the notebooks saved, in the order the pages show them (a table saved again keeps its place)."""
+    sheets = export.load_tables(build / "tables")  # saved into the pack's own folder, if a notebook did
+    for source, _ in pages:
+        for key, sheet in export.load_tables(build / PARTS / source.stem / "tables").items():
+            sheets[key] = sheet
+    return sheets
+
+
 def _fingerprint(params: PackParams, data: dict) -> str:
     """A hash of everything a pack is made from: inputs, returns, notebooks, targets, parameters and version."""
     h = hashlib.sha256()
@@ -423,8 +535,12 @@ def refuse_other_data(final: Path, data: dict, force: bool = False) -> None:
                          f"from {kind[bool(data['is_demo'])]}; give another --out, or --force to replace it")
 
 
-def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None) -> Path:
+def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None,
+               kernels: int | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
+
+    ``kernels`` notebooks run at once, each in its own kernel (default: one per core, at most two); the pages,
+    the workbook and the manifest are the same whatever the number.
 
     Raises
     ------
@@ -464,15 +580,11 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
                  "table_cache": str(cache), "period": data.get("period", ""),
                  "returns_dir": params.returns_dir, **params.extra}
     timings = {}
-    pages = []
+    if kernels is None:
+        kernels = min(2, os.cpu_count() or 1)
     try:
-        with KernelSession(build / ".kernel.log", cwd=notebook_paths(params.notebooks)[0].parent) as kernel:
-            for path in notebook_paths(params.notebooks):
-                t0 = time.perf_counter()
-                executed = build / "notebooks" / path.name
-                kernel.run(path, executed, nb_params, f"{la['area_name']} {data.get('period') or data['year']}")
-                timings[path.name] = round(time.perf_counter() - t0, 3)
-                pages.append((path, executed))
+        pages = run_notebooks(notebook_paths(params.notebooks), build, nb_params,
+                              f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels)
         _render(build, pages, data, params, timings, started, fingerprint)
     except BaseException:
         failed = final.parent / f"{final.name}.failed"
@@ -483,7 +595,8 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
             build.rename(failed)
         raise
     cache.unlink(missing_ok=True)
-    (build / ".kernel.log").unlink(missing_ok=True)
+    for log in build.glob(".kernel*.log"):
+        log.unlink()
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         final.rename(old)
@@ -535,11 +648,12 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     (build / "index.html").write_text(_page(site, body, nav, "index.html", footer), "utf-8")
     # workbook: the tables the notebooks saved, in the order the pages show them
     tables_dir = build / "tables"
-    export.write_workbook(export.load_tables(tables_dir), build / "tables.xlsx",
+    export.write_workbook(_tables(build, pages), build / "tables.xlsx",
                           contents=f"{site}: the data behind every chart and table, one sheet each",
                           contents_source=data_description(ctx))
-    if tables_dir.exists():
-        shutil.rmtree(tables_dir)
+    for folder in (tables_dir, build / PARTS):
+        if folder.exists():
+            shutil.rmtree(folder)
     # manifest
     files = [{**f, "path": str(Path(data["data_dir"]) / f["file"])} for f in data["files"]]
     manifest = {
@@ -567,15 +681,48 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
 # Many LAs
 
 
-def _build_one(params: PackParams):
+#: The national data a worker process shares between the LAs it builds (set before the workers fork).
+_SHARED: dict = {}
+
+
+def _share(national: dict | None) -> None:
+    """Keep ``national`` for :func:`_build_one` (in this process, and in worker processes forked after it)."""
+    _SHARED.clear()
+    if national is not None:
+        _SHARED["national"] = national
+
+
+def _build_one(params: PackParams, kernels: int = 1):
     try:
-        return params.la, str(build_pack(params)), ""
+        data = validate(params, national=_SHARED.get("national"))
+        return params.la, str(build_pack(params, data, kernels=kernels)), ""
     except NeedsError as exc:
         return params.la, "", str(exc)
 
 
-def build_many(params_list: list[PackParams], jobs: int | None = None, progress: bool = True) -> list[tuple]:
+def _shared_for(params_list: list[PackParams]) -> tuple[dict | None, str]:
+    """The national data every pack in ``params_list`` can share, computed once, or None if they differ.
+
+    Returns ``(national, error)``: a folder that cannot be read gives every LA the same one-line error.
+    """
+    from analysis.pack.report import national_key
+
+    keys = {national_key(p.data_dir, p.neighbour_model, p.population, p.confidence) for p in params_list}
+    if len(keys) != 1:
+        return None, ""
+    try:
+        return national_data(params_list[0]), ""
+    except NeedsError as exc:
+        return None, str(exc)
+
+
+def build_many(params_list: list[PackParams], jobs: int | None = None, progress: bool = True,
+               national: dict | None = None) -> list[tuple]:
     """Build several packs in parallel; one LA's failure does not stop the others.
+
+    The data folder is read and the national table benchmarked once (:func:`national_data`, or ``national`` when
+    given), before the worker processes start; they are forked from this process, so each shares it without
+    reading or pickling it again, and only attaches its LA's targets.
 
     Returns
     -------
@@ -584,22 +731,38 @@ def build_many(params_list: list[PackParams], jobs: int | None = None, progress:
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs {jobs}: expected 1 or more parallel builds")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(params_list)))
+    error = ""
+    if national is None and params_list:
+        national, error = _shared_for(params_list)
+    if error:
+        return [(p.la, "", error) for p in params_list]
+    # the cores left over by parallel packs run a pack's notebooks in parallel kernels
+    kernels = max(1, (os.cpu_count() or 1) // jobs)
     results = []
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(params_list), desc="packs", unit="LA", file=sys.stderr)
-    if jobs == 1:
-        for p in params_list:
-            results.append(_build_one(p))
-            bar and bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_build_one, p) for p in params_list]
-            for fut in as_completed(futures):
-                results.append(fut.result())
+    _share(national)
+    try:
+        if jobs == 1:
+            for p in params_list:
+                results.append(_build_one(p, kernels))
                 bar and bar.update(1)
+        else:
+            import multiprocessing
+
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share,
+                                     initargs=(national,)) as pool:
+                futures = [pool.submit(_build_one, p, kernels) for p in params_list]
+                for fut in as_completed(futures):
+                    results.append(fut.result())
+                    bar and bar.update(1)
+    finally:
+        _share(None)
     if bar:
         bar.close()
     order = {p.la: i for i, p in enumerate(params_list)}
