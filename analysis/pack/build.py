@@ -585,7 +585,7 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
     try:
         pages = run_notebooks(notebook_paths(params.notebooks), build, nb_params,
                               f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels)
-        _render(build, pages, data, params, timings, started, fingerprint)
+        _render(build, pages, data, params, timings, started, fingerprint, kernels=min(kernels, len(pages)))
     except BaseException:
         failed = final.parent / f"{final.name}.failed"
         if failed.exists():
@@ -610,7 +610,7 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
 
 
 def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float,
-            fingerprint: str = "") -> None:
+            fingerprint: str = "", kernels: int = 1) -> None:
     import nbformat
 
     la = data["la"]
@@ -672,6 +672,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         "returns": data.get("returns_files", []),
         "fingerprint": fingerprint,
         "notebooks": {p.name: {"sha256": _sha256(p), "seconds": timings.get(p.name)} for p, _ in pages},
+        "kernels": kernels,  # notebooks run at once: their seconds add up to at most kernels x seconds
         "seconds": round(time.perf_counter() - started, 3),
     }
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")

@@ -63,6 +63,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
+from analysis.present import text_metrics  # noqa: E402
 from analysis.stats import funnel as funnel_stats  # noqa: E402
 from analysis.errors import ParameterError  # noqa: E402
 from analysis.numbers import format_values, round_half_up  # noqa: E402
@@ -294,6 +295,7 @@ _SVG_FONTS = "'DejaVu Sans', Arial, Helvetica, sans-serif"
 def render(fig: Figure, fmt: str | None = None) -> tuple[bytes, str, tuple[int, int]]:
     """Render a figure once: ``(bytes, mime type, (width px, height px))`` as SVG (default) or PNG."""
     fmt = fmt or IMAGE_FORMAT
+    text_metrics.install()
     if fmt == "png":
         data = figure_png(fig)
         return data, "image/png", _png_size(data)
@@ -720,6 +722,7 @@ def _min_plot(width: float) -> float:
 
 def _chart(build: Any, kind: str, fmt: str | None, data: pd.DataFrame, **kw: Any) -> Chart:
     """Build a chart's figure in the wide and the narrow layout and render each once."""
+    text_metrics.install()  # both layouts and both drawings measure the same texts: measure each once
     fig, tidy, alt, caption = build(data, width=FIG_WIDTH, **kw)
     narrow_fig = build(data, width=NARROW_WIDTH, **kw)[0]
     with _style():
