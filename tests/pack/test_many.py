@@ -80,9 +80,9 @@ def workbook(path: Path) -> dict:
 
 
 def manifest(folder: Path) -> dict:
-    """The manifest without what differs between any two builds: when, how long."""
+    """The manifest without what differs between any two builds: when, how long, how many kernels at once."""
     m = json.loads((folder / "manifest.json").read_text("utf-8"))
-    for key in ("built", "seconds"):
+    for key in ("built", "seconds", "kernels"):
         m.pop(key)
     for nb in m["notebooks"].values():
         nb.pop("seconds")
