@@ -402,9 +402,13 @@ def _cost(path: Path) -> int:
 
 
 def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, timings: dict,
-                  kernels: int = 1) -> list[tuple[Path, Path]]:
+                  kernels: int = 1, sessions: list | None = None) -> list[tuple[Path, Path]]:
     """Execute ``paths`` into ``build / "notebooks"`` with ``kernels`` kernels at once; return (notebook, executed)
     pairs in the notebooks' order.
+
+    ``sessions`` are kernels already running (:func:`worker_kernels`), used instead of starting new ones and left
+    running; if a notebook fails, a kernel's log is copied into ``build`` and the kernel shut down (the next pack
+    starts a fresh one, whatever state the failure left).
 
     Each kernel takes the next notebook when it is free, the longest (most code cells) first, so two kernels finish
     together. Each notebook gets its own ``output_dir`` under ``build / PARTS``; :func:`_gather` merges them in
@@ -425,24 +429,36 @@ def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, t
     failures: dict = {}  # notebook position (or -1 for a kernel that would not start) -> exception
     position = {p: i for i, p in enumerate(paths)}
 
+    if sessions:
+        kernels = min(kernels, len(sessions))
+
+    def run_queue(kernel: KernelSession) -> None:
+        while True:
+            with lock:
+                if failures or not queue:
+                    return
+                path = queue.pop(0)
+            t0 = time.perf_counter()
+            try:
+                kernel.run(path, build / "notebooks" / path.name,
+                           {**parameters, "output_dir": str(build / PARTS / path.stem)}, what)
+            except BaseException as exc:  # noqa: BLE001  (raised again below, in the caller's thread)
+                with lock:
+                    failures[position[path]] = exc
+                return
+            timings[path.name] = round(time.perf_counter() - t0, 3)
+
     def work(n: int) -> None:
+        log = build / (".kernel.log" if n == 0 else f".kernel-{n + 1}.log")
         try:
-            log = build / (".kernel.log" if n == 0 else f".kernel-{n + 1}.log")
+            if sessions:
+                run_queue(sessions[n])
+                if failures:  # keep its log with the failed build; start the next pack on a fresh kernel
+                    shutil.copyfile(sessions[n].log_path, log)
+                    sessions[n]._stop()
+                return
             with KernelSession(log, cwd=paths[0].parent) as kernel:
-                while True:
-                    with lock:
-                        if failures or not queue:
-                            return
-                        path = queue.pop(0)
-                    t0 = time.perf_counter()
-                    try:
-                        kernel.run(path, build / "notebooks" / path.name,
-                                   {**parameters, "output_dir": str(build / PARTS / path.stem)}, what)
-                    except BaseException as exc:  # noqa: BLE001  (raised again below, in the caller's thread)
-                        with lock:
-                            failures[position[path]] = exc
-                        return
-                    timings[path.name] = round(time.perf_counter() - t0, 3)
+                run_queue(kernel)
         except BaseException as exc:  # noqa: BLE001  (a kernel that would not start)
             with lock:
                 failures.setdefault(-1, exc)
@@ -461,6 +477,43 @@ def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, t
     pages = [(p, build / "notebooks" / p.name) for p in paths]
     _gather(build, pages)
     return pages
+
+
+#: The kernels a worker process keeps from one pack to the next (:func:`worker_kernels`).
+_WORKER_KERNELS: list = []
+
+
+def worker_kernels(cwd: Path, n: int = 1) -> list:
+    """``n`` kernels that stay running in this process from one pack to the next, started when first asked for.
+
+    A process that builds many packs (a ``--la`` worker) pays each kernel's start and imports once, not once per
+    pack: each notebook still starts from a cleared namespace (``%reset -f``), as the notebooks of one pack already
+    do. A kernel that has died is started again. They are shut down when the process ends.
+    """
+    import multiprocessing.util
+
+    alive = [k for k in _WORKER_KERNELS if k.cwd == cwd and k.km.is_alive()]
+    for k in [k for k in _WORKER_KERNELS if k not in alive]:
+        _WORKER_KERNELS.remove(k)
+        k.__exit__(None, None, None)
+    while len(alive) < n:
+        folder = Path(tempfile.mkdtemp(prefix="needs-kernel-"))
+        k = KernelSession(folder / ".kernel.log", cwd=cwd).__enter__()
+        multiprocessing.util.Finalize(k, _close_kernel, args=(k.km, k.kc, k._log, folder), exitpriority=10)
+        _WORKER_KERNELS.append(k)
+        alive.append(k)
+    return alive[:n]
+
+
+def _close_kernel(km, kc, log, folder: Path) -> None:
+    try:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001  (a kernel that already died)
+        pass
+    finally:
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _gather(build: Path, pages: list[tuple[Path, Path]]) -> None:
@@ -536,11 +589,12 @@ def refuse_other_data(final: Path, data: dict, force: bool = False) -> None:
 
 
 def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None,
-               kernels: int | None = None) -> Path:
+               kernels: int | None = None, sessions: list | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
 
     ``kernels`` notebooks run at once, each in its own kernel (default: one per core, at most two); the pages,
-    the workbook and the manifest are the same whatever the number.
+    the workbook and the manifest are the same whatever the number. ``sessions``: kernels already running, to use
+    instead of starting new ones (:func:`worker_kernels`).
 
     Raises
     ------
@@ -584,8 +638,9 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
         kernels = min(2, os.cpu_count() or 1)
     try:
         pages = run_notebooks(notebook_paths(params.notebooks), build, nb_params,
-                              f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels)
-        _render(build, pages, data, params, timings, started, fingerprint, kernels=min(kernels, len(pages)))
+                              f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels, sessions)
+        _render(build, pages, data, params, timings, started, fingerprint,
+                kernels=min(kernels, len(pages), len(sessions) if sessions else kernels))
     except BaseException:
         failed = final.parent / f"{final.name}.failed"
         if failed.exists():
@@ -686,17 +741,21 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
 _SHARED: dict = {}
 
 
-def _share(national: dict | None) -> None:
+def _share(national: dict | None, worker: bool = False) -> None:
     """Keep ``national`` for :func:`_build_one` (in this process, and in worker processes forked after it)."""
     _SHARED.clear()
     if national is not None:
         _SHARED["national"] = national
+    _SHARED["worker"] = worker
 
 
 def _build_one(params: PackParams, kernels: int = 1):
     try:
         data = validate(params, national=_SHARED.get("national"))
-        return params.la, str(build_pack(params, data, kernels=kernels)), ""
+        # a worker process keeps its kernels from one LA's pack to the next
+        sessions = (worker_kernels(notebook_paths(params.notebooks)[0].parent, kernels) if _SHARED.get("worker")
+                    else None)
+        return params.la, str(build_pack(params, data, kernels=kernels, sessions=sessions)), ""
     except NeedsError as exc:
         return params.la, "", str(exc)
 
@@ -757,7 +816,7 @@ def build_many(params_list: list[PackParams], jobs: int | None = None, progress:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share,
-                                     initargs=(national,)) as pool:
+                                     initargs=(national, True)) as pool:
                 futures = [pool.submit(_build_one, p, kernels) for p in params_list]
                 for fut in as_completed(futures):
                     results.append(fut.result())
