@@ -148,7 +148,7 @@ def cmd_pack(args) -> int:
     from analysis.demo import ensure_demo_data
     from analysis.indicators import local
     from analysis.pack import PackParams, build_many, build_pack, read_params_file, validate
-    from analysis.pack.build import _as_confidence, _as_year, national_data
+    from analysis.pack.build import _as_confidence, _as_year, national_data, prestart_kernels
     from analysis.read import areas
 
     doc = read_params_file(args.params) if args.params else {}
@@ -199,6 +199,7 @@ def cmd_pack(args) -> int:
     if len(las) == 1:
         params = PackParams(la=las[0], **base)
         status = {}
+        prestart_kernels(params.notebooks)  # the notebooks' kernels start while the folder is read
         data = validate(params)
         for line in [*data.get("warnings", []), *data.get("returns_notes", [])]:  # counts only: no child is named
             print(f"needs: warning: {line}", file=sys.stderr)

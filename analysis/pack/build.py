@@ -505,6 +505,83 @@ def worker_kernels(cwd: Path, n: int = 1) -> list:
     return alive[:n]
 
 
+#: Kernels started ahead for the next pack of this process (:func:`prestart_kernels`): (cwd, thread, holder).
+_PRESTARTED: list = []
+
+
+def prestart_kernels(notebooks: str = "", n: int | None = None) -> None:
+    """Start the kernels the next pack will run its notebooks in, in the background, and import the pack's library
+    in them, so that they are ready when the data has been read (:func:`build_pack` adopts them).
+
+    ``needs pack`` calls it before it reads the folder: starting a kernel and importing pandas, matplotlib and the
+    library takes seconds, and the core that reads the folder leaves the other free. Kernels nobody adopts are shut
+    down when the process ends (or by :func:`close_prestarted`).
+    """
+    import atexit
+    import threading
+
+    try:
+        cwd = notebook_paths(notebooks)[0].parent
+    except ParameterError:
+        return  # reported where the parameters are checked
+    if not _PRESTARTED:
+        atexit.register(close_prestarted)
+    for _ in range(max(0, (n or min(2, os.cpu_count() or 1)) - sum(c == cwd for c, _, _ in _PRESTARTED))):
+        holder: dict = {}
+
+        def start(holder=holder):
+            folder = Path(tempfile.mkdtemp(prefix="needs-kernel-"))
+            holder["folder"] = folder
+            try:
+                kernel = KernelSession(folder / ".kernel.log", cwd=cwd).__enter__()
+                holder["kernel"] = kernel
+                kernel.kc.execute_interactive("import analysis.pack.report", timeout=300, store_history=False,
+                                              output_hook=lambda msg: None)
+            except BaseException as exc:  # noqa: BLE001  (the pack starts its own kernel instead)
+                holder["error"] = exc
+
+        thread = threading.Thread(target=start, name="kernel-prestart", daemon=True)
+        thread.start()
+        _PRESTARTED.append((cwd, thread, holder))
+
+
+def _adopt_prestarted(cwd: Path, n: int) -> list:
+    """Up to ``n`` kernels started ahead for notebooks in ``cwd`` (waiting for them to be ready); others closed."""
+    taken = []
+    for entry in list(_PRESTARTED):
+        c, thread, holder = entry
+        _PRESTARTED.remove(entry)
+        thread.join()
+        kernel = holder.get("kernel")
+        if c == cwd and kernel is not None and "error" not in holder and len(taken) < n and kernel.km.is_alive():
+            kernel.folder = holder["folder"]
+            taken.append(kernel)
+        else:
+            _close([kernel] if kernel is not None else [], holder.get("folder"))
+    return taken
+
+
+def close_prestarted() -> None:
+    """Shut down the kernels started ahead that no pack adopted."""
+    while _PRESTARTED:
+        _, thread, holder = _PRESTARTED.pop()
+        thread.join()
+        _close([holder["kernel"]] if "kernel" in holder else [], holder.get("folder"))
+
+
+def _close(kernels: list, folder: Path | None = None) -> None:
+    """Shut down kernels started ahead, and remove their log folders."""
+    for kernel in kernels:
+        try:
+            kernel.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001  (a kernel that already died)
+            pass
+        if getattr(kernel, "folder", None):
+            shutil.rmtree(kernel.folder, ignore_errors=True)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _close_kernel(km, kc, log, folder: Path) -> None:
     try:
         kc.stop_channels()
@@ -605,12 +682,21 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
         A notebook failed; the failed build is kept as ``<year>.failed`` and the message names the notebook.
     """
     started = time.perf_counter()
-    data = context_data if context_data is not None else validate(params)
-    la = data["la"]
-    final = pack_folder(params, data)
-    refuse_other_data(final, data, params.force)
-    fingerprint = _fingerprint(params, data)
+    if kernels is None:
+        kernels = min(2, os.cpu_count() or 1)
+    try:
+        if context_data is None and not sessions:
+            prestart_kernels(params.notebooks, kernels)  # they start while the data is read
+        data = context_data if context_data is not None else validate(params)
+        la = data["la"]
+        final = pack_folder(params, data)
+        refuse_other_data(final, data, params.force)
+        fingerprint = _fingerprint(params, data)
+    except BaseException:
+        close_prestarted()
+        raise
     if not params.force and _up_to_date(final, fingerprint):
+        close_prestarted()
         if status is not None:
             status["skipped"] = True
         stale = final.parent / f"{final.name}.failed"
@@ -634,14 +720,15 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
                  "table_cache": str(cache), "period": data.get("period", ""),
                  "returns_dir": params.returns_dir, **params.extra}
     timings = {}
-    if kernels is None:
-        kernels = min(2, os.cpu_count() or 1)
+    adopted = [] if sessions else _adopt_prestarted(notebook_paths(params.notebooks)[0].parent, kernels)
+    sessions = sessions or adopted or None
     try:
         pages = run_notebooks(notebook_paths(params.notebooks), build, nb_params,
                               f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels, sessions)
         _render(build, pages, data, params, timings, started, fingerprint,
                 kernels=min(kernels, len(pages), len(sessions) if sessions else kernels))
     except BaseException:
+        _close(adopted)
         failed = final.parent / f"{final.name}.failed"
         if failed.exists():
             shutil.rmtree(failed)
@@ -649,6 +736,7 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
             cache.unlink(missing_ok=True)
             build.rename(failed)
         raise
+    _close(adopted)
     cache.unlink(missing_ok=True)
     for log in build.glob(".kernel*.log"):
         log.unlink()
