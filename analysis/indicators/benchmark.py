@@ -143,17 +143,17 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     found = frame.index.get_indexer(ind_list)
     reg_rows = frame.take(found) if (found >= 0).all() else frame.reindex(ind_list)
     unit_codes, unit_names = pd.factorize(reg_rows["unit"])
-    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], categories=unit_names)
+    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], dtype=_categories(tuple(unit_names)))
     c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
     pol_codes, pol_names = pd.factorize(reg_rows["polarity"])
-    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], categories=pol_names)
+    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], dtype=_categories(tuple(pol_names)))
     level_i, levels = pd.factorize(table["geographic_level"])
     is_la = level_i == _position(levels, areas.LEVEL_LA)
     not_national = level_i != _position(levels, areas.LEVEL_NATIONAL)
 
     # The values as one dense array, indicator x area x year: every lookup below is array indexing.
     area_i, area_list = pd.factorize(table["area_code"])
-    area_list = pd.Index(area_list)
+    area_list = pd.Index(np.asarray(area_list, dtype=object), dtype=object)  # looked up as Python strings: quicker
     year = _period_year(table)
     year_i = year - year.min()
     shape = (len(ind_list), len(area_list), year_i.max() + 1)
@@ -170,7 +170,7 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
     c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
     region_i, regions = pd.factorize(table["region_code"])
-    region_area = np.append(area_list.get_indexer(regions), -1)[region_i]  # -1: no region, or not an area here
+    region_area = np.append(area_list.get_indexer(np.asarray(regions, dtype=object)), -1)[region_i]  # -1: no region, or not an area here
     region = is_la & (region_area >= 0)
     c["region_value"] = np.full(n, np.nan)
     c["region_value"][region] = VC[ind_i[region], region_area[region], year_i[region]]
@@ -182,11 +182,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         nb = neighbours
         slot = nb["neighbour_rank"].to_numpy(dtype=int) - 1
         k = int(slot.max()) + 1
-        codes = pd.Index(np.asarray(area_list, dtype=object))  # looked up as Python strings: quicker
-        owners = codes.get_indexer(nb["area_code"].to_numpy(dtype=object))
+        owners = area_list.get_indexer(nb["area_code"].to_numpy(dtype=object))
         keep = owners >= 0
         NB = np.full((len(area_list), k), -1)
-        NB[owners[keep], slot[keep]] = codes.get_indexer(nb["neighbour_code"].to_numpy(dtype=object))[keep]
+        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"].to_numpy(dtype=object))[keep]
         NAMES = np.full((len(area_list), k), "", dtype=object)
         NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy(dtype=object)[keep]
         rows = np.flatnonzero(is_la & (NB >= 0).any(axis=1)[area_i])
@@ -219,9 +218,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["quartile_band"] = np.full(n, "", dtype=object)
     r_rows = np.flatnonzero(is_la)
     if len(r_rows):
-        la_areas = np.unique(area_i[is_la])
+        la_areas, _ = _distinct(area_i[r_rows], len(area_list))
         # One row of LAs per indicator and year that has LA rows, ranked along it
-        groups, g = np.unique(ind_i[r_rows] * shape[2] + year_i[r_rows], return_inverse=True)
+        groups, g = _distinct(ind_i[r_rows] * shape[2] + year_i[r_rows], shape[0] * shape[2])
         gi, gy = np.divmod(groups, shape[2])
         VL = V[gi[:, None], la_areas, gy[:, None]]
         ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(
@@ -270,10 +269,20 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     return pd.DataFrame(out, index=table.index, copy=False)
 
 
+def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for whole numbers below ``size``, by counting rather than sorting."""
+    if not len(codes) or codes.min() < 0:
+        return np.unique(codes, return_inverse=True)
+    values = np.flatnonzero(np.bincount(codes, minlength=size))
+    at = np.zeros(size, dtype=np.int64)
+    at[values] = np.arange(len(values))
+    return values, at[codes]
+
+
 def _position(values: pd.Index, value: str) -> int:
     """Where ``value`` is among the distinct ``values`` of a factorized column, or -2 (matches no code)."""
-    found = values.get_indexer([value])[0]
-    return int(found) if found >= 0 else -2
+    values = list(values)
+    return values.index(value) if value in values else -2
 
 
 _DTYPES: dict = {}
