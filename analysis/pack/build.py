@@ -413,8 +413,8 @@ def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, t
     Each kernel takes the next notebook when it is free, the longest (most code cells) first, so two kernels finish
     together. Each notebook gets its own ``output_dir`` under ``build / PARTS``; :func:`_gather` merges them in
     notebook order, so the workbook's sheets come out in the same order whatever ran when. When a notebook fails,
-    no further notebook starts, those running finish, and the failure of the first failing notebook (in the
-    notebooks' order) is raised, as it would be one after another.
+    the notebooks before it (in the notebooks' order) still run and those after it do not, as one after another;
+    the failure of the first failing notebook is raised.
 
     Raises
     ------
@@ -435,7 +435,10 @@ def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, t
     def run_queue(kernel: KernelSession) -> None:
         while True:
             with lock:
-                if failures or not queue:
+                # after a failure, only the notebooks before it still run: those one after another would have run
+                first_failure = min(failures, default=len(paths))
+                queue[:] = [p for p in queue if position[p] < first_failure]
+                if not queue:
                     return
                 path = queue.pop(0)
             t0 = time.perf_counter()
