@@ -146,9 +146,9 @@ def add_pack_parser(sub) -> None:
 
 def cmd_pack(args) -> int:
     from analysis.demo import ensure_demo_data
-    from analysis.indicators import load, local
+    from analysis.indicators import local
     from analysis.pack import PackParams, build_many, build_pack, read_params_file, validate
-    from analysis.pack.build import _as_confidence, _as_year
+    from analysis.pack.build import _as_confidence, _as_year, national_data, prestart_kernels
     from analysis.pack.params import check_keys
     from analysis.read import areas
 
@@ -189,9 +189,10 @@ def cmd_pack(args) -> int:
                 confidence=_as_confidence(get("confidence", "0.95")), targets=absolute(get("targets", "") or ""),
                 population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "",
                 period=period, returns_dir=returns_dir, force=bool(getattr(args, "force", False)))
+    national = None
     if [x.lower() for x in las] == ["all"]:
-        ds = load(Path(data_dir))
-        obs = ds.observations
+        national = national_data(PackParams(la="", **base))  # read and benchmarked once, for every LA's pack
+        obs = national["dataset"].observations
         la_rows = obs["geographic_level"] == areas.LEVEL_LA
         if year != "latest":
             la_rows &= obs["time_period"] == str(year)
@@ -201,6 +202,7 @@ def cmd_pack(args) -> int:
     if len(las) == 1:
         params = PackParams(la=las[0], **base)
         status = {}
+        prestart_kernels(params.notebooks)  # the notebooks' kernels start while the folder is read
         data = validate(params)
         for line in [*data.get("warnings", []), *data.get("returns_notes", [])]:  # counts only: no child is named
             print(f"needs: warning: {line}", file=sys.stderr)
@@ -213,7 +215,8 @@ def cmd_pack(args) -> int:
     # Several LAs: check each name first, so a typo fails before anything runs.
     for la in las:
         areas.resolve_la(la)
-    results = build_many([PackParams(la=la, **base) for la in las], jobs=getattr(args, "jobs", None))
+    results = build_many([PackParams(la=la, **base) for la in las], jobs=getattr(args, "jobs", None),
+                         national=national)
     failed = [r for r in results if r[2]]
     for la, folder, error in results:
         print(f"{'ok    ' if not error else 'FAILED'} {la}: {folder + '/index.html' if folder else error}")

@@ -6,11 +6,15 @@ then `benchmark.benchmark`, on data already read (file reading is timed separate
 Baseline: PHStatsMethods' `ph_rate` and `ph_proportion` computing only the confidence limits for the same
 numerators and denominators (95% and 99.8%). The values must agree to relative 1e-9.
 
+Target: at least 300x. The machine is shared, so ours is the best of 15 runs (the time it takes when nothing else
+runs), with its CPU time beside it.
+
 Usage: python benchmarks/bench_indicators.py [DATA_DIR]   (default ../shared/data/dfe, else the demo data)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -27,12 +31,12 @@ from analysis import indicators
 from analysis.config import SHARED_DATA_DIR  # noqa: E402
 
 
-def best_of(fn, repeat):
+def best_of(fn, repeat, cpu=False):
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time() if cpu else time.perf_counter()
         result = fn()
-        times.append(time.perf_counter() - t0)
+        times.append((time.process_time() if cpu else time.perf_counter()) - t0)
     return min(times), result
 
 
@@ -53,7 +57,8 @@ def main():
     def ours():
         return benchmark.benchmark(indicators.compute(obs), ds.neighbours)
 
-    ours_s, table = best_of(ours, 7)
+    ours_s, table = best_of(ours, 15)
+    ours_cpu, _ = best_of(ours, 15, cpu=True)
 
     from PHStatsMethods import ph_proportion, ph_rate
 
@@ -88,11 +93,12 @@ def main():
             rel = np.abs(a[both] - b[both]) / np.maximum(np.abs(a[both]), 1e-300)
             worst = max(worst, float(rel.max()) if len(rel) else 0.0)
     print(f"data: {data_dir} ({len(obs):,} observations; {len(table):,} rows benchmarked; read in {read_s:.2f} s)")
-    print(f"ours (whole table: limits + every comparison), best of 7: {ours_s * 1000:.1f} ms")
+    print(f"ours (whole table: limits + every comparison), best of 15: {ours_s * 1000:.1f} ms "
+          f"(CPU {ours_cpu * 1000:.1f} ms; load average {os.getloadavg()[0]:.1f})")
     print(f"PHStatsMethods ph_rate ({len(rates):,} rows) + ph_proportion ({len(props):,} rows), limits only: "
           f"{base_s:.2f} s")
     print(f"largest relative difference in the limits: {worst:.2e} (must be <= 1e-9)")
-    print(f"ratio: ours is {base_s / ours_s:.0f}x faster (target >= 100x)")
+    print(f"ratio: ours is {base_s / ours_s:.0f}x faster (target >= 300x)")
     assert worst <= 1e-9
 
 

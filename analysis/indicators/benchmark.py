@@ -109,92 +109,83 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     if confidence not in (0.95, 0.998):
         raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
     lo, hi = rates.limit_columns(confidence)
-    # Work on numpy arrays throughout and build the output table once, in its final order.
-    needed = ["indicator", "geographic_level", "area_code", "region_code", "value", "numerator", "denominator",
-              "status", lo, hi]
-    c = {col: table[col].to_numpy() for col in needed}
+    # Work on numpy arrays throughout and build the output table once, in its final order. Text columns are
+    # never turned into Python strings: each is factorized (codes and a few distinct values) where it is needed.
+    c = {col: table[col].to_numpy() for col in ("value", "numerator", "denominator", lo, hi)}
     n = len(table)
     ind_i, ind_list = pd.factorize(table["indicator"])  # instant when the column is categorical
     ind_list = pd.Index(np.asarray(ind_list, dtype=object))
-    reg_rows = frame.reindex(ind_list)
+    found = frame.index.get_indexer(ind_list)
+    reg_rows = frame.take(found) if (found >= 0).all() else frame.reindex(ind_list)
     unit_codes, unit_names = pd.factorize(reg_rows["unit"])
-    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], categories=unit_names)
+    c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], dtype=_categories(tuple(unit_names)))
     c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
     pol_codes, pol_names = pd.factorize(reg_rows["polarity"])
-    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], categories=pol_names)
-    level = c["geographic_level"]
-    is_la = level == areas.LEVEL_LA
+    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], dtype=_categories(tuple(pol_names)))
+    level_i, levels = pd.factorize(table["geographic_level"])
+    is_la = level_i == _position(levels, areas.LEVEL_LA)
+    not_national = level_i != _position(levels, areas.LEVEL_NATIONAL)
 
     # The values as one dense array, indicator x area x year: every lookup below is array indexing.
-    area_i, area_list = pd.factorize(c["area_code"])
-    area_list = pd.Index(area_list)
-    # The year of the period's end: 31 March Y, or the end of February Y for NEET (December-February averages).
-    year = table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    area_i, area_list = pd.factorize(table["area_code"])
+    area_list = pd.Index(np.asarray(area_list, dtype=object), dtype=object)  # looked up as Python strings: quicker
+    year = _period_year(table)
     year_i = year - year.min()
     shape = (len(ind_list), len(area_list), year_i.max() + 1)
 
     V = np.full(shape, np.nan)
     V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
     # England and regional figures that disagree with their areas (indicators.check_aggregates): not comparators
-    flagged = (table["aggregate_check"].astype(str).ne("").to_numpy() if "aggregate_check" in table.columns
-               else np.zeros(n, dtype=bool))
+    flagged = (table["aggregate_check"].ne("").to_numpy(dtype=bool, na_value=True)
+               if "aggregate_check" in table.columns else np.zeros(n, dtype=bool))
     VC = V.copy()
     VC[ind_i[flagged], area_i[flagged], year_i[flagged]] = np.nan
-
-    def lookup(codes):
-        idx = area_list.get_indexer(codes)
-        ok = idx >= 0
-        out = np.full(n, np.nan)
-        out[ok] = VC[ind_i[ok], idx[ok], year_i[ok]]
-        return out
 
     # England and region
     eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
     c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
-    c["region_value"] = np.where(is_la, lookup(c["region_code"]), np.nan)
+    region_i, regions = pd.factorize(table["region_code"])
+    region_area = np.append(area_list.get_indexer(np.asarray(regions, dtype=object)), -1)[region_i]  # -1: no region, or not an area here
+    region = is_la & (region_area >= 0)
+    c["region_value"] = np.full(n, np.nan)
+    c["region_value"][region] = VC[ind_i[region], region_area[region], year_i[region]]
 
     # Statistical neighbours: unweighted mean of those with a value, how many, and which had none (LAIT)
     c["sn_mean"], c["sn_n"] = np.full(n, np.nan), np.full(n, np.nan)
-    c["sn_missing"] = np.full(n, "", dtype=object)
+    sn_missing = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_categories(("",)))
     if len(neighbours):
         nb = neighbours
         slot = nb["neighbour_rank"].to_numpy(dtype=int) - 1
         k = int(slot.max()) + 1
-        owners = area_list.get_indexer(nb["area_code"])
+        owners = area_list.get_indexer(nb["area_code"].to_numpy(dtype=object))
         keep = owners >= 0
         NB = np.full((len(area_list), k), -1)
-        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"])[keep]
+        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"].to_numpy(dtype=object))[keep]
         NAMES = np.full((len(area_list), k), "", dtype=object)
-        NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy()[keep]
-        rows = np.flatnonzero(is_la & (NB[area_i] >= 0).any(axis=1))
+        NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy(dtype=object)[keep]
+        rows = np.flatnonzero(is_la & (NB >= 0).any(axis=1)[area_i])
         nbi = NB[area_i[rows]]                                  # (rows, k) neighbour area indices
-        vals = np.where(nbi >= 0, V[ind_i[rows, None], np.maximum(nbi, 0), year_i[rows, None]], np.nan)
+        at = (ind_i[rows, None] * shape[1] + np.maximum(nbi, 0)) * shape[2] + year_i[rows, None]  # into V, flat
+        vals = np.where(nbi >= 0, V.ravel().take(at), np.nan)
         have = np.isfinite(vals)
         count = have.sum(axis=1)
         c["sn_mean"][rows] = np.where(count > 0, np.where(have, vals, 0).sum(axis=1) / np.maximum(count, 1), np.nan)
         c["sn_n"][rows] = count
-        gaps = ~have & (nbi >= 0)
-        some = np.flatnonzero(gaps.any(axis=1))                 # only rows that lack a neighbour's value
-        if len(some):
-            listed = NAMES[area_i[rows[some]]]
-            missing = np.full(len(some), "", dtype=object)
-            for j in range(k):  # ten neighbour slots, not rows
-                missing = missing + np.where(gaps[some, j], listed[:, j] + "; ", "")
-            c["sn_missing"][rows[some]] = [m[:-2] for m in missing]
+        sn_missing = _missing_names(n, rows, area_i[rows], ~have & (nbi >= 0), NAMES)
 
     # Significance by CI overlap
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
     # a figure with no interval to test it by (published only, or an average) is "not tested", never guessed
     untestable = np.isfinite(value) & ~np.isfinite(lower) & (
         reg_rows["method"].isin(["ratio", "published"]).to_numpy()[ind_i]
-        | (table["value_basis"].astype(str).eq("published only").to_numpy() if "value_basis" in table.columns
-           else False))
-    words = [*compare.RESULT_WORDS, NOT_TESTED]
-    for col, comparator, keep in (("vs_england", c["england_value"], level != areas.LEVEL_NATIONAL),
+        | (table["value_basis"].eq("published only").to_numpy(dtype=bool, na_value=False)
+           if "value_basis" in table.columns else False))
+    words = _categories((*compare.RESULT_WORDS, NOT_TESTED))
+    for col, comparator, keep in (("vs_england", c["england_value"], not_national),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
         codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
         codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
-        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), categories=words)
+        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), dtype=words)
 
     # Rank and quartile band among LAs, per indicator and year, as LAIT: with a polarity, rank 1 and band A are
     # the best; without one, the lowest (ties share the rank)
@@ -202,19 +193,20 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     c["quartile_band"] = np.full(n, "", dtype=object)
     r_rows = np.flatnonzero(is_la)
     if len(r_rows):
-        la_areas = np.unique(area_i[is_la])
-        VL = V[:, la_areas, :]
+        la_areas, _ = _distinct(area_i[r_rows], len(area_list))
+        # One row of LAs per indicator and year that has LA rows, ranked along it
+        groups, g = _distinct(ind_i[r_rows] * shape[2] + year_i[r_rows], shape[0] * shape[2])
+        gi, gy = np.divmod(groups, shape[2])
+        VL = V[gi[:, None], la_areas, gy[:, None]]
         ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(
-            VL, (0.25, 0.5, 0.75), axis=1, polarity=reg_rows["polarity"].to_numpy(dtype=object)[:, None])
+            VL, (0.25, 0.5, 0.75), axis=1, polarity=reg_rows["polarity"].to_numpy(dtype=object)[gi])
         pos = np.full(len(area_list), -1)
         pos[la_areas] = np.arange(len(la_areas))
-        ii, yy = ind_i[r_rows], year_i[r_rows]
-        c["rank"][r_rows] = ranks[ii, pos[area_i[r_rows]], yy]
-        c["rank_of"][r_rows] = rank_of[ii, yy]
+        c["rank"][r_rows] = ranks[g, pos[area_i[r_rows]]]
+        c["rank_of"][r_rows] = rank_of[g]
         band = np.zeros(n, dtype=np.int8)
-        band[r_rows] = compare.quartile_codes(value[r_rows], q1[ii, yy], q2[ii, yy], q3[ii, yy],
-                                              c["polarity"][r_rows])
-        c["quartile_band"] = pd.Categorical.from_codes(band, categories=list(compare.QUARTILE_BANDS))
+        band[r_rows] = compare.quartile_codes(value[r_rows], q1[g], q2[g], q3[g], c["polarity"][r_rows])
+        c["quartile_band"] = pd.Categorical.from_codes(band, dtype=_categories(compare.QUARTILE_BANDS))
 
     # Change on last year
     prev = np.full(n, np.nan)
@@ -227,23 +219,19 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     # averages, spend and published-only figures have no limits, so no trend is tested for them
     trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
                                           table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
-    c["trend"] = pd.Categorical.from_codes(trend_code, categories=list(trends.TREND_VALUES))
+    c["trend"] = pd.Categorical.from_codes(trend_code, dtype=_categories(trends.TREND_VALUES))
 
     # Targets
-    c["target"] = np.full(n, np.nan)
-    c["target_year"], c["target_status"], c["target_direction"] = (np.full(n, "", dtype=object) for _ in range(3))
     if targets is not None and len(targets):
-        _apply_targets(c, year, targets)
+        c["indicator"] = np.asarray(ind_list, dtype=object)[ind_i]
+        c["area_code"] = np.append(np.asarray(area_list, dtype=object), None)[area_i]
+    c.update(_target_columns(c, year, targets))
 
     for col in ("sn_n", "rank", "rank_of"):
-        c[col] = pd.array(c[col], dtype="Int64")
-    for col in ("sn_missing", "target_year", "target_status", "target_direction"):  # mostly empty text
-        if col != "sn_missing" and (targets is None or not len(targets)):
-            c[col] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
-            continue
-        codes, words = pd.factorize(c[col])
-        c[col] = pd.Categorical.from_codes(codes, categories=words)
-    c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[neighbour_model or ""])
+        c[col] = _whole_numbers(c[col])
+    c["sn_missing"] = sn_missing
+    c["neighbour_model"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8),
+                                                     dtype=_categories((neighbour_model or "",)))
     for col in ("period_label", "year_type", "aggregate_check"):  # tables made before the scorecard's files
         if col not in table.columns:
             c[col] = (table["time_period"].astype(str).to_numpy() if col == "period_label"
@@ -254,6 +242,115 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
+
+
+def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for whole numbers below ``size``, by counting rather than sorting."""
+    if not len(codes) or codes.min() < 0:
+        return np.unique(codes, return_inverse=True)
+    values = np.flatnonzero(np.bincount(codes, minlength=size))
+    at = np.zeros(size, dtype=np.int64)
+    at[values] = np.arange(len(values))
+    return values, at[codes]
+
+
+def _position(values: pd.Index, value: str) -> int:
+    """Where ``value`` is among the distinct ``values`` of a factorized column, or -2 (matches no code)."""
+    values = list(values)
+    return values.index(value) if value in values else -2
+
+
+_DTYPES: dict = {}
+
+
+def _categories(words: tuple) -> pd.CategoricalDtype:
+    """The categorical type of a column of ``words`` (made once per process: building one checks its words)."""
+    dtype = _DTYPES.get(words)
+    if dtype is None:
+        dtype = _DTYPES[words] = pd.CategoricalDtype(list(words))
+    return dtype
+
+
+def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers held as floats (NaN where missing) as a nullable ``Int64`` array."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+
+
+def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarray,
+                   names: np.ndarray) -> pd.Categorical:
+    """The ``sn_missing`` column: for each of ``rows``, the names of the neighbours (in rank order, ``; ``
+    between) whose slot is set in ``gaps``; empty elsewhere.
+
+    ``owners`` is each row's area (a row of ``names``, its neighbours' names by slot). The names are joined once
+    per distinct area and set of gaps, not once per row.
+    """
+    codes = np.zeros(n, dtype=np.int64)
+    lacking = gaps.any(axis=1)
+    if not lacking.any():
+        return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_categories(("",)))
+    some = np.flatnonzero(lacking)
+    k = gaps.shape[1]
+    key = owners[some] * (1 << k) + (gaps[some] * (1 << np.arange(k))).sum(axis=1)
+    combos, first, which = np.unique(key, return_index=True, return_inverse=True)
+    listed = names[owners[some[first]]]
+    missing = np.full(len(combos), "", dtype=object)
+    for j in range(k):  # ten neighbour slots, not rows
+        missing = missing + np.where(gaps[some[first], j], listed[:, j] + "; ", "")
+    joined = np.array([m[:-2] for m in missing], dtype=object)
+    # Categories in order of first appearance, as factorizing the whole column gives them (two areas' gaps may
+    # read the same).
+    codes[rows[some]] = which + 1
+    first_seen, seen = pd.factorize(codes)
+    order, words = pd.factorize(np.append(np.array([""], dtype=object), joined)[seen])
+    return pd.Categorical.from_codes(order[first_seen], categories=words)
+
+
+def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
+    """The benchmarked table with local targets attached, exactly as :func:`benchmark` attaches them.
+
+    Targets touch only ``target, target_year, target_status, target_direction`` (of the rows of the LAs that set
+    them), so a table benchmarked once without targets can serve every LA: each gets its own targets here, at the
+    cost of one pass over four columns, instead of benchmarking the whole table again.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`benchmark` (:data:`TABLE_COLUMNS`), benchmarked without targets or with others. Not modified.
+    targets : pandas.DataFrame or None
+        Local targets (:func:`load_targets`); None or empty gives the table without targets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table equal to ``benchmark(..., targets=targets)`` on the same inputs.
+    """
+    c = {"indicator": table["indicator"].to_numpy(), "area_code": table["area_code"].to_numpy(),
+         "value": table["value"].to_numpy(dtype=float), "decimals": table["decimals"].to_numpy(dtype=int)}
+    return table.assign(**_target_columns(c, _period_year(table), targets))
+
+
+def _period_year(table: pd.DataFrame) -> np.ndarray:
+    """The year of each row's period end: 31 March Y, or the end of February Y for NEET (December-February)."""
+    return table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+
+
+def _target_columns(c: dict, year: np.ndarray, targets: pd.DataFrame | None) -> dict:
+    """``target, target_year, target_status, target_direction`` for the rows in the column arrays ``c``
+    (``indicator, area_code, value, decimals``), in their final types."""
+    n = len(year)
+    t = {"target": np.full(n, np.nan)}
+    words = ("target_year", "target_status", "target_direction")
+    if targets is None or not len(targets):
+        none = np.zeros(n, dtype=np.int8)
+        t.update({col: pd.Categorical.from_codes(none, dtype=_categories(("",))) for col in words})
+        return t
+    t.update({col: np.full(n, "", dtype=object) for col in words})
+    _apply_targets({**c, **t}, year, targets)
+    for col in words:
+        codes, found = pd.factorize(t[col])
+        t[col] = pd.Categorical.from_codes(codes, categories=found)
+    return t
 
 
 def _apply_targets(c: dict, year: np.ndarray, targets: pd.DataFrame) -> None:

@@ -180,6 +180,10 @@ def sort_rows(table: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     return folder.sort_rows(table, registry() if reg is None else reg)
 
 
+#: The ``ci_method`` column's type: no method (no count), the exact Poisson method, Byar's, Wilson's.
+_CI_METHODS = pd.CategoricalDtype(["", "Exact", "Byars", "Wilson"])
+
+
 def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     """Values and 95% / 99.8% confidence limits for every observation.
 
@@ -205,29 +209,32 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     codes, found = pd.factorize(obs["indicator"])
     found = pd.Index(np.asarray(found, dtype=object))
     mult = frame["multiplier"].reindex(found).to_numpy(dtype=float)[codes]
-    method = frame["method"].reindex(found).to_numpy()[codes]
+    kinds = frame["method"].reindex(found).to_numpy(dtype=object)  # one per indicator: compared once each
     num = obs["numerator"].to_numpy(dtype=float)
     den = obs["denominator"].to_numpy(dtype=float)
-    cols = {c: np.full(len(obs), np.nan) for c in CI_COLUMNS}
-    ci_methods = ["", "Exact", "Byars", "Wilson"]
-    code = np.zeros(len(obs), dtype=np.int8)  # the method each row's limits used, as analysis.stats.rates names it
-    for kind, func in (("rate", rates.rate_arrays), ("proportion", rates.proportion_arrays)):
-        m = method == kind
+    n = len(obs)
+    cols = {c: np.full(n, np.nan) for c in CI_COLUMNS}
+    # the method each row's limits used, as analysis.stats.rates names it: "", Exact, Byars, Wilson
+    code = np.zeros(n, dtype=np.int8)
+    for kind, func in (("rate", rates.rate_limits), ("proportion", rates.proportion_limits)):
+        m = (kinds == kind)[codes]
         if not m.any():
             continue
-        value, limits, used = func(num[m], den[m], 1.0)
+        value, limits = func(num[m], den[m], 1.0)
         cols["value"][m] = value * mult[m]
         for col, arr in limits.items():
             cols[col][m] = arr * mult[m]
-        code[m] = np.select([used == name for name in ci_methods[1:]], [1, 2, 3], 0)
+        code[m] = np.where(num[m] < rates.BYARS_FROM, 1, 2) if kind == "rate" else 3
     code[np.isnan(num)] = 0
-    ratio = (method == "ratio") & (den > 0)  # an average or spend per child: no sampling model, no limits
+    ratio = (kinds == "ratio")[codes] & (den > 0)  # an average or spend per child: no sampling model, no limits
     cols["value"][ratio] = num[ratio] / den[ratio] * mult[ratio]
     if "value_basis" in obs.columns:  # a published figure and nothing to compute it from: the figure itself
-        only = obs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy()
+        only = obs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy(dtype=bool, na_value=False)
         cols["value"][only] = obs["published_value"].to_numpy(dtype=float)[only]
+    cols["ci_method"] = pd.Categorical.from_codes(code, dtype=_CI_METHODS)
+    if obs.index.is_unique and not obs.columns.intersection(list(cols)).size:
+        return pd.concat([obs, pd.DataFrame(cols, index=obs.index)], axis=1)  # no copy of the observations
     out = obs.copy()
-    for col in CI_COLUMNS:
-        out[col] = cols[col]
-    out["ci_method"] = pd.Categorical.from_codes(code, categories=ci_methods)
+    for col, arr in cols.items():
+        out[col] = arr
     return out

@@ -6,9 +6,9 @@ itself is in :mod:`analysis.cli`.
 """
 
 from analysis.pack.build import (ANCHOR, CSS, KERNEL, KernelSession, PackError, PackParams, build_many, build_pack,
-                                 check_writable, clear_stale_builds, notebook_body, notebook_paths, pack_folder,
-                                 read_params_file, refuse_other_data, validate)
+                                 check_writable, clear_stale_builds, national_data, notebook_body, notebook_paths,
+                                 pack_folder, read_params_file, refuse_other_data, run_notebooks, validate)
 
 __all__ = ["ANCHOR", "CSS", "KERNEL", "KernelSession", "PackError", "PackParams", "build_many", "build_pack",
-           "check_writable", "clear_stale_builds", "notebook_body", "notebook_paths", "pack_folder", "read_params_file",
-           "refuse_other_data", "validate"]
+           "check_writable", "clear_stale_builds", "national_data", "notebook_body", "notebook_paths", "pack_folder",
+           "read_params_file", "refuse_other_data", "run_notebooks", "validate"]

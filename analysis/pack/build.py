@@ -162,8 +162,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def validate(params: PackParams) -> dict:
+def validate(params: PackParams, national: dict | None = None) -> dict:
     """Check every parameter before any notebook runs; return the context data to share with the notebooks.
+
+    ``national`` (:func:`national_data`) is the folder read and benchmarked already, shared by many LAs' packs.
 
     Raises
     ------
@@ -184,7 +186,21 @@ def validate(params: PackParams) -> dict:
         raise ParameterError(f"returns folder not found: {params.returns_dir}")
     notebook_paths(params.notebooks)
     return build_context_data(params.la, params.year, params.data_dir, params.neighbour_model, params.targets,
-                              params.population, params.confidence, params.period, params.returns_dir)
+                              params.population, params.confidence, params.period, params.returns_dir,
+                              national=national)
+
+
+def national_data(params: PackParams) -> dict:
+    """The data folder read and its national table benchmarked once (no targets), for every LA's pack to share.
+
+    Packs with the same data folder, neighbour model, population and confidence share it (:func:`validate`
+    attaches each LA's targets, year and returns to it). Raises as :func:`validate` would for the folder.
+    """
+    from analysis.pack.report import national_data as national
+
+    if params.data_dir and not Path(params.data_dir).is_dir():
+        raise ParameterError(f"data folder not found: {params.data_dir}")
+    return national(params.data_dir, params.neighbour_model, params.population, params.confidence)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -380,6 +396,235 @@ class KernelSession:
         return False
 
 
+#: Where each notebook of a pack being built writes (its ``output_dir``): one folder per notebook, so that notebooks
+#: running at once never share a file; merged into the pack in notebook order (:func:`_gather`).
+PARTS = ".parts"
+
+
+def _cost(path: Path) -> int:
+    """A notebook's expected cost, to start the longest first: its number of code cells."""
+    try:
+        cells = json.loads(path.read_text("utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return 0
+    return sum(c.get("cell_type") == "code" for c in cells)
+
+
+def run_notebooks(paths: list[Path], build: Path, parameters: dict, what: str, timings: dict,
+                  kernels: int = 1, sessions: list | None = None) -> list[tuple[Path, Path]]:
+    """Execute ``paths`` into ``build / "notebooks"`` with ``kernels`` kernels at once; return (notebook, executed)
+    pairs in the notebooks' order.
+
+    ``sessions`` are kernels already running (:func:`worker_kernels`), used instead of starting new ones and left
+    running; if a notebook fails, a kernel's log is copied into ``build`` and the kernel shut down (the next pack
+    starts a fresh one, whatever state the failure left).
+
+    Each kernel takes the next notebook when it is free, the longest (most code cells) first, so two kernels finish
+    together. Each notebook gets its own ``output_dir`` under ``build / PARTS``; :func:`_gather` merges them in
+    notebook order, so the workbook's sheets come out in the same order whatever ran when. When a notebook fails,
+    the notebooks before it (in the notebooks' order) still run and those after it do not, as one after another;
+    the failure of the first failing notebook is raised.
+
+    Raises
+    ------
+    PackError
+        A notebook failed, or a kernel would not start.
+    """
+    import threading
+
+    kernels = max(1, min(kernels, len(paths)))
+    queue = sorted(paths, key=lambda p: (-_cost(p), p.name)) if kernels > 1 else list(paths)
+    lock = threading.Lock()
+    failures: dict = {}  # notebook position (or -1 for a kernel that would not start) -> exception
+    position = {p: i for i, p in enumerate(paths)}
+
+    if sessions:
+        kernels = min(kernels, len(sessions))
+
+    def run_queue(kernel: KernelSession) -> None:
+        while True:
+            with lock:
+                # after a failure, only the notebooks before it still run: those one after another would have run
+                first_failure = min(failures, default=len(paths))
+                queue[:] = [p for p in queue if position[p] < first_failure]
+                if not queue:
+                    return
+                path = queue.pop(0)
+            t0 = time.perf_counter()
+            try:
+                kernel.run(path, build / "notebooks" / path.name,
+                           {**parameters, "output_dir": str(build / PARTS / path.stem)}, what)
+            except BaseException as exc:  # noqa: BLE001  (raised again below, in the caller's thread)
+                with lock:
+                    failures[position[path]] = exc
+                return
+            timings[path.name] = round(time.perf_counter() - t0, 3)
+
+    def work(n: int) -> None:
+        log = build / (".kernel.log" if n == 0 else f".kernel-{n + 1}.log")
+        try:
+            if sessions:
+                run_queue(sessions[n])
+                if failures:  # keep its log with the failed build; start the next pack on a fresh kernel
+                    shutil.copyfile(sessions[n].log_path, log)
+                    sessions[n]._stop()
+                return
+            with KernelSession(log, cwd=paths[0].parent) as kernel:
+                run_queue(kernel)
+        except BaseException as exc:  # noqa: BLE001  (a kernel that would not start)
+            with lock:
+                failures.setdefault(-1, exc)
+
+    if kernels == 1:
+        work(0)
+    else:
+        threads = [threading.Thread(target=work, args=(n,), name=f"kernel-{n + 1}", daemon=True)
+                   for n in range(kernels)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if failures:
+        raise failures[min(failures)]
+    pages = [(p, build / "notebooks" / p.name) for p in paths]
+    _gather(build, pages)
+    return pages
+
+
+#: The kernels a worker process keeps from one pack to the next (:func:`worker_kernels`).
+_WORKER_KERNELS: list = []
+
+
+def worker_kernels(cwd: Path, n: int = 1) -> list:
+    """``n`` kernels that stay running in this process from one pack to the next, started when first asked for.
+
+    A process that builds many packs (a ``--la`` worker) pays each kernel's start and imports once, not once per
+    pack: each notebook still starts from a cleared namespace (``%reset -f``), as the notebooks of one pack already
+    do. A kernel that has died is started again. They are shut down when the process ends.
+    """
+    import multiprocessing.util
+
+    alive = [k for k in _WORKER_KERNELS if k.cwd == cwd and k.km.is_alive()]
+    for k in [k for k in _WORKER_KERNELS if k not in alive]:
+        _WORKER_KERNELS.remove(k)
+        k.__exit__(None, None, None)
+    while len(alive) < n:
+        folder = Path(tempfile.mkdtemp(prefix="needs-kernel-"))
+        k = KernelSession(folder / ".kernel.log", cwd=cwd).__enter__()
+        multiprocessing.util.Finalize(k, _close_kernel, args=(k.km, k.kc, k._log, folder), exitpriority=10)
+        _WORKER_KERNELS.append(k)
+        alive.append(k)
+    return alive[:n]
+
+
+#: Kernels started ahead for the next pack of this process (:func:`prestart_kernels`): (cwd, thread, holder).
+_PRESTARTED: list = []
+
+
+def prestart_kernels(notebooks: str = "", n: int | None = None) -> None:
+    """Start the kernels the next pack will run its notebooks in, in the background, and import the pack's library
+    in them, so that they are ready when the data has been read (:func:`build_pack` adopts them).
+
+    ``needs pack`` calls it before it reads the folder: starting a kernel and importing pandas, matplotlib and the
+    library takes seconds, and the core that reads the folder leaves the other free. Kernels nobody adopts are shut
+    down when the process ends (or by :func:`close_prestarted`).
+    """
+    import atexit
+    import threading
+
+    try:
+        cwd = notebook_paths(notebooks)[0].parent
+    except ParameterError:
+        return  # reported where the parameters are checked
+    if not _PRESTARTED:
+        atexit.register(close_prestarted)
+    for _ in range(max(0, (n or min(2, os.cpu_count() or 1)) - sum(c == cwd for c, _, _ in _PRESTARTED))):
+        holder: dict = {}
+
+        def start(holder=holder):
+            folder = Path(tempfile.mkdtemp(prefix="needs-kernel-"))
+            holder["folder"] = folder
+            try:
+                kernel = KernelSession(folder / ".kernel.log", cwd=cwd).__enter__()
+                holder["kernel"] = kernel
+                kernel.kc.execute_interactive("import analysis.pack.report", timeout=300, store_history=False,
+                                              output_hook=lambda msg: None)
+            except BaseException as exc:  # noqa: BLE001  (the pack starts its own kernel instead)
+                holder["error"] = exc
+
+        thread = threading.Thread(target=start, name="kernel-prestart", daemon=True)
+        thread.start()
+        _PRESTARTED.append((cwd, thread, holder))
+
+
+def _adopt_prestarted(cwd: Path, n: int) -> list:
+    """Up to ``n`` kernels started ahead for notebooks in ``cwd`` (waiting for them to be ready); others closed."""
+    taken = []
+    for entry in list(_PRESTARTED):
+        c, thread, holder = entry
+        _PRESTARTED.remove(entry)
+        thread.join()
+        kernel = holder.get("kernel")
+        if c == cwd and kernel is not None and "error" not in holder and len(taken) < n and kernel.km.is_alive():
+            kernel.folder = holder["folder"]
+            taken.append(kernel)
+        else:
+            _close([kernel] if kernel is not None else [], holder.get("folder"))
+    return taken
+
+
+def close_prestarted() -> None:
+    """Shut down the kernels started ahead that no pack adopted."""
+    while _PRESTARTED:
+        _, thread, holder = _PRESTARTED.pop()
+        thread.join()
+        _close([holder["kernel"]] if "kernel" in holder else [], holder.get("folder"))
+
+
+def _close(kernels: list, folder: Path | None = None) -> None:
+    """Shut down kernels started ahead, and remove their log folders."""
+    for kernel in kernels:
+        try:
+            kernel.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001  (a kernel that already died)
+            pass
+        if getattr(kernel, "folder", None):
+            shutil.rmtree(kernel.folder, ignore_errors=True)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _close_kernel(km, kc, log, folder: Path) -> None:
+    try:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001  (a kernel that already died)
+        pass
+    finally:
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _gather(build: Path, pages: list[tuple[Path, Path]]) -> None:
+    """Move what each notebook wrote into its own folder (other than its tables) into the pack's folder."""
+    for source, _ in pages:
+        part = build / PARTS / source.stem
+        if not part.is_dir():
+            continue
+        for item in part.iterdir():
+            if item.name != "tables" and not (build / item.name).exists():
+                item.rename(build / item.name)
+
+
+def _tables(build: Path, pages: list[tuple[Path, Path]]) -> dict:
+    """The tables the notebooks saved, in the order the pages show them (a table saved again keeps its place)."""
+    sheets = export.load_tables(build / "tables")  # saved into the pack's own folder, if a notebook did
+    for source, _ in pages:
+        for key, sheet in export.load_tables(build / PARTS / source.stem / "tables").items():
+            sheets[key] = sheet
+    return sheets
+
+
 def _fingerprint(params: PackParams, data: dict) -> str:
     """A hash of everything a pack is made from: inputs, returns, notebooks, targets, parameters and version."""
     h = hashlib.sha256()
@@ -432,8 +677,13 @@ def refuse_other_data(final: Path, data: dict, force: bool = False) -> None:
                          f"from {kind[bool(data['is_demo'])]}; give another --out, or --force to replace it")
 
 
-def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None) -> Path:
+def build_pack(params: PackParams, context_data: dict | None = None, status: dict | None = None,
+               kernels: int | None = None, sessions: list | None = None) -> Path:
     """Build one LA's pack; return the folder holding ``index.html``.
+
+    ``kernels`` notebooks run at once, each in its own kernel (default: one per core, at most two); the pages,
+    the workbook and the manifest are the same whatever the number. ``sessions``: kernels already running, to use
+    instead of starting new ones (:func:`worker_kernels`).
 
     Raises
     ------
@@ -444,12 +694,21 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
         A notebook failed; the failed build is kept as ``<year>.failed`` and the message names the notebook.
     """
     started = time.perf_counter()
-    data = context_data if context_data is not None else validate(params)
-    la = data["la"]
-    final = pack_folder(params, data)
-    refuse_other_data(final, data, params.force)
-    fingerprint = _fingerprint(params, data)
+    if kernels is None:
+        kernels = min(2, os.cpu_count() or 1)
+    try:
+        if context_data is None and not sessions:
+            prestart_kernels(params.notebooks, kernels)  # they start while the data is read
+        data = context_data if context_data is not None else validate(params)
+        la = data["la"]
+        final = pack_folder(params, data)
+        refuse_other_data(final, data, params.force)
+        fingerprint = _fingerprint(params, data)
+    except BaseException:
+        close_prestarted()
+        raise
     if not params.force and _up_to_date(final, fingerprint):
+        close_prestarted()
         if status is not None:
             status["skipped"] = True
         stale = final.parent / f"{final.name}.failed"
@@ -473,17 +732,15 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
         table_cache=str(cache), period=data.get("period", ""), returns_dir=params.returns_dir)
     nb_params.update(params.extra)
     timings = {}
-    pages = []
+    adopted = [] if sessions else _adopt_prestarted(notebook_paths(params.notebooks)[0].parent, kernels)
+    sessions = sessions or adopted or None
     try:
-        with KernelSession(build / ".kernel.log", cwd=notebook_paths(params.notebooks)[0].parent) as kernel:
-            for path in notebook_paths(params.notebooks):
-                t0 = time.perf_counter()
-                executed = build / "notebooks" / path.name
-                kernel.run(path, executed, nb_params, f"{la['area_name']} {data.get('period') or data['year']}")
-                timings[path.name] = round(time.perf_counter() - t0, 3)
-                pages.append((path, executed))
-        _render(build, pages, data, params, timings, started, fingerprint)
+        pages = run_notebooks(notebook_paths(params.notebooks), build, nb_params,
+                              f"{la['area_name']} {data.get('period') or data['year']}", timings, kernels, sessions)
+        _render(build, pages, data, params, timings, started, fingerprint,
+                kernels=min(kernels, len(pages), len(sessions) if sessions else kernels))
     except BaseException:
+        _close(adopted)
         failed = final.parent / f"{final.name}.failed"
         if failed.exists():
             shutil.rmtree(failed)
@@ -491,8 +748,10 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
             cache.unlink(missing_ok=True)
             build.rename(failed)
         raise
+    _close(adopted)
     cache.unlink(missing_ok=True)
-    (build / ".kernel.log").unlink(missing_ok=True)
+    for log in build.glob(".kernel*.log"):
+        log.unlink()
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         final.rename(old)
@@ -506,7 +765,7 @@ def build_pack(params: PackParams, context_data: dict | None = None, status: dic
 
 
 def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, started: float,
-            fingerprint: str = "") -> None:
+            fingerprint: str = "", kernels: int = 1) -> None:
     import nbformat
 
     la = data["la"]
@@ -525,7 +784,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     # index
     from analysis.pack.report import Context, data_description, data_notice, local_notice, summary_rows
     ctx = Context(output_dir=None, **data)
-    tables = export.load_tables(build / "tables")  # what the notebooks showed and saved
+    tables = _tables(build, pages)  # what the notebooks showed and saved
     if "key_findings" in tables:  # the summary page's findings, as its notebook wrote them
         findings = tables["key_findings"].table["Finding"].tolist()
     else:  # a pack of other notebooks: the findings the summary page would show
@@ -551,8 +810,9 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
     export.write_workbook(tables, build / "tables.xlsx",
                           contents=f"{site}: the data behind every chart and table, one sheet each",
                           contents_source=data_description(ctx))
-    if tables_dir.exists():
-        shutil.rmtree(tables_dir)
+    for folder in (tables_dir, build / PARTS):
+        if folder.exists():
+            shutil.rmtree(folder)
     # manifest
     files = [{**f, "path": str(Path(data["data_dir"]) / f["file"])} for f in data["files"]]
     manifest = {
@@ -572,6 +832,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         "returns": data.get("returns_files", []),
         "fingerprint": fingerprint,
         "notebooks": {p.name: {"sha256": _sha256(p), "seconds": timings.get(p.name)} for p, _ in pages},
+        "kernels": kernels,  # notebooks run at once: their seconds add up to at most kernels x seconds
         "seconds": round(time.perf_counter() - started, 3),
     }
     (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), "utf-8")
@@ -581,15 +842,52 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
 # Many LAs
 
 
-def _build_one(params: PackParams):
+#: The national data a worker process shares between the LAs it builds (set before the workers fork).
+_SHARED: dict = {}
+
+
+def _share(national: dict | None, worker: bool = False) -> None:
+    """Keep ``national`` for :func:`_build_one` (in this process, and in worker processes forked after it)."""
+    _SHARED.clear()
+    if national is not None:
+        _SHARED["national"] = national
+    _SHARED["worker"] = worker
+
+
+def _build_one(params: PackParams, kernels: int = 1):
     try:
-        return params.la, str(build_pack(params)), ""
+        data = validate(params, national=_SHARED.get("national"))
+        # a worker process keeps its kernels from one LA's pack to the next
+        sessions = (worker_kernels(notebook_paths(params.notebooks)[0].parent, kernels) if _SHARED.get("worker")
+                    else None)
+        return params.la, str(build_pack(params, data, kernels=kernels, sessions=sessions)), ""
     except NeedsError as exc:
         return params.la, "", str(exc)
 
 
-def build_many(params_list: list[PackParams], jobs: int | None = None, progress: bool = True) -> list[tuple]:
+def _shared_for(params_list: list[PackParams]) -> tuple[dict | None, str]:
+    """The national data every pack in ``params_list`` can share, computed once, or None if they differ.
+
+    Returns ``(national, error)``: a folder that cannot be read gives every LA the same one-line error.
+    """
+    from analysis.pack.report import national_key
+
+    keys = {national_key(p.data_dir, p.neighbour_model, p.population, p.confidence) for p in params_list}
+    if len(keys) != 1:
+        return None, ""
+    try:
+        return national_data(params_list[0]), ""
+    except NeedsError as exc:
+        return None, str(exc)
+
+
+def build_many(params_list: list[PackParams], jobs: int | None = None, progress: bool = True,
+               national: dict | None = None) -> list[tuple]:
     """Build several packs in parallel; one LA's failure does not stop the others.
+
+    The data folder is read and the national table benchmarked once (:func:`national_data`, or ``national`` when
+    given), before the worker processes start; they are forked from this process, so each shares it without
+    reading or pickling it again, and only attaches its LA's targets.
 
     Returns
     -------
@@ -598,22 +896,38 @@ def build_many(params_list: list[PackParams], jobs: int | None = None, progress:
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs {jobs}: expected 1 or more parallel builds")
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(params_list)))
+    error = ""
+    if national is None and params_list:
+        national, error = _shared_for(params_list)
+    if error:
+        return [(p.la, "", error) for p in params_list]
+    # the cores left over by parallel packs run a pack's notebooks in parallel kernels
+    kernels = max(1, (os.cpu_count() or 1) // jobs)
     results = []
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(params_list), desc="packs", unit="LA", file=sys.stderr)
-    if jobs == 1:
-        for p in params_list:
-            results.append(_build_one(p))
-            bar and bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_build_one, p) for p in params_list]
-            for fut in as_completed(futures):
-                results.append(fut.result())
+    _share(national)
+    try:
+        if jobs == 1:
+            for p in params_list:
+                results.append(_build_one(p, kernels))
                 bar and bar.update(1)
+        else:
+            import multiprocessing
+
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share,
+                                     initargs=(national, True)) as pool:
+                futures = [pool.submit(_build_one, p, kernels) for p in params_list]
+                for fut in as_completed(futures):
+                    results.append(fut.result())
+                    bar and bar.update(1)
+    finally:
+        _share(None)
     if bar:
         bar.close()
     order = {p.la: i for i, p in enumerate(params_list)}

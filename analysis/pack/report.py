@@ -119,21 +119,56 @@ class Context:
         return f"{kind}: {files or 'x'}."
 
 
-def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str = "", targets: str = "",
-                       population: str = "release", confidence: float = 0.95, period: str = "",
-                       returns_dir: str = "") -> dict:
-    """Read and benchmark everything once; the result can be pickled and shared by every notebook of a pack.
+def national_data(data_dir: str = "", neighbour_model: str = "", population: str = "release",
+                  confidence: float = 0.95) -> dict:
+    """Read a data folder and benchmark the national table once, without targets: what every LA's context shares.
+
+    The table does not depend on the LA except through its targets, which :func:`build_context_data` attaches
+    per LA (:func:`analysis.indicators.benchmark.with_targets`), so packs for many LAs read and benchmark once.
+
+    Returns
+    -------
+    dict
+        ``folder, dataset, table, inventory`` and the arguments it was made from (``key``).
 
     Raises
     ------
     ParameterError
-        Unknown LA, a year with no data for it, a missing data folder or neighbour model file.
+        No data folder given and the demo data is not there yet, or a missing neighbour model file.
     """
     folder = Path(data_dir).resolve() if data_dir else config.DEMO_DATA_DIR
     if not data_dir and not (folder / config.STAMP_FILE).exists():
         raise ParameterError(f"no data folder given, and the demo data is not in {folder} yet: run `needs demo` "
                              "(or `make pack`) first, or give data_dir")
     ds = indicators.load(folder, vintage=population, neighbour_model=neighbour_model or None)
+    table = benchmark.benchmark(indicators.compute(ds.observations), ds.neighbours, confidence=confidence,
+                                neighbour_model=ds.neighbour_model_label)
+    return {"key": national_key(data_dir, neighbour_model, population, confidence), "folder": folder, "dataset": ds,
+            "table": table, "inventory": indicators.inventory(ds)}
+
+
+def national_key(data_dir: str = "", neighbour_model: str = "", population: str = "release",
+                 confidence: float = 0.95) -> tuple:
+    """What :func:`national_data` depends on: packs whose keys are equal can share it."""
+    return (str(Path(data_dir).resolve()) if data_dir else "", neighbour_model or "", population, float(confidence))
+
+
+def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str = "", targets: str = "",
+                       population: str = "release", confidence: float = 0.95, period: str = "",
+                       returns_dir: str = "", national: dict | None = None) -> dict:
+    """Read and benchmark everything once; the result can be pickled and shared by every notebook of a pack.
+
+    ``national`` (from :func:`national_data` with the same folder, neighbour model, population and confidence)
+    skips reading and benchmarking: only the LA's own parts (its year, targets and returns) are added.
+
+    Raises
+    ------
+    ParameterError
+        Unknown LA, a year with no data for it, a missing data folder or neighbour model file.
+    """
+    if national is None or national["key"] != national_key(data_dir, neighbour_model, population, confidence):
+        national = national_data(data_dir, neighbour_model, population, confidence)
+    folder, ds = national["folder"], national["dataset"]
     neighbour_table = ds.neighbours
     las = ds.observations[ds.observations["geographic_level"] == areas.LEVEL_LA][["area_code", "old_la_code", "area_name"]]
     la_row = areas.resolve_la(la, las.drop_duplicates("area_code"))
@@ -149,11 +184,10 @@ def build_context_data(la: str, year, data_dir: str = "", neighbour_model: str =
         raise ParameterError(f"no data for {la_row['area_name']} in {year} in {folder}; years available: "
                              f"{years[0]} to {years[-1]}" if years else f"no data for {la_row['area_name']} in {folder}")
     tg = benchmark.read_targets(targets) if targets else benchmark.load_targets(la_row["area_name"])
-    table = benchmark.benchmark(indicators.compute(ds.observations), neighbour_table, targets=tg, confidence=confidence,
-                                neighbour_model=ds.neighbour_model_label)
+    table = benchmark.with_targets(national["table"], tg)
     data = {"la": la_row, "year": year, "table": table, "neighbours": neighbour_table, "files": ds.files,
             "warnings": ds.warnings, "is_demo": ds.is_demo, "data_dir": str(folder), "vintage": population,
-            "confidence": confidence, "targets": tg, "inventory": indicators.inventory(ds),
+            "confidence": confidence, "targets": tg, "inventory": national["inventory"],
             "neighbour_model": ds.neighbour_model_label}
     if returns_dir or period:
         data.update(local.from_returns_folder(returns_dir, la_row, period, table, ds.populations, confidence))

@@ -65,6 +65,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
+from analysis.present import text_metrics  # noqa: E402
 from analysis.stats import funnel as funnel_stats  # noqa: E402
 from analysis.errors import ParameterError  # noqa: E402
 from analysis.numbers import format_values, round_half_up  # noqa: E402
@@ -296,6 +297,7 @@ _SVG_FONTS = "'DejaVu Sans', Arial, Helvetica, sans-serif"
 def render(fig: Figure, fmt: str | None = None) -> tuple[bytes, str, tuple[int, int]]:
     """Render a figure once: ``(bytes, mime type, (width px, height px))`` as SVG (default) or PNG."""
     fmt = fmt or IMAGE_FORMAT
+    text_metrics.install()
     if fmt == "png":
         data = figure_png(fig)
         return data, "image/png", _png_size(data)
@@ -722,6 +724,7 @@ def _min_plot(width: float) -> float:
 
 def _figure(build: Any, kind: str, data: pd.DataFrame, **kw: Any) -> "ChartFigure":
     """Build a chart's figure in the wide layout, holding what it needs to become a :class:`Chart`."""
+    text_metrics.install()  # both layouts and both drawings measure the same texts: measure each once
     fig, tidy, alt, caption = build(data, width=FIG_WIDTH, **kw)
     fig.chart_kind, fig.chart_data, fig.alt, fig.caption = kind, tidy, alt, caption
     fig.chart_title, fig.chart_subtitle = kw["title"], kw["subtitle"]

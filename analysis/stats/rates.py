@@ -45,6 +45,9 @@ __all__ = [
     "proportion_ci",
     "poisson_limits",
     "limit_columns",
+    "rate_limits",
+    "proportion_limits",
+    "BYARS_FROM",
     "CI_COLUMNS",
 ]
 
@@ -54,8 +57,9 @@ CI_COLUMNS = ["value", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "meth
 # The two confidence levels the output tables carry, and the columns each one fills.
 _LEVEL_COLUMNS = {0.95: ("lower_95", "upper_95"), 0.998: ("lower_99_8", "upper_99_8")}
 
-# Below this count rate_ci uses the exact method, from it Byar's (PHEindicatormethods convention).
-_BYARS_FROM = 10
+#: Below this count rate_ci uses the exact method, from it Byar's (PHEindicatormethods convention).
+BYARS_FROM = 10
+_BYARS_FROM = BYARS_FROM
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -88,6 +92,8 @@ def _to_float(x: Any) -> np.ndarray:
     """A float64 numpy copy of ``x`` with every kind of missing value (None, pd.NA, NaN) as NaN."""
     if isinstance(x, (pd.Series, pd.Index)):
         return x.to_numpy(dtype="float64", na_value=np.nan)
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim:  # already numbers: NaN stays NaN
+        return x.astype("float64")
     if np.ndim(x) == 0:
         return np.asarray(np.nan if x is None or x is pd.NA else x, dtype="float64")
     return pd.Series(list(x) if not isinstance(x, np.ndarray) else x).to_numpy(dtype="float64", na_value=np.nan)
@@ -524,6 +530,16 @@ def _table_inputs(
 
 def rate_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
     """The arrays behind :func:`rate_ci` (value, {limit column: array}, method), for callers that want no table."""
+    value, limits = rate_limits(num, den, mult, confidence)
+    method = np.where(np.isnan(num), None, np.where(_is_exact(num), "Exact", "Byars")).astype(object)
+    return value, limits, method
+
+
+def rate_limits(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
+    """:func:`rate_arrays` without the method names: (value, {limit column: array}).
+
+    The method is the exact one where the count is below 10 (:func:`poisson_limits`), Byar's from 10.
+    """
     _check_non_negative(num, "numerator", "rate_ci")
     _check_non_negative(den, "denominator", "rate_ci")
     usable = ~np.isnan(num) & (den > 0)
@@ -536,8 +552,7 @@ def rate_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)
         limits[up_col] = upper * scale
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(usable, num / den * mult, np.nan)
-    method = np.where(np.isnan(num), None, np.where(_is_exact(num), "Exact", "Byars")).astype(object)
-    return value, limits, method
+    return value, limits
 
 
 def rate_ci(
@@ -591,6 +606,12 @@ def rate_ci(
 
 def proportion_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
     """The arrays behind :func:`proportion_ci` (value, {limit column: array}, method)."""
+    value, limits = proportion_limits(num, den, mult, confidence)
+    return value, limits, np.full(num.size, "Wilson", dtype=object)
+
+
+def proportion_limits(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 0.998)):
+    """:func:`proportion_arrays` without the method names (always Wilson's): (value, {limit column: array})."""
     _check_proportion_inputs(num, den, "proportion_ci")
     usable = ~np.isnan(num) & (den > 0)
     limits = {}
@@ -600,8 +621,7 @@ def proportion_arrays(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 
         limits[up_col] = np.where(usable, _wilson(num, den, level, +1) * mult, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(usable, num / den * mult, np.nan)
-    method = np.full(num.size, "Wilson", dtype=object)
-    return value, limits, method
+    return value, limits
 
 
 def proportion_ci(

@@ -114,32 +114,47 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     before_run = np.where(run_start > 0, upto[np.maximum(run_start - 1, 0)], 0)
     k = np.minimum(POINTS, np.where(valid, upto - before_run, 0))
     col = np.arange(POINTS)
-    used = col < k[:, None]
+    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing).
+    sel = np.flatnonzero(calculable)
+    ks = k[sel]
+    used = col[:, None] < ks                              # (point, row): points in time order, one row each
     # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0) and are masked.
-    pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[:, None] - k[:, None] + col, -1))
+    pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[sel] - ks + col[:, None], -1))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
         v = ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2
-        yy, t = y[pick], (col + 1).astype("float64")
-        terms = (1 / v, yy * t / v, t / v, yy / v, t ** 2 / v)
-
-        def slope(keep):
-            """Slope and Fingertips' beta over the points in ``keep``, summed afresh in time order as Fingertips."""
-            s1, s2, s3, s4, s5 = (sum(np.where(keep[:, j], term[:, j], 0.0) for j in col) for term in terms)
-            det = s1 * s5 - s3 ** 2
-            return (s1 * s2 - s3 * s4) / det, np.sqrt(s1 / det)
-
-        b, beta = slope(used)
+        yy, t = y[pick], (col + 1).astype("float64")[:, None]
+        sums = []
+        for term in (1 / v, yy * t / v, t / v, yy / v, t ** 2 / v):
+            # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the
+            # number used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out
+            # adds nothing, so a fit's sum is the running sum to the point before it, then the points after it.
+            w = np.where(used, term, 0.0)
+            running = [0 + w[0]]
+            for j in col[1:]:                              # five points, not rows
+                running.append(running[-1] + w[j])
+            fits = [running[-1]]
+            for left_out in col:
+                total = running[left_out - 1] if left_out else 0 + w[1]
+                for j in col[left_out + 1 + (left_out == 0):]:
+                    total = total + w[j]
+                fits.append(total)
+            sums.append(np.stack(fits))                    # (6 fits, rows)
+        s1, s2, s3, s4, s5 = sums
+        det = s1 * s5 - s3 ** 2
+        slopes = (s1 * s2 - s3 * s4) / det                 # the slope of each fit: (6, rows)
+        b, beta = slopes[0], np.sqrt(s1[0] / det[0])        # the fit of all the points, and Fingertips' beta
         statistic = (b / beta) ** 2
-        votes = np.where(b < 0, -1, 1)
-        for left_out in col:                               # five leave-one-out fits, not rows
-            votes = votes + np.where(slope(used & (col != left_out))[0] < 0, -1, 1)
+        votes = np.where(slopes < 0, -1, 1).sum(axis=0)     # a slope below 0 counts -1, any other +1
         significant = (np.abs(votes) == POINTS + 1) & (statistic > CHI_SQUARE_THRESHOLD)
 
-    code = np.where(~calculable, 0, np.where(significant, np.where(b > 0, 2, 3), 1)).astype(np.int8)
+    code = np.zeros(n, dtype=np.int8)
+    code[sel] = np.where(significant, np.where(b > 0, 2, 3), 1)
+    stat = np.full(n, np.nan)
+    stat[sel] = statistic
     out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
     out_code[rows] = code
-    out_stat[rows] = np.where(calculable, statistic, np.nan)
+    out_stat[rows] = stat
     out_points[rows] = k
     return out_code, out_stat, out_points
 
