@@ -397,6 +397,11 @@ def test_funnel_limits_keep_the_shape_of_their_inputs():
     lower, upper = funnel_limits_proportion(50, den, 2)
     assert isinstance(lower, pd.Series) and isinstance(upper, pd.Series)
     assert list(lower.index) == list(upper.index) == INDEX
+    # 50% -/+ 2 sqrt(0.25 / n) x 100: n = 100 gives 40 and 60, n = 400 gives 45 and 55
+    assert lower.tolist() == pytest.approx([40, 45], rel=REL) and upper.tolist() == pytest.approx([60, 55], rel=REL)
+    lower, upper = funnel_limits_rate(5, den, multiplier=100)  # E = 5 and 20: PHEindicatormethods' Area2 and Area3
+    assert list(lower.index) == INDEX and lower.tolist() == pytest.approx([1.62348639011842, 12.211428834875937 / 4],
+                                                                          rel=REL)
     lower, upper = funnel_limits_proportion(50, 100, 2)
     assert isinstance(lower, float) and isinstance(upper, float)
 
