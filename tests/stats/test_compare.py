@@ -400,8 +400,13 @@ def test_funnel_limits_keep_the_shape_of_their_inputs():
     # 50% -/+ 2 sqrt(0.25 / n) x 100: n = 100 gives 40 and 60, n = 400 gives 45 and 55
     assert lower.tolist() == pytest.approx([40, 45], rel=REL) and upper.tolist() == pytest.approx([60, 55], rel=REL)
     lower, upper = funnel_limits_rate(5, den, multiplier=100)  # E = 5 and 20: PHEindicatormethods' Area2 and Area3
-    assert list(lower.index) == INDEX and lower.tolist() == pytest.approx([1.62348639011842, 12.211428834875937 / 4],
-                                                                          rel=REL)
+    assert list(lower.index) == list(upper.index) == INDEX
+    assert lower.tolist() == pytest.approx([1.62348639011842, 12.211428834875937 / 4], rel=REL)
+    assert upper.tolist() == pytest.approx([11.668332079322669, 30.889880369197066 / 4], rel=REL)
+    lower, upper = funnel_limits_rate(5, 100, 0.95, 100)
+    assert type(lower) is float and type(upper) is float
+    lower, upper = funnel_limits_rate(5, 100, ["95%", "99.8%"], 100)  # one level per row: a row each
+    assert lower.tolist() == pytest.approx([1.62348639011842, 0.739371731917839], rel=REL)
     lower, upper = funnel_limits_proportion(50, 100, 2)
     assert isinstance(lower, float) and isinstance(upper, float)
 
@@ -513,3 +518,22 @@ def test_ranks_and_quantiles_along_an_empty_axis():
     for shape in ((2, 0), (2, 3, 0)):
         ranks, (q,), count = rank_and_quantiles(np.empty(shape), (0.5,), axis=-1)
         assert ranks.shape == shape and q.shape == shape[:-1] and np.isnan(q).all() and (count == 0).all()
+
+
+def test_funnel_limits_rate_for_one_person_and_messages():
+    # 100,000 per 100,000 in a population of 1: E = 1, whose exact 95% limits are qchisq(0.025, 2) / 2 = -ln(0.975)
+    # and the u with exp(-u) (1 + u) = 0.025 (the chi-square on 4 degrees of freedom)
+    lower, upper = funnel_limits_rate(100_000, 1)
+    assert lower == pytest.approx(-math.log(0.975) * 100_000, rel=1e-9)
+    u = upper / 100_000
+    assert math.exp(-u) * (1 + u) == pytest.approx(0.025, rel=1e-9)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "funnel_limits_rate: 1 of 2 rows have a negative denominator (first at position 1, value -1.0)") + "$"):
+        funnel_limits_rate(5, [10, -1])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "funnel_limits_rate: 1 of 1 rows have a negative comparator (first at position 0, value -5.0)") + "$"):
+        funnel_limits_rate(-5, 10)
+
+
+def test_compare_ci_without_an_upper_limit_is_not_compared():
+    assert compare_ci(3.3, 3.2, np.nan, 3.0, "none") == "not compared"
