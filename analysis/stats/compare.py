@@ -416,7 +416,7 @@ def compare_spc_dsr(value: Any, denominator: Any, comparator: Any, p: Any, polar
     bad_p = ~np.isnan(pp) & ~((pp > 0) & (pp < 0.5))
     if bad_p.any():
         raise ValueError(f"p must be a one-tail probability between 0 and 0.5 (such as 0.025 or 0.001), "
-                         f"got {pp[bad_p].ravel()[0]!r}")
+                         f"got {float(pp[bad_p].ravel()[0])!r}")
     ok = _present(val, den, comp, pp) & (den > 0)
     level = np.where(np.isnan(pp), np.nan, 1 - 2 * pp)
     level = np.round(level, 12)  # 1 - 2 * 0.001 should be exactly 0.998

@@ -166,7 +166,7 @@ def _check_non_negative(x: np.ndarray, what: str, caller: str) -> None:
         first = int(np.flatnonzero(bad.ravel())[0])
         raise ValueError(
             f"{caller}: {int(bad.sum())} of {bad.size} rows have a negative {what} "
-            f"(first at position {first}, value {x.ravel()[first]!r})"
+            f"(first at position {first}, value {float(x.ravel()[first])!r})"
         )
 
 
@@ -424,7 +424,7 @@ def _check_proportion_inputs(x: np.ndarray, n: np.ndarray, caller: str) -> None:
         first = int(np.flatnonzero(bad.ravel())[0])
         raise ValueError(
             f"{caller}: {int(bad.sum())} of {bad.size} rows have a numerator above the denominator, which a "
-            f"proportion cannot have (first at position {first}: {x.ravel()[first]!r} out of {n.ravel()[first]!r})"
+            f"proportion cannot have (first at position {first}: {float(x.ravel()[first])!r} out of {float(n.ravel()[first])!r})"
         )
 
 

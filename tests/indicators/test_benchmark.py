@@ -14,7 +14,7 @@ from scipy.stats import chi2
 from analysis.indicators import benchmark
 from analysis import indicators
 from analysis.read import sources
-from analysis.errors import InputError
+from analysis.errors import InputError, ParameterError
 STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
 
 
@@ -283,3 +283,201 @@ def test_every_la_row_of_2024_recomputed_independently(real_dataset, real_table)
                     wrong.append((ind, r.area_name, col, got, want))
     assert checked > 2000
     assert not wrong, f"{len(wrong)} values differ, e.g. {wrong[:5]}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Arguments, columns from the registry, and tables in any order
+# --------------------------------------------------------------------------------------------------------------------
+
+NO_NEIGHBOURS = pd.DataFrame(columns=["area_code", "neighbour_code", "neighbour_name", "neighbour_rank"])
+FIXTURE_ROWS = [
+    ("National", "E92000001", "2024", 70_000, 10_000_000),   # England 70 per 10,000
+    ("Regional", "E12000001", "2024", 5_700, 600_000),       # North East 95
+    ("Local authority", STOCKTON, "2024", 500, 50_000),      # 100
+    ("Local authority", DARLINGTON, "2024", 400, 50_000),    # 80
+    ("Local authority", DURHAM, "2024", 450, 50_000),        # 90
+    ("Local authority", GATESHEAD, "2024", np.nan, 50_000),  # suppressed
+    ("Local authority", STOCKTON, "2023", 480, 50_000),      # 96 the year before
+]
+FIXTURE_NEIGHBOURS = pd.DataFrame({"area_code": STOCKTON, "neighbour_code": [DARLINGTON, DURHAM, GATESHEAD],
+                                   "neighbour_name": ["Darlington", "County Durham", "Gateshead"],
+                                   "neighbour_rank": [1, 2, 3]})
+
+
+def _plain(frame):
+    """The table's cells as plain Python values (categories and missing values compared as values)."""
+    return [[None if pd.isna(v) else v for v in row] for row in frame.astype(object).itertuples(index=True)]
+
+
+def test_registry_columns_and_the_neighbour_model_label(table):
+    entry = indicators.registry()["cla_rate"]
+    st = _row(table, STOCKTON)
+    assert (st["unit"], st["decimals"], st["polarity"]) == (entry["unit"], entry["decimals"], entry["polarity"])
+    assert (table["neighbour_model"] == "").all()  # none named
+    named = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS,
+                                neighbour_model="SN model 2024.xlsx")
+    assert (named["neighbour_model"] == "SN model 2024.xlsx").all()
+
+
+def test_the_registry_given_is_the_one_used():
+    # with cla_rate given a polarity (low is good), Stockton's 100 against England's 70 is worse, not just higher
+    reg = {k: dict(v) for k, v in indicators.registry().items()}
+    reg["cla_rate"]["polarity"] = "low_is_good"
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS, reg=reg)
+    assert _row(out, STOCKTON)["vs_england"] == "worse" and _row(out, STOCKTON)["polarity"] == "low_is_good"
+
+
+def test_comparisons_at_99_8_percent():
+    # 500 events over 50,000 per 10,000. Byar's lower limits: 500 (1 - 1/4500 - z / (3 sqrt(500)))^3 / 5 is 91.42 at
+    # 95% (z = 1.96) and 86.75 at 99.8% (z = 3.09). England at 89 is below the first and above the second.
+    rows = [("National", "E92000001", "2024", 890_000, 100_000_000), ("Local authority", STOCKTON, "2024", 500, 50_000)]
+    computed = indicators.compute(_obs(rows))
+    assert _row(benchmark.benchmark(computed, NO_NEIGHBOURS), STOCKTON)["vs_england"] == "higher"
+    assert _row(benchmark.benchmark(computed, NO_NEIGHBOURS, confidence=0.998), STOCKTON)["vs_england"] == "similar"
+    with pytest.raises(ParameterError, match=r"^confidence must be 0\.95 or 0\.998, not 0\.9$"):
+        benchmark.benchmark(computed, NO_NEIGHBOURS, confidence=0.9)
+
+
+def test_the_latest_target_set_by_each_year():
+    # targets of 100 set for 2020 and of 95 for 2024: 2023 is judged against 100 (96 is on track), 2024 against 95
+    # (100 is off track)
+    targets = pd.DataFrame([
+        {"area_code": STOCKTON, "indicator": "cla_rate", "target": 100.0, "target_year": "2020", "direction": "lower"},
+        {"area_code": STOCKTON, "indicator": "cla_rate", "target": 95.0, "target_year": "2024", "direction": "lower"},
+    ])
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS, targets=targets)
+    assert (_row(out, STOCKTON, "2023")["target"], _row(out, STOCKTON, "2023")["target_status"]) == (100, "on track")
+    assert (_row(out, STOCKTON, "2024")["target"], _row(out, STOCKTON, "2024")["target_status"]) == (95, "off track")
+    assert _row(out, STOCKTON, "2024")["target_year"] == "2024"
+    # a target set for 2024 says nothing about 2023
+    later = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS, targets=targets.iloc[1:])
+    assert pd.isna(_row(later, STOCKTON, "2023")["target"]) and _row(later, STOCKTON, "2023")["target_status"] == ""
+
+
+def test_an_england_or_regional_figure_that_disagrees_with_its_areas_is_no_comparator():
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    computed["aggregate_check"] = np.where(computed["geographic_level"] == "National", "disagrees with its areas", "")
+    st = _row(benchmark.benchmark(computed, FIXTURE_NEIGHBOURS), STOCKTON)
+    assert pd.isna(st["england_value"]) and st["vs_england"] == "not compared"
+    assert st["region_value"] == pytest.approx(95) and st["vs_region"] == "similar"
+
+
+def test_without_england_there_is_no_england_comparison():
+    st = _row(benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS[1:])), FIXTURE_NEIGHBOURS), STOCKTON)
+    assert pd.isna(st["england_value"]) and st["vs_england"] == "not compared"
+
+
+def test_neighbours_without_values_give_no_mean():
+    rows = [r if r[1] not in (DARLINGTON, DURHAM) else (*r[:3], np.nan, r[4]) for r in FIXTURE_ROWS]
+    st = _row(benchmark.benchmark(indicators.compute(_obs(rows)), FIXTURE_NEIGHBOURS), STOCKTON)
+    assert pd.isna(st["sn_mean"]) and st["sn_n"] == 0 and st["vs_sn"] == "not compared"
+    assert st["sn_missing"] == "Darlington; County Durham; Gateshead"
+
+
+def test_neighbour_model_rows_for_areas_not_in_the_table_are_ignored():
+    # Hartlepool is in the model but not in the table; nobody else gains its neighbours
+    model = pd.concat([FIXTURE_NEIGHBOURS, pd.DataFrame({
+        "area_code": "E06000001", "neighbour_code": [DARLINGTON, DURHAM], "neighbour_name": ["Darlington", "Durham"],
+        "neighbour_rank": [1, 2]})], ignore_index=True)
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), model)
+    assert _plain(out) == _plain(benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS))
+    assert pd.isna(_row(out, GATESHEAD)["sn_n"]) and pd.isna(_row(out, DURHAM)["sn_mean"])
+
+
+@pytest.mark.parametrize("first", range(len(FIXTURE_ROWS)))
+def test_the_order_of_the_rows_does_not_matter(first):
+    """Each row of the table first in turn (England, the region, each LA, Stockton 2023): the same
+    figures for every row."""
+    order = [first] + [i for i in range(len(FIXTURE_ROWS)) if i != first]
+    expected = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS)
+    computed = indicators.compute(_obs([FIXTURE_ROWS[i] for i in order]))
+    computed.index = order  # each row keeps its label from the fixture's order
+    got = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS).sort_index()
+    assert _plain(got) == _plain(expected)
+
+
+def test_gap_trends_keeps_the_index_and_is_named():
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS)
+    some = out[out["geographic_level"] == "Local authority"]
+    gaps = benchmark.gap_trends(some, "england_value")
+    assert list(gaps.index) == list(some.index) and gaps.name == "gap_trend"
+    assert (gaps == "cannot be calculated").all()
+
+
+def test_display_follows_status(table):
+    columns = list(benchmark.with_display(table).columns)
+    assert columns.index("display") == columns.index("status") + 1
+
+
+def test_figures_without_an_interval_are_not_tested():
+    """An average (cla_attainment8: a ratio) and a published-only figure have no interval: "not tested" against a
+    comparator that has a value, "not compared" without one or without a value of their own."""
+    ratio = _obs([("National", "E92000001", "2024", 200_000, 10_000),      # 20.0 points
+                  ("Local authority", STOCKTON, "2024", 300, 20),            # 15.0
+                  ("Local authority", DARLINGTON, "2024", np.nan, 20)],      # no value
+                 indicator="cla_attainment8")
+    out = benchmark.benchmark(indicators.compute(ratio), NO_NEIGHBOURS)
+    assert _row(out, STOCKTON)["vs_england"] == "not tested" and _row(out, STOCKTON)["vs_sn"] == "not compared"
+    assert _row(out, DARLINGTON)["vs_england"] == "not compared"
+    # a rate published without its counts (value_basis "published only"): the published figure, not tested
+    published = _obs(FIXTURE_ROWS[:1] + [("Local authority", STOCKTON, "2024", np.nan, 50_000)])
+    published.loc[1, ["value_basis", "published_value", "status"]] = ["published only", 100.0, ""]
+    st = _row(benchmark.benchmark(indicators.compute(published), NO_NEIGHBOURS), STOCKTON)
+    assert st["value"] == 100 and st["vs_england"] == "not tested"
+    # a figure of a published-only indicator in a table made before value_basis existed
+    old = indicators.compute(_obs(FIXTURE_ROWS[:1] + [("Local authority", STOCKTON, "2024", 55, 100)],
+                                  indicator="ks2_rwm_pct"))
+    old["value"] = [60.0, 55.0]
+    old = old.drop(columns="value_basis")
+    st = _row(benchmark.benchmark(old, NO_NEIGHBOURS), STOCKTON)
+    assert st["vs_england"] == "not tested" and st["value_basis"] == "published"
+
+
+def test_comparisons_only_where_they_apply(table):
+    # England is not compared with itself, nor regions with neighbours or regions: those cells are empty
+    eng, region = _row(table, "E92000001"), _row(table, "E12000001")
+    assert (eng["vs_england"], eng["vs_sn"], eng["vs_region"]) == ("", "", "")
+    assert region["vs_england"] == "higher" and (region["vs_sn"], region["vs_region"]) == ("", "")
+
+
+def test_a_first_year_has_no_previous_value(table):
+    st = _row(table, STOCKTON, "2023")
+    assert pd.isna(st["previous_value"]) and pd.isna(st["change"])
+
+
+def test_one_neighbour_with_a_value_is_the_mean():
+    rows = [r if r[1] != DURHAM else (*r[:3], np.nan, r[4]) for r in FIXTURE_ROWS]
+    st = _row(benchmark.benchmark(indicators.compute(_obs(rows)), FIXTURE_NEIGHBOURS), STOCKTON)
+    assert st["sn_mean"] == pytest.approx(80) and st["sn_n"] == 1 and st["sn_missing"] == "County Durham; Gateshead"
+
+
+def test_whole_numbers_are_whole_and_empty_text_is_empty(table):
+    for col in ("rank", "rank_of", "sn_n"):
+        assert str(table[col].dtype) == "Int64", col
+    assert table["target"].dtype == float
+    plain = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS)  # no targets
+    for col in ("target_year", "target_status", "target_direction", "aggregate_check"):
+        assert (plain[col] == "").all(), col
+    assert plain["target"].isna().all() and plain["target"].dtype == float
+
+
+def test_a_table_without_local_authorities():
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS[:2])), NO_NEIGHBOURS)
+    assert out["rank"].isna().all() and (out["quartile_band"] == "").all()
+    assert _row(out, "E12000001")["vs_england"] == "higher"
+
+
+def test_tables_made_before_the_scorecard_files():
+    # no period_label, year_type, value_basis or aggregate_check: the period is its label, the rest empty
+    computed = indicators.compute(_obs(FIXTURE_ROWS)).drop(columns=["period_label", "year_type", "value_basis"])
+    out = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS)
+    assert list(out.columns) == benchmark.TABLE_COLUMNS
+    assert out["period_label"].tolist() == out["time_period"].tolist()
+    assert (out["year_type"] == "").all() and (out["aggregate_check"] == "").all()
+    assert (out["value_basis"] == "published").all()
+
+
+def test_polarity_comes_from_the_registry_not_the_table():
+    computed = indicators.compute(_obs(FIXTURE_ROWS)).assign(polarity="high_is_good")
+    out = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS)
+    assert (out["polarity"] == indicators.registry()["cla_rate"]["polarity"]).all()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -293,3 +295,245 @@ def test_rank_and_quantiles_polarity_per_indicator():
 def test_group_key_length_checked():
     with pytest.raises(ValueError, match="group key"):
         rank_min([1, 2, 3], ["a", "b"])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Shapes, defaults and messages
+# --------------------------------------------------------------------------------------------------------------
+
+INDEX = ["E06000004", "E06000005"]
+
+
+def _series_at(args, position):
+    """The arguments with the one at ``position`` as a Series on INDEX (the others stay lists or scalars)."""
+    return [pd.Series(a, index=INDEX) if i == position else a for i, a in enumerate(args)]
+
+
+@pytest.mark.parametrize("position", range(5))
+def test_compare_ci_keeps_the_index_of_whichever_input_is_a_series(position):
+    # value, lower, upper, comparator, polarity: 3.3 in (3.2, 3.5) against 3.0 is higher (worse where low is good)
+    args = [[3.3, 3.3], [3.2, 3.2], [3.5, 3.5], [3.0, 3.05], ["low_is_good", "none"]]
+    got = compare_ci(*_series_at(args, position))
+    assert list(got.index) == INDEX and got.tolist() == ["worse", "higher"]
+
+
+@pytest.mark.parametrize("position", range(4))
+def test_compare_spc_keeps_the_index_of_whichever_input_is_a_series(position):
+    # value, denominator, comparator, z or p, polarity. Proportions: 50% of 100, z = 2: limits 40 and 60 (worked
+    # above). Rates: comparator 5 per 100 in 100 people, E = 5, 95% limits 1.6235 and 11.6683 (PHEindicatormethods).
+    prop = [[61.0, 50.0], [100, 100], [50, 50], 2, ["high_is_good", "high_is_good"]]
+    rate = [[12.0, 5.0], [100, 100], [5, 5], 0.025, ["high_is_good", "high_is_good"]]
+    for function, args in ((compare_spc_proportion, prop), (compare_spc_dsr, rate)):
+        if position == 3:  # z and p are one for all here: the polarity is the fourth Series tried
+            args = args[:3] + [args[3], pd.Series(args[4], index=INDEX)]
+        else:
+            args = _series_at(args, position)
+        got = function(*args, multiplier=100)
+        assert list(got.index) == INDEX and got.tolist() == ["better", "similar"], function.__name__
+
+
+def test_series_with_different_indexes_are_refused():
+    a, b = pd.Series([3.3, 3.3], index=INDEX), pd.Series([3.0, 3.0], index=["x", "y"])
+    with pytest.raises(ValueError, match="different indexes"):
+        compare_ci(a, [3.2, 3.2], [3.5, 3.5], [3.0, 3.0], b.map(lambda _: "none"))
+    with pytest.raises(ValueError, match="different indexes"):
+        compare_spc_proportion(a, [100, 100], [50, 50], 2, pd.Series(["none"] * 2, index=["x", "y"]))
+
+
+def test_spc_default_scales_are_a_percentage_and_a_rate_per_100000():
+    # Proportions: 50% of 100 at z = 2 gives limits 40 and 60 on the percentage scale (worked above).
+    assert funnel_limits_proportion(50, 100, 2) == pytest.approx((40, 60), rel=REL)
+    assert compare_spc_proportion(60.5, 100, 50, 2, "none") == "higher"
+    # Rates: 5 per 100,000 in 100,000 people is E = 5: the exact limits of 5 events (PHEindicatormethods, Area2)
+    # are 1.62348639011842 and 11.668332079322669, here per 100,000.
+    assert funnel_limits_rate(5, 100_000) == pytest.approx((1.62348639011842, 11.668332079322669), rel=REL)
+    assert compare_spc_dsr(11.6, 100_000, 5, 0.025, "none") == "similar"
+    assert compare_spc_dsr(11.7, 100_000, 5, 0.025, "none") == "higher"
+
+
+def test_spc_on_the_proportion_scale():
+    # multiplier 1: a comparator of 0.5 over 100 at z = 2 gives limits 0.4 and 0.6
+    assert funnel_limits_proportion(0.5, 100, 2, multiplier=1) == pytest.approx((0.4, 0.6), rel=REL)
+    assert compare_spc_proportion([0.39, 0.5, 0.61], 100, 0.5, 2, "high_is_good", multiplier=1).tolist() == [
+        "worse", "similar", "better"]
+
+
+def test_spc_dsr_limits_are_at_the_confidence_of_p():
+    # p = 0.025 is the 95% level: E = 5 has exact limits 1.6235 and 11.6683 (PHEindicatormethods, Area2), so 11.6
+    # and 1.7 per 100 are within them and 11.7 and 1.6 are not. (At 92.5% the upper limit would be 11.0.)
+    got = compare_spc_dsr([1.6, 1.7, 11.6, 11.7], 100, 5, 0.025, "low_is_good", multiplier=100)
+    assert got.tolist() == ["better", "similar", "similar", "worse"]
+
+
+def test_spc_needs_every_input_and_a_positive_denominator():
+    # one unit of population is enough: 50% of 1 at z = 0.5 gives limits 25 and 75
+    assert funnel_limits_proportion(50, 1, 0.5) == pytest.approx((25, 75), rel=REL)
+    got = compare_spc_proportion([80.0, 80, 80, 80, np.nan], [1, 0, 1, 1, 1], [50, 50, np.nan, 50, 50],
+                                 [0.5, 0.5, 0.5, np.nan, 0.5], "none")
+    assert got.tolist() == ["higher", "not compared", "not compared", "not compared", "not compared"]
+    # E = 1 event for one person at 100,000 per 100,000: exact 95% limits -ln(0.975) = 0.0253 and about 5.57 events
+    got = compare_spc_dsr([0.0, 0, np.nan, 0, 0], [1, 1, 1, 1, 0], [100_000, np.nan, 100_000, 100_000, 100_000],
+                          [0.025, 0.025, 0.025, np.nan, 0.025], "none")
+    assert got.tolist() == ["lower", "not compared", "not compared", "not compared", "not compared"]
+
+
+def test_funnel_limits_proportion_stay_within_0_and_100_percent():
+    # 0%: no spread at all (p (1 - p) = 0); 99% of 10 at z = 3: 99 + 3 sqrt(0.99 x 0.01 / 10) x 100 = 108.4, cut to 100
+    lower, upper = funnel_limits_proportion([0, 99], [100, 10], 3)
+    assert lower[0] == 0 and upper[0] == 0
+    assert upper[1] == 100 and lower[1] == pytest.approx(99 - 300 * math.sqrt(0.99 * 0.01 / 10), rel=REL)
+
+
+def test_funnel_limits_proportion_where_there_is_no_denominator():
+    # a zero denominator gives no limits, and no warning about dividing by it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lower, upper = funnel_limits_proportion([50, 0], [0, 0], 2)
+    assert np.isnan(lower).all() and np.isnan(upper).all()
+
+
+def test_funnel_limits_keep_the_shape_of_their_inputs():
+    den = pd.Series([100, 400], index=INDEX)
+    lower, upper = funnel_limits_proportion(50, den, 2)
+    assert isinstance(lower, pd.Series) and isinstance(upper, pd.Series)
+    assert list(lower.index) == list(upper.index) == INDEX
+    # 50% -/+ 2 sqrt(0.25 / n) x 100: n = 100 gives 40 and 60, n = 400 gives 45 and 55
+    assert lower.tolist() == pytest.approx([40, 45], rel=REL) and upper.tolist() == pytest.approx([60, 55], rel=REL)
+    lower, upper = funnel_limits_rate(5, den, multiplier=100)  # E = 5 and 20: PHEindicatormethods' Area2 and Area3
+    assert list(lower.index) == list(upper.index) == INDEX
+    assert lower.tolist() == pytest.approx([1.62348639011842, 12.211428834875937 / 4], rel=REL)
+    assert upper.tolist() == pytest.approx([11.668332079322669, 30.889880369197066 / 4], rel=REL)
+    lower, upper = funnel_limits_rate(5, 100, 0.95, 100)
+    assert type(lower) is float and type(upper) is float
+    lower, upper = funnel_limits_rate(5, 100, ["95%", "99.8%"], 100)  # one level per row: a row each
+    assert lower.tolist() == pytest.approx([1.62348639011842, 0.739371731917839], rel=REL)
+    lower, upper = funnel_limits_proportion(50, 100, 2)
+    assert isinstance(lower, float) and isinstance(upper, float)
+
+
+def test_negative_denominator_message():
+    with pytest.raises(ValueError, match=r"^funnel_limits_proportion: 1 of 2 rows have a negative denominator "
+                                         r"\(first at position 1, value -5\.0\)$"):
+        funnel_limits_proportion(50, [100, -5], 2)
+
+
+@pytest.mark.parametrize("p", [0, 0.5, 0.75, 1, -0.01])
+def test_spc_dsr_refuses_a_p_that_is_not_a_one_tail_probability(p):
+    with pytest.raises(ValueError, match=r"^p must be a one-tail probability between 0 and 0\.5 \(such as 0\.025 or "
+                                         r"0\.001\), got " + re.escape(repr(float(p))) + "$"):
+        compare_spc_dsr(5.0, 100, 5, p, "none")
+
+
+def test_quantile_type7_refuses_probabilities_outside_0_to_1():
+    for bad in (-0.1, np.nan, [0.5, 1.5]):
+        with pytest.raises(ValueError, match=r"^probabilities must be between 0 and 1, got "):
+            quantile_type7([1, 2], bad)
+    with pytest.raises(ValueError, match=r"^probabilities must be between 0 and 1, got 1\.5$"):
+        quantile_type7([1, 2], 1.5)
+
+
+def test_quantile_type7_of_one_probability_is_a_float():
+    got = quantile_type7([1, 2, 3, 4], 0.5)
+    assert type(got) is float and got == 2.5
+
+
+def test_groups_as_a_dataframe_or_a_list_of_one_key():
+    # the keys of test_quartile_band_two_keys, as a DataFrame: same bands
+    values = [1, 4, 2, 3, 3, 2, 4, 1]
+    keys = pd.DataFrame({"indicator": ["i"] * 8, "year": [2023, 2024] * 4})
+    assert quartile_band(values, keys).tolist() == ["A", "D", "B", "C", "C", "B", "D", "A"]
+    # one key inside a list is that key: years 2023 (1, 2, 3, 4) and 2024 (4, 3, 2, 1)
+    assert rank_min(values, [[2023, 2024] * 4]).tolist() == [1, 4, 2, 3, 3, 2, 4, 1]
+    # an empty list is one key with no entries, not "no groups"
+    with pytest.raises(ValueError, match=r"^group key 0 has 0 entries but there are 8 values$"):
+        rank_min(values, [])
+
+
+def test_missing_group_keys_form_their_own_group():
+    # keys a, a, missing, missing: 5 and 1 ranked in a; 7 and 3 in the missing-key group
+    got = rank_min([5, 1, 7, 3], ["a", "a", None, None])
+    assert got.tolist() == [2, 1, 2, 1]
+    got = quartile_band([5, 1, 7, 3], pd.Series(["a", "a", np.nan, np.nan]))
+    assert got.tolist() == ["D", "A", "D", "A"]
+
+
+def test_nothing_to_rank_or_band():
+    assert rank_min([]).tolist() == [] and quartile_band([], []).tolist() == []
+
+
+def test_different_polarities_in_a_group_message():
+    # group a (rows 0 and 1) is consistent; group b (rows 2 and 3) is not: the message names a row of group b
+    with pytest.raises(ValueError, match=r"^the values of one group have different polarities \(first at position [23]\); "
+                                         r"rank and band each indicator separately$"):
+        rank_min([1, 2, 3, 4], ["a", "a", "b", "b"], polarity=["none", "none", "high_is_good", "none"])
+
+
+POLARITY_CHOICES = "use one of low_is_good, high_is_good, none"
+
+
+def test_unknown_polarity_messages_name_the_first_row():
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"1 rows have an unknown polarity (first at position 0: 'RAG_LowIsGood'); {POLARITY_CHOICES}") + "$"):
+        compare_ci(3.3, 3.2, 3.5, 3.0, "RAG_LowIsGood")
+    # a list: None and unknown words are unknown, the first of them named as given
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"3 rows have an unknown polarity (first at position 1: 'up'); {POLARITY_CHOICES}") + "$"):
+        compare_ci([3.3] * 4, 3.2, 3.5, 3.0, ["none", "up", None, "down"])
+    # a categorical (as the benchmarked table holds polarity): an unknown category and a missing value
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"2 rows have an unknown polarity (first at position 1: nan); {POLARITY_CHOICES}") + "$"):
+        compare_ci([3.3] * 3, 3.2, 3.5, 3.0, pd.Categorical(["none", None, "up"]))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"1 rows have an unknown polarity (first at position 2: 'up'); {POLARITY_CHOICES}") + "$"):
+        compare_ci([3.3] * 3, 3.2, 3.5, 3.0, pd.Series(["none", "low_is_good", "up"], dtype="category"))
+
+
+def test_polarity_as_a_categorical_series():
+    polarity = pd.Series(["low_is_good", "high_is_good", "none"], dtype="category")
+    got = compare_ci([3.3, 3.3, 3.3], 3.2, 3.5, 3.0, polarity)
+    assert got.tolist() == ["worse", "better", "higher"]
+
+
+def test_comparing_nothing():
+    assert compare_ci([], [], [], [], []).tolist() == []
+
+
+def test_words_are_text_as_pandas_stores_text():
+    text = pd.Series(["x"]).dtype
+    assert compare_ci([3.3], 3.2, 3.5, 3.0, "none").dtype == text
+    assert quartile_band([1.0, 2.0]).dtype == text
+
+
+def test_ties_at_the_top_share_the_best_rank_where_high_is_good():
+    assert rank_min([1, 5, 5], polarity="high_is_good").tolist() == [3, 1, 1]
+    assert rank_min([5, 5, 1], polarity="low_is_good").tolist() == [2, 2, 1]
+
+
+def test_quantiles_at_0_and_1_with_missing_values():
+    # sorted 1, 2, 3, 4 (one missing): the 0 and 1 quantiles are the smallest and the largest, whatever is missing
+    assert quantile_type7([3, 1, None, 4, 2], [0, 1]).tolist() == [1, 4]
+
+
+def test_ranks_and_quantiles_along_an_empty_axis():
+    for shape in ((2, 0), (2, 3, 0)):
+        ranks, (q,), count = rank_and_quantiles(np.empty(shape), (0.5,), axis=-1)
+        assert ranks.shape == shape and q.shape == shape[:-1] and np.isnan(q).all() and (count == 0).all()
+
+
+def test_funnel_limits_rate_for_one_person_and_messages():
+    # 100,000 per 100,000 in a population of 1: E = 1, whose exact 95% limits are qchisq(0.025, 2) / 2 = -ln(0.975)
+    # and the u with exp(-u) (1 + u) = 0.025 (the chi-square on 4 degrees of freedom)
+    lower, upper = funnel_limits_rate(100_000, 1)
+    assert lower == pytest.approx(-math.log(0.975) * 100_000, rel=1e-9)
+    u = upper / 100_000
+    assert math.exp(-u) * (1 + u) == pytest.approx(0.025, rel=1e-9)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "funnel_limits_rate: 1 of 2 rows have a negative denominator (first at position 1, value -1.0)") + "$"):
+        funnel_limits_rate(5, [10, -1])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "funnel_limits_rate: 1 of 1 rows have a negative comparator (first at position 0, value -5.0)") + "$"):
+        funnel_limits_rate(-5, 10)
+
+
+def test_compare_ci_without_an_upper_limit_is_not_compared():
+    assert compare_ci(3.3, 3.2, np.nan, 3.0, "none") == "not compared"

@@ -174,3 +174,92 @@ def test_funnel_adjusts_only_where_overdispersed():
 def test_bad_method():
     with pytest.raises(ValueError, match="method must be 'rate' or 'proportion'"):
         funnel.funnel(OVER, N, 100, "poisson", 10_000)
+
+
+@pytest.mark.filterwarnings("error")
+def test_rate_z_scores_from_zero_and_at_one_expected_event():
+    # O = 0 against E = 100: z = 2 (sqrt(0) - sqrt(100)) = -20. At 1 per 10,000 in 10,000, E = 1 and s = 1/2:
+    # O = 4 gives z = 2 (sqrt(4) - 1) = 2.
+    z, _ = funnel.z_scores([0.0], [10_000], 100, "rate", 10_000)
+    assert z[0] == pytest.approx(-20, rel=REL)
+    z, s = funnel.z_scores([4.0], [10_000], 1, "rate", 10_000)
+    assert z[0] == pytest.approx(2, rel=REL) and s[0] == pytest.approx(0.5, rel=REL)
+    # nothing expected (a comparator of 0): neither z nor s, and no warning about dividing by zero
+    z, s = funnel.z_scores([4.0], [10_000], 0, "rate", 10_000)
+    assert np.isnan(z).all() and np.isnan(s).all()
+
+
+@pytest.mark.filterwarnings("error")
+def test_proportion_z_scores_at_the_ends():
+    # one child: s = 1 / (2 sqrt(1)) = 1/2, so 75% against 50% is (pi/3 - pi/4) / (1/2)
+    z, s = funnel.z_scores([75.0, 75.0], [1, 0], 50, "proportion", 100)
+    assert z[0] == pytest.approx((math.pi / 12) / 0.5, rel=REL) and s[0] == 0.5
+    assert np.isnan(z[1]) and np.isnan(s[1])  # no denominator, no z-score
+    # comparators of 0% and 100% are angles 0 and pi/2
+    z, _ = funnel.z_scores([25.0], [100], 0, "proportion", 100)
+    assert z[0] == pytest.approx((math.pi / 6) / 0.05, rel=REL)
+    z, _ = funnel.z_scores([75.0], [100], 100, "proportion", 100)
+    assert z[0] == pytest.approx(-(math.pi / 6) / 0.05, rel=REL)
+
+
+def test_two_units_are_enough_hand_worked():
+    # O = 121 and 81 against E = 100: z = 2 and -2. Type-7 percentiles of (-2, 2): h = 0.1 and 0.9, so -1.6 and
+    # 1.6; phi = 1.6^2 = 2.56, I phi = 5.12 on 1 degree of freedom, whose upper tail is erfc(sqrt(x / 2)).
+    # tau2 = (5.12 - 1) / (800 - 400) = 0.0103.
+    od = funnel.overdispersion([121.0, 81.0], N[:2], 100, "rate", 10_000)
+    assert od.units == 2
+    assert od.phi == pytest.approx(2.56, rel=REL) and od.statistic == pytest.approx(5.12, rel=REL)
+    assert od.p_value == pytest.approx(math.erfc(1.6), rel=1e-9)
+    assert od.tau2 == pytest.approx(0.0103, rel=REL)
+    assert od.overdispersed is True
+
+
+def test_fewer_than_two_units_give_no_statistics():
+    od = funnel.overdispersion([150.0, np.nan], [10_000, 10_000], 100, "rate", 10_000, alpha=0.01)
+    assert np.isnan(od.statistic) and np.isnan(od.p_value)
+    assert od.overdispersed is False and od.alpha == 0.01
+
+
+def test_winsorising_a_fifth_at_each_end_hand_worked():
+    # Sorted z: -6 -4 -2 0 0 0 0 2 4 6 8. Type-7 20th and 80th percentiles: h = 2 and 8, so -2 and 4. Winsorised,
+    # the squares sum to 4 + 4 + 4 + 0 + 0 + 0 + 0 + 4 + 16 + 16 + 16 = 64.
+    od = funnel.overdispersion(OVER, N, 100, "rate", 10_000, fraction=0.2)
+    assert od.statistic == pytest.approx(64, rel=REL)
+    whole = funnel.funnel(OVER, N, 100, "rate", 10_000, fraction=0.2, alpha=0.01)
+    assert whole.overdispersion.statistic == pytest.approx(64, rel=REL) and whole.overdispersion.alpha == 0.01
+    assert whole.tau2 == pytest.approx((64 - 10) / 4000, rel=REL)
+
+
+@pytest.mark.parametrize("function, args", [
+    ("z_scores", ([1.0], [10], 1, "ratio", 100)),
+    ("limits", (1, [10], "ratio", 100)),
+    ("positions", ([1.0], [10], 1, "ratio", 100)),
+])
+def test_bad_method_message_names_the_function(function, args):
+    with pytest.raises(ValueError, match=rf"^{function}: method must be 'rate' or 'proportion', got 'ratio'$"):
+        getattr(funnel, function)(*args)
+
+
+def test_unadjusted_limits_on_the_proportion_scale():
+    # multiplier 1: 0.1 of 100 has a standard error of sqrt(0.1 x 0.9 / 100) = 0.03
+    lo95, up95, lo998, up998 = funnel.limits(0.1, [100.0], "proportion", 1)
+    assert (lo95[0], up95[0]) == pytest.approx((0.1 - 1.959964 * 0.03, 0.1 + 1.959964 * 0.03), rel=REL)
+    assert (lo998[0], up998[0]) == pytest.approx((0.1 - 3.090232 * 0.03, 0.1 + 3.090232 * 0.03), rel=REL)
+
+
+def test_random_effects_proportion_limits_stop_at_0_percent():
+    # 1%: y0 = asin(0.1) = 0.1002; n = 100 and tau2 = 0.5 give sd = 0.7089, so y0 - 1.96 sd < 0: the angle stops at
+    # 0 and the lower limit is 0% (not sin^2 of a negative angle, 92%).
+    lo95, up95, lo998, _ = funnel.limits(1, [100.0], "proportion", 100, tau2=0.5)
+    assert lo95[0] == 0 and lo998[0] == 0 and up95[0] > 1
+
+
+def test_positions_for_one_child_and_exactly_on_each_limit():
+    # n = 1 is a denominator like any other: 50% of 1 at 50% lies within its limits
+    assert list(funnel.positions([50.0], [1.0], 50, "proportion", 100)) == ["within 95% limits"]
+    # values exactly on the limits are inside them
+    lo95, up95 = compare.funnel_limits_proportion(10, 100.0, funnel.Z95)
+    lo998, up998 = compare.funnel_limits_proportion(10, 100.0, funnel.Z998)
+    got = funnel.positions([lo95, up95, lo998, up998], [100.0] * 4, 10, "proportion", 100)
+    assert list(got) == ["within 95% limits", "within 95% limits", "between 95% and 99.8% limits (below)",
+                         "between 95% and 99.8% limits (above)"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+import warnings
+from statistics import NormalDist
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ import pandas as pd
 import pytest
 
 from analysis.stats.rates import (
+    chi2_ppf,
     CI_COLUMNS,
     byars_lower,
     byars_upper,
@@ -326,3 +330,173 @@ def test_limit_columns():
     assert limit_columns("99.8%") == ("lower_99_8", "upper_99_8")
     with pytest.raises(ValueError, match="not supported"):
         limit_columns(0.9)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Defaults, shapes and messages
+# --------------------------------------------------------------------------------------------------------------
+
+# PHEindicatormethods' testdata_Rate Area2 (5 events) and testdata_Byars_Wilson (65 of 100) at 95%
+EXACT_5 = (1.62348639011842, 11.668332079322669)
+WILSON_65_OF_100 = (0.55254443296887967, 0.73635751756902468)
+TEXT = pd.Series(["x"]).dtype  # pandas' default dtype for text
+
+
+def test_default_confidence_is_95_percent():
+    assert (exact_lower(5), exact_upper(5)) == pytest.approx(EXACT_5, rel=REL)
+    assert (wilson_lower(65, 100), wilson_upper(65, 100)) == pytest.approx(WILSON_65_OF_100, rel=REL)
+
+
+def test_default_multiplier_is_one():
+    assert rate_ci([5], [100]).loc[0, "value"] == 0.05
+    assert proportion_ci([65], [100]).loc[0, ["value", "lower_95", "upper_95"]].tolist() == pytest.approx(
+        [0.65, *WILSON_65_OF_100], rel=REL)
+
+
+@pytest.mark.parametrize("function, args", [(exact_lower, (5,)), (exact_upper, (5,)), (wilson_lower, (65, 100)),
+                                            (wilson_upper, (65, 100))])
+def test_limits_keep_the_shape_of_their_inputs(function, args):
+    assert type(function(*args)) is float
+    series = function(*(pd.Series([a, a], index=["E06000004", "E06000005"]) for a in args))
+    assert isinstance(series, pd.Series) and list(series.index) == ["E06000004", "E06000005"]
+    array = function(*(np.array([a, a], dtype=float) for a in args))
+    assert isinstance(array, np.ndarray) and array.shape == (2,)
+
+
+def test_exact_limits_of_a_fraction_of_an_event():
+    # 2x = 1 degree of freedom: qchisq(0.025, 1) / 2 = qnorm(0.5125)^2 / 2; upper qchisq(0.975, 3) / 2
+    lower = NormalDist().inv_cdf(0.5125) ** 2 / 2
+    assert exact_lower(0.5) == pytest.approx(lower, rel=1e-9)
+    assert exact_lower(np.array([0.5]))[0] == pytest.approx(lower, rel=1e-9)
+    assert exact_upper(0.5) == pytest.approx(4.674201802248074, rel=1e-9)
+
+
+def test_chi2_ppf_scalar_and_array():
+    # one degree of freedom: the square of the normal quantile; two: -2 ln(1 - p)
+    got = chi2_ppf(0.95, 1.0)
+    assert type(got) is float and got == pytest.approx(NormalDist().inv_cdf(0.975) ** 2, rel=1e-12)
+    got = chi2_ppf(0.95, np.array([1.0, 2.0, 0.0]))
+    assert got[:2] == pytest.approx([NormalDist().inv_cdf(0.975) ** 2, -2 * math.log(0.05)], rel=1e-12)
+    assert np.isnan(got[2]) and math.isnan(chi2_ppf(0.95, 0.0))
+
+
+@pytest.mark.parametrize("function, args, message", [
+    (exact_lower, ([-1.0],), "exact_lower: 1 of 1 rows have a negative count (first at position 0, value -1.0)"),
+    (exact_upper, ([2, -1.5],), "exact_upper: 1 of 2 rows have a negative count (first at position 1, value -1.5)"),
+    (byars_lower, ([-2],), "byars_lower: 1 of 1 rows have a negative count (first at position 0, value -2.0)"),
+    (byars_upper, ([-2],), "byars_upper: 1 of 1 rows have a negative count (first at position 0, value -2.0)"),
+    (wilson_lower, ([12], [10]), "wilson_lower: 1 of 1 rows have a numerator above the denominator, which a "
+                                 "proportion cannot have (first at position 0: 12.0 out of 10.0)"),
+    (wilson_upper, ([1, 12], [10, 10]), "wilson_upper: 1 of 2 rows have a numerator above the denominator, which "
+                                        "a proportion cannot have (first at position 1: 12.0 out of 10.0)"),
+    (wilson_lower, ([-1], [10]), "wilson_lower: 1 of 1 rows have a negative numerator (first at position 0, "
+                                 "value -1.0)"),
+    (wilson_upper, ([1], [-10]), "wilson_upper: 1 of 1 rows have a negative denominator (first at position 0, "
+                                 "value -10.0)"),
+    (proportion_ci, ([1, 2, -3], [10, 10, 10]), "proportion_ci: 1 of 3 rows have a negative numerator (first at "
+                                                "position 2, value -3.0)"),
+    (proportion_ci, ([1, 2], [10, -10]), "proportion_ci: 1 of 2 rows have a negative denominator (first at "
+                                         "position 1, value -10.0)"),
+    (proportion_ci, ([11], [10]), "proportion_ci: 1 of 1 rows have a numerator above the denominator, which a "
+                                  "proportion cannot have (first at position 0: 11.0 out of 10.0)"),
+    (rate_ci, ([1, -2], [10, 10]), "rate_ci: 1 of 2 rows have a negative numerator (first at position 1, "
+                                   "value -2.0)"),
+])
+def test_messages_name_the_function_the_rows_and_the_first_value(function, args, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        function(*args)
+
+
+def test_proportion_of_one_and_of_nothing():
+    # 1 of 1: 100%, Wilson limits (2 + z^2 -/+ z^2) / 2 / (1 + z^2) = 1 / (1 + z^2) and 1
+    z = NormalDist().inv_cdf(0.975)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0 of 0 gives no value and no warning about dividing by zero
+        out = proportion_ci([1, 0], [1, 0], 100, confidence=0.95)
+    assert out.loc[0, ["value", "lower_95", "upper_95"]].tolist() == pytest.approx([100, 100 / (1 + z * z), 100],
+                                                                                    rel=1e-9)
+    assert out.loc[1, ["value", "lower_95", "upper_95"]].isna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(wilson_lower(0, 0)) and math.isnan(wilson_upper(0, 0))
+
+
+def test_proportion_ci_fills_only_the_levels_asked_for_and_keeps_the_index():
+    out = proportion_ci(pd.Series([65], index=["E06000004"]), pd.Series([100], index=["E06000004"]),
+                        confidence=0.95)
+    assert list(out.index) == ["E06000004"]
+    assert (out.loc["E06000004", "lower_95"], out.loc["E06000004", "upper_95"]) == pytest.approx(WILSON_65_OF_100,
+                                                                                                  rel=REL)
+    assert out[["lower_99_8", "upper_99_8"]].isna().all().all()
+
+
+def test_method_is_text_as_pandas_stores_text():
+    assert rate_ci([5, 50, None], [100, 100, 100])["method"].dtype == TEXT
+    assert proportion_ci([5], [100])["method"].dtype == TEXT
+
+
+BYARS_65 = (50.163187710459454, 82.849138545939837)  # testdata_Byars_Wilson, 65 at 95%
+
+
+def test_byars_and_poisson_limits_default_to_95_percent():
+    assert (byars_lower(65), byars_upper(65)) == pytest.approx(BYARS_65, rel=REL)
+    assert tuple(poisson_limits(np.array([5.0, 65.0]))[0]) == pytest.approx((EXACT_5[0], BYARS_65[0]), rel=REL)
+
+
+def test_series_in_series_out_with_the_same_values():
+    counts = pd.Series([5.0, 65.0], index=["E06000004", "E06000005"])
+    for function in (byars_lower, byars_upper, exact_lower, exact_upper):
+        got = function(counts)
+        assert list(got.index) == list(counts.index)
+        assert got.tolist() == pytest.approx([function(5.0), function(65.0)], rel=1e-12), function.__name__
+    assert type(byars_lower(65)) is float and type(byars_upper(65)) is float
+
+
+def test_missing_values_of_every_kind():
+    # None, pd.NA and NaN, alone, in lists and in object columns (as a text column read from a file holds them)
+    for missing in (None, pd.NA, np.nan):
+        assert math.isnan(byars_upper(missing)) and math.isnan(exact_lower(missing))
+    out = rate_ci([5, pd.NA], [100, 100], 100)
+    assert out.loc[0, "value"] == 5 and out.loc[1, ["value", "lower_95"]].isna().all()
+    out = rate_ci(pd.Series([5, pd.NA], dtype=object), pd.Series([100, 100], dtype=object), 100)
+    assert out.loc[0, "value"] == 5 and out.loc[1, ["value", "lower_95"]].isna().all()
+
+
+def test_poisson_limits_keep_the_shape_of_the_counts():
+    lower, upper = poisson_limits(5.0)
+    assert lower.shape == upper.shape == () and (float(lower), float(upper)) == pytest.approx(EXACT_5, rel=REL)
+    lower, upper = poisson_limits([5.0, np.nan])
+    assert lower.shape == upper.shape == (2,) and np.isnan(upper[1])
+
+
+def test_a_rate_over_one_and_over_nothing():
+    # 5 events in a population of 1: the rate is 5 and its limits are the exact limits of 5 events
+    out = rate_ci([5], [1])
+    assert out.loc[0, "value"] == 5 and (out.loc[0, "lower_95"], out.loc[0, "upper_95"]) == pytest.approx(EXACT_5,
+                                                                                                         rel=REL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no population: no rate, and no warning about dividing by zero
+        out = rate_ci([5, 0], [0, 0])
+        assert math.isnan(byars_lower(0))
+    assert out[["value", "lower_95", "upper_95"]].isna().all().all()
+
+
+def test_a_level_above_1_is_a_percentage():
+    assert z_value(2) == pytest.approx(NormalDist().inv_cdf(0.51), rel=1e-12)  # 2%
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: z_value("abc"), "confidence 'abc' is not a number such as 0.95 or '95%'"),
+    (lambda: z_value(None), "confidence None is not a number such as 0.95 or '95%'"),
+    (lambda: z_value(100), "confidence 100 must be between 0 and 1 (or between 0% and 100%)"),
+    (lambda: rate_ci([5], [10], confidence=[]), "confidence must name at least one level: 0.95 and/or 0.998"),
+    (lambda: rate_ci([5], [10], confidence=0.9),
+     "confidence 0.9 is not supported here: use 0.95 and/or 0.998 (95% / 99.8%)"),
+    (lambda: rate_ci([5], [-10]), "rate_ci: 1 of 1 rows have a negative denominator (first at position 0, "
+                                  "value -10.0)"),
+    (lambda: rate_ci(pd.Series([1, 2], index=[0, 1]), pd.Series([10, 10], index=[1, 2])),
+     "the pandas Series given have different indexes; align them first (the calculation pairs rows by position)"),
+])
+def test_parameter_messages(call, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        call()

@@ -54,3 +54,35 @@ def test_bad_threshold():
         suppress_counts([1], threshold=0)
     with pytest.raises(ParameterError):
         is_small([1], threshold=2.5)
+
+
+def test_threshold_of_one_suppresses_only_ones():
+    # The smallest threshold allowed: only a count of 1 is hidden.
+    assert is_small([0, 1, 2], threshold=1).tolist() == [False, True, False]
+    assert suppress_counts([0, 1, 2], threshold=1).tolist() == ["0", "c", "2"]
+
+
+def test_is_small_is_a_boolean_mask_for_text_columns_with_na():
+    # Counts read into an object column keep pd.NA and None: the rule still gives a bool mask, whose negation
+    # keeps the other rows (an object array of Python bools would negate to -2 and -1).
+    counts = pd.Series([2, pd.NA, 40, None], dtype=object, index=[7, 8, 9, 10])
+    mask = is_small(counts)
+    assert mask.dtype == bool
+    assert mask.tolist() == [True, False, False, False]
+    assert (~mask).tolist() == [False, True, True, True]
+
+
+def test_is_suppressed_keeps_the_index():
+    s = pd.Series(["c", "12", "x"], index=["cla_at", "cin_at", "cpp_at"])
+    out = is_suppressed(s)
+    assert out.index.tolist() == ["cla_at", "cin_at", "cpp_at"]
+    assert out["cla_at"] and not out["cin_at"] and not out["cpp_at"]
+
+
+def test_messages_name_what_was_wrong():
+    with pytest.raises(ParameterError, match=r"^counts must be numbers; found 'seven'$"):
+        suppress_counts([4, "seven"])
+    with pytest.raises(ParameterError, match=r"^counts must be whole numbers of zero or more$"):
+        suppress_counts([4, 2.5])
+    with pytest.raises(ParameterError, match=r"^suppression threshold must be a whole number of at least 1, not 0$"):
+        is_small([1], threshold=0)

@@ -8,6 +8,7 @@ which the vectorised code must agree with on random series.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -257,6 +258,56 @@ def test_bad_arguments():
         recent_trend(frame, "la", "period", "num", "den")
     with pytest.raises(ValueError, match="share a group and period"):
         recent_trend(pd.concat([frame, frame.iloc[:1]]), "la", "year", "num", "den")
+
+
+def test_a_point_with_one_limit_missing_is_skipped():
+    # as a point without limits: Fingertips needs both to weight it. 2018 (99) lacks one limit: X2 = 10 from the rest
+    for missing in (4, 5):
+        rows = [tuple(None if (r[0] == 2018 and i == missing) else x for i, x in enumerate(r))
+                for r in unit_se([1, 2, 3, 99, 4, 5])]
+        row = trend_of(rows)
+        assert row["trend_statistic"] == pytest.approx(10, rel=1e-12) and row["trend"] == "increasing"
+
+
+def test_points_at_each_row_count_only_the_series_own():
+    # series 0 has one record; series 1 has five: at its rows the points used are 1, 2, 3, 4, 5
+    rows = [(2019, 10, 100, 7, 5.04, 8.96)] + unit_se([1, 2, 3, 4, 5])
+    key = [0] + [1] * 5
+    code, statistic, points = trend_codes(key, [r[0] for r in rows], *([r[i] for r in rows] for i in (3, 4, 5, 1, 2)))
+    assert points.tolist() == [1, 1, 2, 3, 4, 5]
+    assert statistic[-1] == pytest.approx(10, rel=1e-12) and TREND_VALUES[code[-1]] == "increasing"
+
+
+def test_nullable_columns_as_pandas_reads_them():
+    # counts as Int64 and values as Float64 with pd.NA: the same answers as float columns with NaN
+    rows = unit_se([1, 2, 3, 4, 5, 6])
+    rows[2] = (2017, None, 100, None, None, None)  # a gap: the run is 2018-2020 only
+    frame = table(rows)
+    nullable = frame.astype({"num": "Int64", "value": "Float64", "lower_95": "Float64", "upper_95": "Float64"})
+    expected = recent_trend(frame, "la", "year", "num", "den")
+    got = recent_trend(nullable, "la", "year", "num", "den")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["trend"].iloc[0] == "cannot be calculated" and got["trend_points"].iloc[0] == 3
+    code, _, points = trend_codes(frame["la"], frame["year"], nullable["value"], nullable["lower_95"],
+                                  nullable["upper_95"], nullable["num"], nullable["den"])
+    assert points.tolist() == [1, 2, 0, 1, 2, 3]
+
+
+def test_trend_points_are_whole_numbers():
+    assert str(recent_trend(table(unit_se([1, 2, 3, 4, 5])), "la", "year", "num", "den")["trend_points"].dtype) == "Int64"
+
+
+def test_bad_argument_messages():
+    frame = table(unit_se([1, 2, 3, 4, 5]))
+    with pytest.raises(ValueError, match="^" + re.escape("recent_trend: the table has no column(s) 'period', 'n'")
+                       + "$"):
+        recent_trend(frame, "la", "period", "n", "den")
+    # two rows for 2016 with different figures: both are named
+    twice = pd.concat([frame, frame.iloc[1:2].assign(value=7.0)], ignore_index=True)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "recent_trend: 2 rows share a group and period with another row (first at position 1); give one row per "
+            "group and period") + "$"):
+        recent_trend(twice, "la", "year", "num", "den")
 
 
 # --------------------------------------------------------------------------------------------------------------
