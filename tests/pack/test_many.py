@@ -129,3 +129,30 @@ def test_a_folder_that_cannot_be_read_fails_every_la_in_one_line(tmp_path, noteb
                                      notebooks=str(notebooks)) for la in LAS[:2]], jobs=2, progress=False)
     assert [(la, folder) for la, folder, _ in results] == [(la, "") for la in LAS[:2]]
     assert all(error == f"data folder not found: {missing}" for _, _, error in results), results
+
+
+def test_a_pack_adopts_the_kernels_started_ahead_and_leaves_none_running(tmp_path, notebooks, monkeypatch):
+    from analysis.demo import ensure_demo_data
+    from analysis.pack import build
+
+    ensure_demo_data()
+    adopted = []
+    adopt = build._adopt_prestarted
+    monkeypatch.setattr(build, "_adopt_prestarted", lambda cwd, n: adopted.extend(adopt(cwd, n)) or list(adopted))
+    build.prestart_kernels(str(notebooks), 2)  # as `needs pack` does before it reads the folder
+    ahead = [holder for _, _, holder in build._PRESTARTED]
+    assert len(ahead) == 2
+    folder = build.build_pack(build.PackParams(la="Darlington", year=2024, out=str(tmp_path / "out"),
+                                               notebooks=str(notebooks)), kernels=2)
+    assert (folder / "01_rows.html").is_file() and (folder / "02_more.html").is_file()
+    assert json.loads((folder / "manifest.json").read_text("utf-8"))["kernels"] == 2
+    assert len(adopted) == 2 and {id(k) for k in adopted} == {id(h["kernel"]) for h in ahead}
+    assert build._PRESTARTED == []
+    assert not any(k.km.is_alive() for k in adopted), "a kernel started ahead is still running"
+    assert not any(h["folder"].exists() for h in ahead)
+
+    # kernels started ahead for a pack that never comes (bad parameters, a pack up to date) are shut down
+    build.prestart_kernels(str(notebooks), 1)
+    (_, thread, holder), = build._PRESTARTED
+    build.close_prestarted()
+    assert build._PRESTARTED == [] and not holder["kernel"].km.is_alive() and not holder["folder"].exists()
