@@ -15,7 +15,7 @@ from analysis.indicators import benchmark
 from analysis import indicators
 from analysis.read import sources
 from analysis.errors import ParameterError
-from conftest import SHARED_DATA
+from conftest import B1_HEADER, SHARED_DATA, b1_rows, write_csv
 STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
 
 
@@ -482,7 +482,10 @@ def test_indicator_table_for_chosen_las_and_years_with_their_targets(real_datase
     out = benchmark.indicator_table(SHARED_DATA, years=[2024], las=["stockton-on-tees", "841"], dataset=real_dataset)
     assert set(out["area_code"]) == {STOCKTON, DARLINGTON} and set(out["time_period"]) == {"2024"}
     assert list(out.index) == list(range(len(out)))
-    assert list(out.columns) == list(benchmark.with_display(out.drop(columns="display")).columns)
+    columns = list(benchmark.TABLE_COLUMNS)
+    columns.insert(columns.index("status") + 1, "display")
+    assert list(out.columns) == columns
+    assert (out["neighbour_model"] == real_dataset.neighbour_model_label).all()
     st = out[out["area_code"] == STOCKTON].set_index("indicator")
     # NEET or not known, 16-17: published 7% for 2024 (UD_NEETNK_LA_dashboard_2024.csv), against a target of 7% or
     # lower set for 2017: on track, as published (to one decimal place)
@@ -495,5 +498,14 @@ def test_indicator_table_for_chosen_las_and_years_with_their_targets(real_datase
     plain = benchmark.indicator_table(SHARED_DATA, years=["2024"], las=["Stockton-on-Tees"], targets=False,
                                       dataset=real_dataset)
     assert plain["target"].isna().all() and len(plain) == len(st)
-    with pytest.raises(ParameterError, match=r"^no data for year 2030 in .+; years available: 2013 to 2025$"):
-        benchmark.indicator_table(SHARED_DATA, years=[2030], dataset=real_dataset)
+    with pytest.raises(ParameterError, match=r"^no data for year 2030, 2031 in .+; years available: 2013 to 2025$"):
+        benchmark.indicator_table(SHARED_DATA, years=[2030, 2031, 2024], dataset=real_dataset)
+
+
+def test_indicator_table_reads_the_folder_and_knows_only_its_las(tmp_path):
+    write_csv(tmp_path / "b1.csv", B1_HEADER, b1_rows())  # England, the North East, Stockton and Darlington
+    out = benchmark.indicator_table(tmp_path, las=["darlington"])
+    assert out["area_code"].tolist() == [DARLINGTON] and out["published_value"].tolist() == [500.0]
+    # Hartlepool is an LA, but not one in this folder
+    with pytest.raises(ParameterError, match=r"^unknown local authority 'Hartlepool'"):
+        benchmark.indicator_table(tmp_path, las=["Hartlepool"])
