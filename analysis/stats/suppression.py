@@ -75,7 +75,7 @@ def suppress_counts(counts, threshold: int = THRESHOLD) -> pd.Series:
     known = values.dropna()
     if (known < 0).any() or (known != known.round()).any():
         raise ParameterError("counts must be whole numbers of zero or more")
-    na = values.isna().to_numpy(bool)
+    na = values.isna().to_numpy(bool)  # pragma: no mutate (to_numpy() of a bool column is bool either way)
     text = pd.Series(values.fillna(0).to_numpy("float64").astype(np.int64), index=series.index).astype(str)
     out = text.where(~is_small(values, threshold), SUPPRESSED).where(~na, NOT_AVAILABLE)
     return out.astype(str)

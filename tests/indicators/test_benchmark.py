@@ -15,6 +15,7 @@ from analysis.indicators import benchmark
 from analysis import indicators
 from analysis.read import sources
 from analysis.errors import InputError, ParameterError
+from conftest import B1_HEADER, SHARED_DATA, b1_rows, write_csv
 STOCKTON, DARLINGTON, DURHAM, GATESHEAD = "E06000004", "E06000005", "E06000047", "E08000037"
 
 
@@ -481,3 +482,38 @@ def test_polarity_comes_from_the_registry_not_the_table():
     computed = indicators.compute(_obs(FIXTURE_ROWS)).assign(polarity="high_is_good")
     out = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS)
     assert (out["polarity"] == indicators.registry()["cla_rate"]["polarity"]).all()
+
+
+def test_indicator_table_for_chosen_las_and_years_with_their_targets(real_dataset):
+    """The pipeline on the real files: the LAs and years asked for (by name in any case, or old code), each with its
+    own targets (targets/stockton-on-tees.yaml; Darlington has none)."""
+    out = benchmark.indicator_table(SHARED_DATA, years=[2024], las=["stockton-on-tees", "841"], dataset=real_dataset)
+    assert set(out["area_code"]) == {STOCKTON, DARLINGTON} and set(out["time_period"]) == {"2024"}
+    assert list(out.index) == list(range(len(out)))
+    columns = list(benchmark.TABLE_COLUMNS)
+    columns.insert(columns.index("status") + 1, "display")
+    assert list(out.columns) == columns
+    assert (out["neighbour_model"] == real_dataset.neighbour_model_label).all()
+    st = out[out["area_code"] == STOCKTON].set_index("indicator")
+    # NEET or not known, 16-17: published 7% for 2024 (UD_NEETNK_LA_dashboard_2024.csv), against a target of 7% or
+    # lower set for 2017: on track, as published (to one decimal place)
+    assert st.loc["neet_nk_pct", ["target", "target_year", "target_direction", "target_status"]].tolist() == [
+        7, "2017", "lower", "on track"]
+    # care leavers 19-21 in education, employment or training: 79 of 154, published 51%, against 55% or higher
+    assert st.loc["care_leavers_eet_19_21_pct", ["target", "target_direction", "target_status"]].tolist() == [
+        55, "higher", "off track"]
+    assert out.loc[out["area_code"] == DARLINGTON, "target"].isna().all()
+    plain = benchmark.indicator_table(SHARED_DATA, years=["2024"], las=["Stockton-on-Tees"], targets=False,
+                                      dataset=real_dataset)
+    assert plain["target"].isna().all() and len(plain) == len(st)
+    with pytest.raises(ParameterError, match=r"^no data for year 2030, 2031 in .+; years available: 2013 to 2025$"):
+        benchmark.indicator_table(SHARED_DATA, years=[2030, 2031, 2024], dataset=real_dataset)
+
+
+def test_indicator_table_reads_the_folder_and_knows_only_its_las(tmp_path):
+    write_csv(tmp_path / "b1.csv", B1_HEADER, b1_rows())  # England, the North East, Stockton and Darlington
+    out = benchmark.indicator_table(tmp_path, las=["darlington"])
+    assert out["area_code"].tolist() == [DARLINGTON] and out["published_value"].tolist() == [500.0]
+    # Hartlepool is an LA, but not one in this folder
+    with pytest.raises(ParameterError, match=r"^unknown local authority 'Hartlepool'"):
+        benchmark.indicator_table(tmp_path, las=["Hartlepool"])

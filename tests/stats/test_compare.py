@@ -343,12 +343,12 @@ def test_series_with_different_indexes_are_refused():
 def test_spc_default_scales_are_a_percentage_and_a_rate_per_100000():
     # Proportions: 50% of 100 at z = 2 gives limits 40 and 60 on the percentage scale (worked above).
     assert funnel_limits_proportion(50, 100, 2) == pytest.approx((40, 60), rel=REL)
-    assert compare_spc_proportion(60.5, 100, 50, 2, "none") == "higher"
+    assert compare_spc_proportion(60.05, 100, 50, 2, "none") == "higher"  # just above 60
     # Rates: 5 per 100,000 in 100,000 people is E = 5: the exact limits of 5 events (PHEindicatormethods, Area2)
     # are 1.62348639011842 and 11.668332079322669, here per 100,000.
     assert funnel_limits_rate(5, 100_000) == pytest.approx((1.62348639011842, 11.668332079322669), rel=REL)
     assert compare_spc_dsr(11.6, 100_000, 5, 0.025, "none") == "similar"
-    assert compare_spc_dsr(11.7, 100_000, 5, 0.025, "none") == "higher"
+    assert compare_spc_dsr(11.66835, 100_000, 5, 0.025, "none") == "higher"  # just above 11.668332
 
 
 def test_spc_on_the_proportion_scale():
