@@ -517,3 +517,41 @@ def test_indicator_table_reads_the_folder_and_knows_only_its_las(tmp_path):
     # Hartlepool is an LA, but not one in this folder
     with pytest.raises(ParameterError, match=r"^unknown local authority 'Hartlepool'"):
         benchmark.indicator_table(tmp_path, las=["Hartlepool"])
+
+
+def test_an_area_missing_from_the_table_is_no_comparator():
+    # no region row and no England row, with Durham (90) last in the table: nothing stands in for them
+    rows = [r for r in FIXTURE_ROWS if r[0] == "Local authority" and r[1] != GATESHEAD]
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), FIXTURE_NEIGHBOURS)
+    st = _row(out, STOCKTON)
+    assert pd.isna(st["region_value"]) and pd.isna(st["england_value"])
+    assert (st["vs_region"], st["vs_england"]) == ("not compared", "not compared")
+
+
+def test_a_single_neighbour_first_in_the_table():
+    rows = [FIXTURE_ROWS[3], FIXTURE_ROWS[2]]  # Darlington (80), then Stockton
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), FIXTURE_NEIGHBOURS.iloc[:1])
+    st = _row(out, STOCKTON)
+    assert st["sn_mean"] == pytest.approx(80) and st["sn_n"] == 1 and st["sn_missing"] == ""
+
+
+def _targets(*rows):
+    return pd.DataFrame([dict(zip(["area_code", "indicator", "target", "target_year", "direction"], r)) for r in rows])
+
+
+def test_targets_judged_in_either_direction_on_the_published_figure():
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS, targets=_targets(
+        (STOCKTON, "cla_rate", 100.0, "2024", "higher"),     # 100, exactly the target: on track
+        (DARLINGTON, "cla_rate", 90.0, "2024", "higher"),    # 80 below 90: off track
+        (DURHAM, "cla_rate", 85.0, "2024", "higher"),        # 90 above 85: on track
+        (GATESHEAD, "cla_rate", 50.0, "2024", "lower"),      # suppressed: no status
+        (STOCKTON, "cla_rate", 99.0, "", "higher")))         # no year: stands from the start (2023: 96, off track)
+    assert [_row(out, code)["target_status"] for code in (STOCKTON, DARLINGTON, DURHAM, GATESHEAD)] == [
+        "on track", "off track", "on track", ""]
+    assert (_row(out, STOCKTON, "2023")["target"], _row(out, STOCKTON, "2023")["target_status"]) == (99, "off track")
+    assert _row(out, GATESHEAD)["target"] == 50
+    # the figure as published: 694 of 10,000 is 6.94%, published as 6.9 (one decimal), which meets a target of 6.9
+    rows = [("Local authority", STOCKTON, "2024", 694, 10_000)]
+    out = benchmark.benchmark(indicators.compute(_obs(rows, indicator="cp_subsequent_pct")), NO_NEIGHBOURS,
+                              targets=_targets((STOCKTON, "cp_subsequent_pct", 6.9, "2024", "lower")))
+    assert _row(out, STOCKTON)["target_status"] == "on track"
