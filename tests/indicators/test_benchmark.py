@@ -33,18 +33,8 @@ def _obs(rows, indicator="cla_rate"):
 
 @pytest.fixture
 def table():
-    obs = _obs([
-        ("National", "E92000001", "2024", 70_000, 10_000_000),   # England 70 per 10,000
-        ("Regional", "E12000001", "2024", 5_700, 600_000),       # North East 95
-        ("Local authority", STOCKTON, "2024", 500, 50_000),      # 100
-        ("Local authority", DARLINGTON, "2024", 400, 50_000),    # 80
-        ("Local authority", DURHAM, "2024", 450, 50_000),        # 90
-        ("Local authority", GATESHEAD, "2024", np.nan, 50_000),  # suppressed
-        ("Local authority", STOCKTON, "2023", 480, 50_000),      # 96 the year before
-    ])
-    neighbours = pd.DataFrame({"area_code": STOCKTON, "neighbour_code": [DARLINGTON, DURHAM, GATESHEAD],
-                               "neighbour_name": ["Darlington", "County Durham", "Gateshead"],
-                               "neighbour_rank": [1, 2, 3]})
+    obs = _obs(FIXTURE_ROWS)  # England 70, North East 95, Stockton 100 (96 the year before), neighbours 80, 90, c
+    neighbours = FIXTURE_NEIGHBOURS
     targets = pd.DataFrame([{"area_code": STOCKTON, "indicator": "cla_rate", "target": 100.0, "target_year": "2020",
                              "direction": "lower"}])
     return benchmark.benchmark(indicators.compute(obs), neighbours, targets=targets)
