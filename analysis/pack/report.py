@@ -384,7 +384,7 @@ THEME_FRAME_COLUMNS = ["indicator", "short_title", "time_period", "period_label"
                        "target", "source_file", "release"]
 
 
-def theme_frame(ctx: Context, theme: str | None = None, indicators_: list[str] | None = None) -> pd.DataFrame:
+def theme_frame(ctx: Context, theme: str | None = None, ids: list[str] | None = None) -> pd.DataFrame:
     """The tidy benchmarked table behind a theme's page: the LA, its statistical neighbours, their average, its region
     and England, every year up to the report year.
 
@@ -394,7 +394,7 @@ def theme_frame(ctx: Context, theme: str | None = None, indicators_: list[str] |
         From :func:`load`.
     theme : str, optional
         A registry theme (``"looked_after"``); its indicators in registry order.
-    indicators_ : list of str, optional
+    ids : list of str, optional
         Indicator ids instead of a theme.
 
     Returns
@@ -405,7 +405,7 @@ def theme_frame(ctx: Context, theme: str | None = None, indicators_: list[str] |
         ``la``, ``neighbour``, ``sn`` (the neighbours' average: value only), ``region`` or ``england``, ``lower`` and
         ``upper`` the limits at the pack's confidence. Sorted by indicator (registry order), role, area and period.
     """
-    wanted = list(indicators_ or theme_indicators(theme or ""))
+    wanted = list(ids or theme_indicators(theme or ""))
     if not wanted:
         raise ParameterError(f"no indicators for theme {theme!r}; themes: "
                              f"{', '.join(dict.fromkeys(e['theme'] for e in ctx.registry().values()))}")

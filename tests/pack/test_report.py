@@ -232,3 +232,8 @@ def test_a_sheet_title_too_long_for_a_tab_is_refused(tmp_path):
     with pytest.raises(InputError, match="indicators.yaml.*stability_same_carer_pct.*sheet_title 'Long-term placement "
                                          "stability' is longer than 25 characters"):
         indicators.registry(bad)
+
+
+def test_theme_frame_of_chosen_indicators_keeps_their_order(real_ctx):
+    frame = report.theme_frame(real_ctx, ids=["cp_rate", "cla_rate"])
+    assert list(dict.fromkeys(frame["indicator"])) == ["cp_rate", "cla_rate"]
