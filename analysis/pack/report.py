@@ -78,10 +78,23 @@ class Context:
     def registry(self) -> dict:
         return indicators.registry()
 
+    def indicator_rows(self, indicator: str) -> pd.DataFrame:
+        """Every area's rows for an indicator, in the table's order (found once per table and indicator: a page
+        asks for the same indicator's rows many times, and the table holds every indicator)."""
+        t = self.table
+        cache = self.__dict__.setdefault("_by_indicator", {})
+        if cache.get("table") is not t:  # a table put in its place (an analyst may filter ctx.table)
+            cache.clear()
+            cache["table"] = t
+        found = cache.get(indicator)
+        if found is None:
+            found = cache[indicator] = t[t["indicator"] == indicator]
+        return found
+
     def rows(self, indicator: str, area_code: str | None = None) -> pd.DataFrame:
         """One area's rows for an indicator, all years, oldest first."""
-        t = self.table
-        return t[(t["indicator"] == indicator) & (t["area_code"] == (area_code or self.la_code))].sort_values("period_end")
+        t = self.indicator_rows(indicator)
+        return t[t["area_code"] == (area_code or self.la_code)].sort_values("period_end")
 
     def latest(self, indicator: str) -> pd.Series | None:
         """The LA's latest row up to the report year (releases come out at different times), or None."""
@@ -447,7 +460,8 @@ def benchmark_data(ctx: Context, ind: str) -> pd.DataFrame:
     """The LA, its ten neighbours, their average, the region and England for the indicator's latest year."""
     lo, hi = _lim(ctx)
     year = _year_of(ctx, ind)
-    t = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == year)].set_index("area_code")
+    t = ctx.indicator_rows(ind)
+    t = t[t["time_period"] == year].set_index("area_code")
     near = neighbours_mod.neighbours_of(ctx.neighbours, ctx.la_code)
     rows = [(ctx.la_code, ctx.la_name, "la")] + [(c, n, "neighbour") for c, n in
                                                   zip(near["neighbour_code"], near["neighbour_name"])]
@@ -466,8 +480,8 @@ def benchmark_data(ctx: Context, ind: str) -> pd.DataFrame:
 
 
 def funnel_data(ctx: Context, ind: str) -> pd.DataFrame:
-    t = ctx.table
-    la = t[(t["indicator"] == ind) & (t["time_period"] == _year_of(ctx, ind)) & (t["geographic_level"] == areas.LEVEL_LA)
+    t = ctx.indicator_rows(ind)
+    la = t[(t["time_period"] == _year_of(ctx, ind)) & (t["geographic_level"] == areas.LEVEL_LA)
            & t["value"].notna() & t["denominator"].gt(0)]
     return pd.DataFrame({"area_name": la["area_name"], "numerator": la["numerator"], "denominator": la["denominator"],
                          "value": la["value"], "role": np.where(la["area_code"] == ctx.la_code, "la", "other")})
@@ -631,7 +645,8 @@ def section(ctx: Context, ind: str, funnel: bool | None = None) -> Section:
     fig = figures["benchmark"] = charts.benchmark(bd, **benchmark_words(ctx, ind))
     data = _readable_bench(bd, entry)
     formats = {c: entry["decimals"] for c in ("Value", "Lower limit", "Upper limit")}
-    year_rows = ctx.table[(ctx.table["indicator"] == ind) & (ctx.table["time_period"] == row["time_period"])]
+    year_rows = ctx.indicator_rows(ind)
+    year_rows = year_rows[year_rows["time_period"] == row["time_period"]]
     ctx.register(f"{ind}_neighbours", data, formats=formats,
                  label=_sheet(entry, "SN"),
                  title=f"{_measure(entry, brackets=True)} in {ctx.la_name} and its statistical neighbours, "

@@ -237,3 +237,17 @@ def test_a_sheet_title_too_long_for_a_tab_is_refused(tmp_path):
 def test_theme_frame_of_chosen_indicators_keeps_their_order(real_ctx):
     frame = report.theme_frame(real_ctx, ids=["cp_rate", "cla_rate"])
     assert list(dict.fromkeys(frame["indicator"])) == ["cp_rate", "cla_rate"]
+
+
+def test_rows_follow_a_table_put_in_place_of_the_context_table(real_ctx):
+    """Rows are found once per indicator; an analyst who filters ``ctx.table`` gets rows from the new table."""
+    import copy
+
+    ctx = copy.copy(real_ctx)
+    ctx.__dict__.pop("_by_indicator", None)
+    before = ctx.rows("cla_rate")
+    assert before["time_period"].max() == "2024"
+    ctx.table = ctx.table[ctx.table["time_period"] != "2024"]
+    after = ctx.rows("cla_rate")
+    assert "2024" not in set(after["time_period"]) and len(after) == len(before) - 1
+    assert ctx.latest("cla_rate")["time_period"] == "2023"

@@ -604,3 +604,15 @@ def test_interval_named_at_the_confidence_the_pack_uses():
     assert "99.8% confidence interval" in chart.caption and "99.8% confidence interval" in chart.alt
     assert "95%" not in chart.caption + chart.alt
     assert "95% confidence interval" in charts.trend_chart(trend_data(), **TREND_KW).caption
+
+
+def test_layout_box_is_matplotlibs_tight_box_with_leader_lines():
+    """The axes are fitted to a box measured without drawing the leaders' arrows: it must be matplotlib's own."""
+    for width in (charts.FIG_WIDTH, charts.NARROW_WIDTH):
+        fig = charts._trend_figure(trend_data(), **_nofmt(TREND_KW), width=width)[0]
+        ax = fig.axes[0]
+        leaders = [a for a in ax.texts if isinstance(a, matplotlib.text.Annotation) and a.arrow_patch is not None]
+        assert len(leaders) == 4  # one per series: the case the shortcut is for
+        renderer = fig.canvas.get_renderer()
+        np.testing.assert_allclose(charts._tight_box(ax, renderer).bounds, ax.get_tightbbox(renderer).bounds,
+                                   atol=1e-9)
