@@ -33,7 +33,14 @@ def warn_returns(returns) -> None:
         warn(returns.warnings)
 
 
-def _load(args, data_dir: Path):
+def _data_dir(args):
+    """The ``--data-dir`` folders (repeatable) as one parameter, or the demo data."""
+    from analysis.read.folder import join_folders
+
+    return join_folders(args.data_dir) if args.data_dir else _default_data_dir()
+
+
+def _load(args, data_dir):
     """Read a data folder once, as the options ask; print its warnings."""
     from analysis import indicators
     ds = indicators.load(data_dir, vintage=args.population, indicators=args.indicator or None,
@@ -45,7 +52,7 @@ def _load(args, data_dir: Path):
 def cmd_indicators(args) -> int:
     from analysis.indicators import benchmark
     from analysis.present import export
-    data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
+    data_dir = _data_dir(args)
     if args.returns or args.period:
         table = _local_rows(args, data_dir)
     else:
@@ -96,8 +103,7 @@ def _local_rows(args, data_dir):
 def cmd_sources(args) -> int:
     from analysis.present import export
     from analysis import indicators
-    data_dir = Path(args.data_dir) if args.data_dir else _default_data_dir()
-    ds = _load(args, data_dir)
+    ds = _load(args, _data_dir(args))
     table = indicators.inventory(ds)
     if args.out:
         export.write_table(table, args.out, sheet="sources")
@@ -128,7 +134,8 @@ def add_pack_parser(sub) -> None:
                                           "command line win)")
     p.add_argument("--la", nargs="+", help=help_for("la", "several, or 'all' (default Stockton-on-Tees)"))
     p.add_argument("--year", help=help_for("year", "or 'latest' (default 2024)"))
-    p.add_argument("--data-dir", help=help_for("data_dir"))
+    p.add_argument("--data-dir", action="append", help=help_for("data_dir", "repeat it for files kept in several "
+                                                                            "folders, read as one"))
     p.add_argument("--out", help="output folder (default: outputs/ for published data, outputs/demo/ for the demo "
                                  "data); the pack goes to OUT/<la>/<year>/")
     p.add_argument("--neighbour-model", help=help_for("neighbour_model"))
@@ -160,7 +167,9 @@ def cmd_pack(args) -> int:
     get = lambda name, default=None: getattr(args, name) if getattr(args, name, None) not in (None, []) else doc.get(name, default)  # noqa: E731
     las = get("la", ["Stockton-on-Tees"])
     las = [las] if isinstance(las, str) else list(las)
-    data_dir = get("data_dir", "") or ""
+    from analysis.read.folder import data_folders, join_folders
+
+    data_dir = get("data_dir", "") or ""  # repeated --data-dir: a list; a YAML file: text or a list
     period = str(get("period", "") or "")
     year_text = str(get("year", "") or "latest")
     year = year_text if year_text.lower() == "latest" else _as_year(year_text)
@@ -177,14 +186,16 @@ def cmd_pack(args) -> int:
         period = local.resolve_period(period)
     elif returns_dir and not period:
         period = "latest"
-    if data_dir and not Path(data_dir).is_dir():
-        raise ParameterError(f"data folder not found: {data_dir}")
-    data_dir = data_dir or str(ensure_demo_data())  # the embedded default
+    for folder in data_folders(data_dir) if data_dir else []:
+        if not folder.is_dir():
+            raise ParameterError(f"data folder not found: {folder}")
+    data_dir = join_folders(data_dir) if data_dir else str(ensure_demo_data())  # the embedded default
     out = get("out", "") or ""
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ParameterError(f"output folder {out} is a file; expected a folder")
     absolute = lambda v: str(Path(v).resolve()) if v else ""  # noqa: E731  (paths mean the same from anywhere)
-    data_dir, returns_dir = absolute(data_dir), absolute(returns_dir)
+    data_dir = join_folders([absolute(f) for f in data_folders(data_dir)])
+    returns_dir = absolute(returns_dir)
     base = dict(year=year, data_dir=data_dir, neighbour_model=absolute(get("neighbour_model", "") or ""),
                 confidence=_as_confidence(get("confidence", "0.95")), targets=absolute(get("targets", "") or ""),
                 population=get("population", "release") or "release", out=out, notebooks=get("notebooks", "") or "",
@@ -231,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ind = sub.add_parser("indicators", help="write the tidy benchmarked indicator table")
-    ind.add_argument("--data-dir", help="folder of official DfE/ONS files (default: the project's demo data)")
+    ind.add_argument("--data-dir", action="append",
+                     help="folder of official DfE/ONS files (default: the project's demo data); repeat it for "
+                          "files kept in several folders, read as one")
     ind.add_argument("--year", action="append", help="keep this year (repeatable); default all years")
     ind.add_argument("--la", nargs="+", action="extend", help="keep these LAs, by code, old code or name")
     ind.add_argument("--out", help="write to FILE.csv or FILE.xlsx (default: CSV on standard output)")
@@ -250,7 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     src = sub.add_parser("sources", help="list every file in a data folder: layout, release, periods, areas, "
                          "indicators fed, rows used and superseded, SHA-256")
-    src.add_argument("--data-dir", help="folder of official DfE/ONS files (default: the project's demo data)")
+    src.add_argument("--data-dir", action="append",
+                     help="folder of official DfE/ONS files (default: the project's demo data); repeat it for "
+                          "files kept in several folders, read as one")
     src.add_argument("--out", help="write to FILE.csv or FILE.xlsx (default: CSV on standard output)")
     src.add_argument("--population", choices=["release", "latest"], default="release", help=argparse.SUPPRESS)
     src.add_argument("--indicator", action="append", help=argparse.SUPPRESS)

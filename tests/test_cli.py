@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -242,3 +243,26 @@ def test_in_year_rows_from_real_903_extracts_with_published_comparators(tmp_path
             "--out", tmp_path / "nothing.csv")
     assert_user_error(r, "2030Q1")
     assert not (tmp_path / "nothing.csv").exists()
+
+
+def test_data_dir_repeated_reads_the_folders_as_one(tmp_path):
+    """DfE's downloads in one folder, the KPI files (SEN2 here) in another: both give their figures."""
+    needs_shared()
+    kpi = SHARED_DATA.parent / "kpi"
+    out = tmp_path / "t.csv"
+    r = run("indicators", "--data-dir", SHARED_DATA, "--data-dir", kpi, "--la", "808", "--indicator", "cla_rate",
+            "--indicator", "ehc_20wk_pct", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    t = pd.read_csv(out, dtype=str, keep_default_na=False).set_index(["indicator", "time_period"])
+    assert round(float(t.loc[("cla_rate", "2024"), "value"])) == 132  # the CLA release's published rate
+    # SEN2 2021 for Stockton-on-Tees, read here with the csv module: plans within 20 weeks over all plans
+    with open(kpi / "sen2_mi.csv", encoding="utf-8-sig", newline="") as fh:
+        sen2 = next(row for row in csv.DictReader(fh) if row["time_period"] == "2021" and row["old_la_code"] == "808")
+    row = t.loc[("ehc_20wk_pct", "2021")]
+    assert (float(row["numerator"]), float(row["denominator"])) == (float(sen2["inc_exc_20week_ehc"]),
+                                                                    float(sen2["tot_inc_exc_ehc"]))
+    assert round(float(row["value"]), 1) == round(float(sen2["inc_exc_20week_rate"]), 1)
+    assert row["source_file"] == "sen2_mi.csv"
+    r = run("indicators", "--data-dir", SHARED_DATA, "--data-dir", tmp_path / "nowhere", "--out", out)
+    assert_user_error(r, "data folder not found", "nowhere")

@@ -109,10 +109,10 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
 
     Parameters
     ----------
-    data_dir : str or Path
+    data_dir : str, Path or list of them
         A folder of DfE/ONS CSVs as an analyst keeps it: file names and order do not matter (layouts are recognised
         by their columns, releases by their content); several releases of a table, copies and unrelated files may sit
-        side by side.
+        side by side. Several folders (a list, or joined by :data:`os.pathsep`) read as one holding all their files.
     vintage : {"release", "latest"}
         Which population estimates to divide by (see :mod:`analysis.read.population`).
     reg : dict, optional

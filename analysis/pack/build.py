@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from analysis import __version__
-from analysis.read import areas
+from analysis.read import areas, folder as folders
 from analysis.present import export, narrative
 from analysis.pack import params as nb_parameters
 from analysis.config import NOTEBOOKS_DIR, OUTPUTS_DIR, PACKAGE_DIR
@@ -178,8 +178,7 @@ def validate(params: PackParams, national: dict | None = None) -> dict:
     if out_root.exists() and not out_root.is_dir():
         raise ParameterError(f"output folder {out_root} is a file; expected a folder")
     check_writable(out_root)
-    if params.data_dir and not Path(params.data_dir).is_dir():
-        raise ParameterError(f"data folder not found: {params.data_dir}")
+    _check_data_dir(params.data_dir)
     if params.targets and not Path(params.targets).is_file():
         raise ParameterError(f"targets file not found: {params.targets}")
     if params.returns_dir and not Path(params.returns_dir).is_dir():
@@ -190,6 +189,12 @@ def validate(params: PackParams, national: dict | None = None) -> dict:
                               national=national)
 
 
+def _check_data_dir(data_dir: str) -> None:
+    for folder in folders.data_folders(data_dir) if data_dir else []:
+        if not folder.is_dir():
+            raise ParameterError(f"data folder not found: {folder}")
+
+
 def national_data(params: PackParams) -> dict:
     """The data folder read and its national table benchmarked once (no targets), for every LA's pack to share.
 
@@ -198,8 +203,7 @@ def national_data(params: PackParams) -> dict:
     """
     from analysis.pack.report import national_data as national
 
-    if params.data_dir and not Path(params.data_dir).is_dir():
-        raise ParameterError(f"data folder not found: {params.data_dir}")
+    _check_data_dir(params.data_dir)
     return national(params.data_dir, params.neighbour_model, params.population, params.confidence)
 
 
@@ -814,7 +818,7 @@ def _render(build: Path, pages, data: dict, params: PackParams, timings: dict, s
         if folder.exists():
             shutil.rmtree(folder)
     # manifest
-    files = [{**f, "path": str(Path(data["data_dir"]) / f["file"])} for f in data["files"]]
+    files = [{**f, "path": f.get("path") or str(Path(data["data_dir"]) / f["file"])} for f in data["files"]]
     manifest = {
         "package": "needs-analysis", "version": __version__, "python": platform.python_version(),
         "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -55,7 +55,8 @@ class Parameter:
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("la", str, "Stockton-on-Tees", "local authority: name, code (E06000004) or old code (808)", "--la"),
     Parameter("year", int, 2024, "report year: year ending 31 March (NEET: year of the Dec-Feb average)", "--year"),
-    Parameter("data_dir", str, "", "folder of official DfE/ONS files; empty: the demo data", "--data-dir"),
+    Parameter("data_dir", str, "", "folder of official DfE/ONS files (several: joined by os.pathsep); empty: the demo data",
+              "--data-dir"),
     Parameter("neighbour_model", str, "", "neighbour model file; empty: the one in data_dir", "--neighbour-model"),
     Parameter("confidence", float, 0.95, "confidence for intervals and significance: 0.95 or 0.998", "--confidence"),
     Parameter("targets", str, "", "local targets YAML; empty: targets/<la-name>.yaml if any", "--targets"),

@@ -14,6 +14,7 @@ registry.
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ class Dataset:
     vintage: str = "release"
     neighbour_model: dict = field(default_factory=dict)
     inventory_rows: list = field(default_factory=list)
+    #: Every folder read, in the order given (``data_dir`` is the first).
+    data_dirs: list = field(default_factory=list)
 
     @property
     def data_kind(self) -> str:
@@ -70,6 +73,31 @@ class Dataset:
         if not m:
             return ""
         return f"{m.get('description', '')} ({m.get('file', '')})".strip()
+
+
+def data_folders(data_dir) -> list[Path]:
+    """The folders ``data_dir`` names: one folder, a list of folders, or folders joined by :data:`os.pathsep` (as
+    ``--data-dir`` given more than once passes them on, in one text parameter); each once, in the order given.
+
+    An analyst's published files often sit in more than one folder (the DfE downloads, LAIT's data set): reading
+    several folders is reading the files of all of them as one folder.
+    """
+    if isinstance(data_dir, (list, tuple)):
+        found = [f for d in data_dir for f in data_folders(d)]
+    else:
+        found = [Path(part) for part in str(data_dir).split(os.pathsep) if part.strip()]
+    return list(dict.fromkeys(found)) or [Path(str(data_dir))]
+
+
+def join_folders(folders) -> str:
+    """Several folders as one text parameter (:func:`data_folders` reads it back)."""
+    return os.pathsep.join(str(f) for f in data_folders(folders))
+
+
+def folder_words(data_dir) -> str:
+    """The folders for a message: ``a``, ``a and b``, ``a, b and c``."""
+    names = [str(f) for f in data_folders(data_dir)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def is_demo_folder(data_dir: Path) -> bool:
@@ -120,9 +148,12 @@ class _File:
     rows_superseded: int = 0
     vintage_used: bool = False
 
+    #: The name it is known by when another folder read holds a file of the same name: ``folder/name``.
+    alias: str = ""
+
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.alias or self.path.name
 
     @property
     def rank(self) -> tuple:
@@ -466,6 +497,8 @@ def _parse_all(todo: list[_File], reg: dict, data_kind: str, cache: bool) -> lis
     missing = [i for i, r in enumerate(results) if r is None]
     fresh = [_parse(todo[i], todo[i].kind, reg, data_kind) for i in missing]
     for i, res in zip(missing, fresh):
+        if todo[i].alias:  # parsed under its own name; known by its folder and name
+            res = _renamed({**res, "name": todo[i].path.name}, todo[i].name)
         results[i] = res
         if cacheable:  # errors too: content decides them (the name is swapped in on reuse)
             _remember(_PARSE_CACHE, keys[i], {**res, "name": todo[i].name})
@@ -490,9 +523,9 @@ def _renamed(res: dict, name: str) -> dict:
     return out
 
 
-def _resolve_model(neighbour_model, data_dir: Path, files: list[_File], reg: dict) -> _File:
+def _resolve_model(neighbour_model, data_dir, files: list[_File], reg: dict) -> _File:
     path = Path(neighbour_model)
-    candidates = [path, data_dir / path.name] if not path.is_absolute() else [path]
+    candidates = [path] + ([d / path.name for d in data_folders(data_dir)] if not path.is_absolute() else [])
     for cand in candidates:
         if cand.is_file():
             for f in files:
@@ -501,7 +534,8 @@ def _resolve_model(neighbour_model, data_dir: Path, files: list[_File], reg: dic
             extra = _scan(cand, reg)
             files.append(extra)
             return extra
-    raise ParameterError(f"neighbour model file not found: {neighbour_model} (neither a file nor a file in {data_dir})")
+    raise ParameterError(f"neighbour model file not found: {neighbour_model} (neither a file nor a file in "
+                         f"{folder_words(data_dir)})")
 
 
 def _check_wanted(wanted, reg: dict) -> list[str]:
@@ -520,10 +554,11 @@ def read_folder(data_dir: str | Path, reg: dict, vintage: str = "release", indic
 
     Parameters
     ----------
-    data_dir : str or Path
+    data_dir : str, Path or list of them
         A folder of DfE/ONS CSVs as an analyst keeps it: file names and order do not matter (layouts are recognised
         by their columns, releases by their content); several releases of a table, copies and unrelated files may sit
-        side by side.
+        side by side. Several folders (a list, or joined by :data:`os.pathsep`) are read as one folder holding all
+        their files (:func:`data_folders`).
     reg : dict
         The indicator registry (:func:`analysis.indicators.registry`): which layout, categories and columns each
         indicator reads, its multiplier and decimals. Only its indicators are read, in its order.
@@ -567,17 +602,24 @@ def read_folder(data_dir: str | Path, reg: dict, vintage: str = "release", indic
     (the CLA ``population_estimate``) are kept as that release's vintage, also when its figures are superseded
     but a winning release of the same year divides by them.
     """
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise ParameterError(f"data folder not found: {data_dir}")
-    paths = data_files(data_dir)
+    folders = data_folders(data_dir)
+    for folder in folders:
+        if not folder.is_dir():
+            raise ParameterError(f"data folder not found: {folder}")
+    paths = [p for folder in folders for p in data_files(folder)]
     if not paths:
-        raise ParameterError(f"no CSV files in data folder {data_dir}")
+        raise ParameterError(f"no CSV files in data folder {folder_words(folders)}")
+    data_dir = folders[0]
     wanted = _check_wanted(indicators, reg)
-    is_demo = is_demo_folder(data_dir)
+    is_demo = any(is_demo_folder(folder) for folder in folders)  # any synthetic figure makes the whole demo data
     kind = "demo" if is_demo else "published"
-    warnings: list[str] = []
+    warnings: list[str] = [f"data folder {folder}: no table files, nothing read from it" for folder in folders
+                           if not data_files(folder)]
     files = [_scan(p, reg) for p in paths]
+    names = pd.Series([p.name for p in paths]).value_counts()
+    for f in files:
+        if names[f.path.name] > 1:  # one name in two folders: each says which folder it is in
+            f.alias = f"{f.path.parent.name}/{f.path.name}"
 
     # An identical second download is read once: the shortest name is kept ("b1.csv" rather than "b1 (1).csv").
     first_of: dict[str, _File] = {}
@@ -685,14 +727,14 @@ def read_folder(data_dir: str | Path, reg: dict, vintage: str = "release", indic
         bad = [f for f in sorted(files, key=lambda f: f.name) if f.status in ("unreadable", "not recognised")]
         why = "; ".join(f"{f.name}: {f.reason}" for f in bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3
                                                                        else "")
-        raise ParameterError(f"no file in {data_dir} yields any indicator" + (f" ({why})" if why else "")
+        raise ParameterError(f"no file in {folder_words(folders)} yields any indicator" + (f" ({why})" if why else "")
                              + f"; expected DfE tables such as {sources.LAYOUTS['cin_b1'].publication}")
     absent = [ind for ind in reg if ind not in present]
     asked = [ind for ind in wanted if ind in absent]
     if asked:
         raise ParameterError("no source for " + "; ".join(
             f"{ind} (it comes from {sources.LAYOUTS[reg[ind]['source']].publication})" for ind in asked)
-            + f" in {data_dir}")
+            + f" in {folder_words(folders)}")
     for ind in absent:
         also = (f", or {sources.LAYOUTS[sources.LAIT_LAYOUT].publication} ({sources.LAIT_LAYOUT}, measure "
                 f"{reg[ind]['lait']})" if reg[ind].get("lait") and reg[ind]["source"] != sources.LAIT_LAYOUT else "")
@@ -704,14 +746,14 @@ def read_folder(data_dir: str | Path, reg: dict, vintage: str = "release", indic
     warnings.extend(disagree)
     observations["indicator"] = pd.Categorical(observations["indicator"], categories=list(reg))
 
-    neighbours, model = _neighbours(files, data_dir, neighbour_model, reg, warnings)
+    neighbours, model = _neighbours(files, folders, neighbour_model, reg, warnings)
     for f in files:
         if f.kind in ("data", "population") and not f.status:
             _settle(f, parsed, observations, reg, cache)
     rows = [_inventory_row(f) for f in sorted(files, key=lambda f: f.name)]
     legacy = [_legacy_row(f) for f in sorted(files, key=lambda f: f.name) if f.status == "used"]
     return Dataset(data_dir, observations.reset_index(drop=True), populations, neighbours, legacy, warnings, is_demo,
-                   vintage, model, rows)
+                   vintage, model, rows, folders)
 
 
 #: ``aggregate_check`` of an England or regional figure outside the range of its areas' figures.
@@ -839,7 +881,7 @@ def _check_counts(obs: pd.DataFrame, by_name: dict, reg: dict) -> None:
                      column=column, row=row)
 
 
-def _neighbours(files: list[_File], data_dir: Path, named, reg: dict, warnings: list) -> tuple[pd.DataFrame, dict]:
+def _neighbours(files: list[_File], data_dir, named, reg: dict, warnings: list) -> tuple[pd.DataFrame, dict]:
     """The neighbour table of the chosen model, and which model it is; other models are marked not used."""
     chosen_file = _resolve_model(named, data_dir, files, reg) if named is not None else None
     if chosen_file is not None and chosen_file.kind != "model":
@@ -944,7 +986,7 @@ def _inventory_row(f: _File) -> dict:
 def _legacy_row(f: _File) -> dict:
     """The row :attr:`Dataset.files` has always had for a file whose figures are used."""
     row = {"file": f.name, "layout": f.layout.name, "publication": f.layout.publication, "sha256": f.sha256,
-           "rows": f.n_rows, "release": str(f.release or ""), "years": ""}
+           "rows": f.n_rows, "release": str(f.release or ""), "years": "", "path": str(f.path)}
     if f.kind == "population" and f.periods:
         row["years"] = f"mid-{int(f.periods[0]) - 1} to mid-{int(f.periods[-1]) - 1}"
     elif f.kind == "data":

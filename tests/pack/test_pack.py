@@ -11,6 +11,7 @@ import base64
 import csv
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -777,6 +778,28 @@ def test_params_yaml_reads_codes_as_text(tmp_path, fixture_ok):
     m = json.loads((folder / "manifest.json").read_text("utf-8"))
     assert (m["parameters"]["la"], m["parameters"]["old_la_code"], m["parameters"]["year"]) == (LA, "808", 2024)
     assert sorted(m["notebooks"]) == ["01_first.ipynb", "02_second.ipynb"]
+
+
+def test_params_yaml_takes_several_data_folders(tmp_path, fixture_ok):
+    """``data_dir`` as a YAML list (``--data-dir`` repeated): the files of every folder, each traced to its path."""
+    needs_shared()
+    out = tmp_path / "out"
+    params = tmp_path / "params.yaml"
+    kpi = SHARED_DATA.parent / "kpi"
+    params.write_text(f"la: 808\nyear: 2024\nout: {out}\nnotebooks: {fixture_ok}\n"
+                      f"data_dir:\n  - {SHARED_DATA}\n  - {kpi}\n", "utf-8")
+    folder = pack_built(run_needs("pack", "-f", params), out)
+    m = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert m["parameters"]["data_dir"] == f"{SHARED_DATA.resolve()}{os.pathsep}{kpi.resolve()}"
+    paths = {Path(f["path"]) for f in m["inputs"]}
+    assert SHARED_DATA.resolve() / "b1_children_in_need_2013_to_2024.csv" in paths
+    assert kpi.resolve() / "sen2_mi.csv" in paths
+    assert all(p.is_file() and hashlib.sha256(p.read_bytes()).hexdigest() == f["sha256"]
+               for p, f in ((Path(f["path"]), f) for f in m["inputs"]))
+    assert f"files in {SHARED_DATA.resolve()} and {kpi.resolve()}" in m["data"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"la: 808\nout: {out}\ndata_dir:\n  - {SHARED_DATA}\n  - {tmp_path / 'nowhere'}\n", "utf-8")
+    assert_one_line_error(run_needs("pack", "-f", bad), "data folder not found", "nowhere", code=2)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Expected values come from the files' own published columns or from the small han
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -441,3 +442,63 @@ def test_content_is_reused_only_for_a_registry_said_not_to_change(tmp_path):
     started.pop("published")
     assert stockton_2024(folder.read_folder(tmp_path, {"cin_rate": started})) == 2110
     assert stockton_2024(indicators.load(tmp_path)) == 2395
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Several folders (``--data-dir`` given more than once): read as one folder holding all their files
+
+
+def test_two_folders_give_what_one_folder_of_all_their_files_gives(tmp_path):
+    needs_shared()
+    one, a, b = tmp_path / "one", tmp_path / "dfe", tmp_path / "more"
+    for d in (one, a, b):
+        d.mkdir()
+    for i, f in enumerate(sorted(f for f in SHARED_DATA.iterdir() if not f.name.endswith(".md"))):
+        (one / f.name).symlink_to(f)
+        ((a if i % 2 else b) / f.name).symlink_to(f)
+    single = indicators.compute(indicators.load(one).observations)
+    for given in ([a, b], folder.join_folders([a, b]), f"{a}{os.pathsep}{b}{os.pathsep}"):
+        ds = indicators.load(given)
+        assert ds.data_dirs == [a, b] and ds.data_dir == a
+        both = indicators.compute(ds.observations)
+        pd.testing.assert_frame_equal(both.drop(columns="source_file"), single.drop(columns="source_file"))
+        assert {Path(f["path"]).parent for f in ds.files} == {a, b}
+        assert all(Path(f["path"]).name == f["file"] for f in ds.files)
+    # the published figure: Stockton-on-Tees looked after per 10,000 in 2024, read with the csv module
+    cla = SHARED_DATA / "cla_number_and_rate_per_10k_children_pub2024.csv"
+    expected = published(cla, "E06000004", "2024", "rate_per_10000",
+                         population_count="Children looked after at 31 March each year")
+    assert round(row(both, "cla_rate", "E06000004", "2024")["value"]) == expected == 132
+
+
+def test_one_name_in_two_folders_is_two_files_each_named_with_its_folder(tmp_path):
+    (tmp_path / "2023").mkdir()
+    (tmp_path / "2024").mkdir()
+    write_csv(tmp_path / "2023" / "b1.csv", B1_HEADER, b1({"2022": (2000, 1000), "2023": (2100, 1100)}))
+    write_csv(tmp_path / "2024" / "b1.csv", B1_HEADER, b1({"2023": (2150, 1100), "2024": (2400, 1200)}))
+    got = by_key(indicators.load([tmp_path / "2023", tmp_path / "2024"]))
+    assert got[("E06000004", "2023")] == (2150, "2024", "2024/b1.csv")  # the newer release, named with its folder
+    assert got[("E06000004", "2022")] == (2000, "2023", "2023/b1.csv")
+
+
+def test_a_missing_folder_fails_naming_it_and_an_empty_one_is_a_warning(tmp_path):
+    write_csv(tmp_path / "b1.csv", B1_HEADER, b1({"2024": (2400, 1200)}))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError, match=r"^data folder not found: .*nowhere$"):
+        indicators.load([tmp_path, tmp_path / "nowhere"])
+    ds = indicators.load([tmp_path, tmp_path / "empty"])
+    assert f"data folder {tmp_path / 'empty'}: no table files, nothing read from it" in ds.warnings
+    assert len(ds.observations) == 2
+    with pytest.raises(ParameterError, match=r"^no CSV files in data folder .*empty and .*empty2$"):
+        (tmp_path / "empty2").mkdir()
+        indicators.load([tmp_path / "empty", tmp_path / "empty2"])
+
+
+def test_demo_data_in_any_folder_makes_the_whole_demo(tmp_path):
+    from analysis.demo import write_demo_data
+
+    (tmp_path / "mine").mkdir()
+    write_csv(tmp_path / "mine" / "b1.csv", B1_HEADER, b1({"2024": (2400, 1200)}))
+    assert not indicators.load(tmp_path / "mine").is_demo
+    write_demo_data(tmp_path / "demo")
+    assert indicators.load([tmp_path / "mine", tmp_path / "demo"]).is_demo
