@@ -1174,6 +1174,17 @@ SCORECARD_OUTCOMES = ["cla_rate", "cp_rate", "cin_rate", "missing_pct", "ks2_rwm
 _TREND_WORDS = {"increasing": "Rising", "decreasing": "Falling", "no significant change": "No significant change"}
 
 
+def _scorecard_trend(trend: str, polarity: str, untested: bool) -> str:
+    """The recent trend in words, with whether it is improving where the indicator has a polarity (as the
+    summary's trend column says better or worse)."""
+    words = _TREND_WORDS.get(trend)
+    if words is None:
+        return "Not tested" if untested else "Too few years"
+    if trend in ("increasing", "decreasing") and _judged(polarity):
+        words += " (improving)" if (trend == "increasing") == (polarity == "high_is_good") else " (worsening)"
+    return words
+
+
 def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
     """One row of the scorecard: numbers unrounded (the page rounds them to ``_decimals``), symbols as text."""
     reg = ctx.registry()
@@ -1199,7 +1210,7 @@ def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
             ctx.la_name: cells([row["value"]], [row["status"]])[0],
             "Target": row["target"] if has_target else "", "Target status": row["target_status"] if has_target else "",
             "Neighbours' average": cells([row["sn_mean"]])[0], "England": cells([row["england_value"]])[0],
-            "Compared with England": str(row["vs_england"]), "Trend": _TREND_WORDS.get(row["trend"], "Not tested" if untested else "Too few years"),
+            "Compared with England": str(row["vs_england"]), "Trend": _scorecard_trend(row["trend"], e["polarity"], untested),
             "Note": note}
 
 

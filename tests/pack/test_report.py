@@ -251,3 +251,17 @@ def test_rows_follow_a_table_put_in_place_of_the_context_table(real_ctx):
     after = ctx.rows("cla_rate")
     assert "2024" not in set(after["time_period"]) and len(after) == len(before) - 1
     assert ctx.latest("cla_rate")["time_period"] == "2023"
+
+
+@pytest.mark.parametrize("trend, polarity, untested, words", [
+    ("increasing", "low_is_good", False, "Rising (worsening)"),
+    ("increasing", "high_is_good", False, "Rising (improving)"),
+    ("decreasing", "low_is_good", False, "Falling (improving)"),
+    ("decreasing", "high_is_good", False, "Falling (worsening)"),
+    ("increasing", "none", False, "Rising"),  # no better or worse direction: the direction only
+    ("no significant change", "low_is_good", False, "No significant change"),
+    ("cannot be calculated", "low_is_good", False, "Too few years"),
+    ("cannot be calculated", "high_is_good", True, "Not tested"),
+])
+def test_scorecard_trend_says_whether_it_is_improving(trend, polarity, untested, words):
+    assert report._scorecard_trend(trend, polarity, untested) == words
