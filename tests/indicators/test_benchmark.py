@@ -622,8 +622,9 @@ def test_missing_neighbours_named_for_each_la_of_a_ring():
     counts = [300 + 20 * i for i in range(8)]    # values 60, 64, ..., 88 per 10,000 over 50,000
     rows = [("Local authority", code, "2024", np.nan if i in suppressed else counts[i], 50_000)
             for i, code in enumerate(codes)]
-    model = pd.DataFrame([{"area_code": code, "neighbour_code": codes[(i + r) % 8], "neighbour_name": f"LA {(i + r) % 8}",
-                           "neighbour_rank": r} for i, code in enumerate(codes) for r in (1, 2)])
+    model = pd.DataFrame([{"area_code": code, "neighbour_code": codes[(i + r) % 8],
+                           "neighbour_name": f"LA {(i + r) % 8}", "neighbour_rank": r}
+                          for i, code in enumerate(codes) for r in (1, 2)])
     out = benchmark.benchmark(indicators.compute(_obs(rows)), model)
     for i, code in enumerate(codes):
         nbrs = [(i + r) % 8 for r in (1, 2)]
