@@ -545,3 +545,182 @@ def test_targets_judged_in_either_direction_on_the_published_figure():
     out = benchmark.benchmark(indicators.compute(_obs(rows, indicator="cp_subsequent_pct")), NO_NEIGHBOURS,
                               targets=_targets((STOCKTON, "cp_subsequent_pct", 6.9, "2024", "lower")))
     assert _row(out, STOCKTON)["target_status"] == "on track"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Targets attached afterwards, and the neighbours, ranks and trends of larger or unusual tables
+# --------------------------------------------------------------------------------------------------------------------
+
+def test_with_targets_is_benchmarking_with_targets():
+    """A table benchmarked once without targets, given an LA's targets afterwards, is the table benchmarked with them:
+    the same cells and the same column types; None or no targets leave it without any."""
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    targets = _targets((STOCKTON, "cla_rate", 100.0, "2020", "lower"), (STOCKTON, "cla_rate", 95.0, "2024", "lower"),
+                       (DARLINGTON, "cla_rate", 90.0, "", "higher"))
+    plain = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS)
+    before = plain.copy()
+    got = benchmark.with_targets(plain, targets)
+    want = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS, targets=targets)
+    pd.testing.assert_frame_equal(plain, before)
+    assert list(got.columns) == benchmark.TABLE_COLUMNS
+    assert _plain(got) == _plain(want) and list(got.dtypes) == list(want.dtypes)
+    # by hand: Stockton 96 in 2023 against 100 (lower): on track; 100 in 2024 against 95: off track; Darlington 80
+    # against 90 or higher: off track
+    assert [(_row(got, code, year)["target"], _row(got, code, year)["target_year"],
+             _row(got, code, year)["target_status"], _row(got, code, year)["target_direction"])
+            for code, year in ((STOCKTON, "2023"), (STOCKTON, "2024"), (DARLINGTON, "2024"))] == [
+        (100, "2020", "on track", "lower"), (95, "2024", "off track", "lower"), (90, "", "off track", "higher")]
+    assert _row(got, DURHAM)["target_status"] == "" and pd.isna(_row(got, DURHAM)["target"])
+    for none in (None, targets.iloc[:0]):
+        again = benchmark.with_targets(want, none)
+        assert _plain(again) == _plain(plain) and list(again.dtypes) == list(plain.dtypes)
+
+
+def test_load_targets_from_the_folder_given(tmp_path):
+    (tmp_path / "darlington.yaml").write_text(
+        "la: E06000005\ntargets:\n  - {indicator: cp_rate, target: 50, target_year: 2025, direction: higher}\n",
+        encoding="utf-8")
+    got = benchmark.load_targets("Darlington", tmp_path)
+    assert got[["area_code", "indicator", "target", "target_year", "direction"]].values.tolist() == [
+        [DARLINGTON, "cp_rate", 50.0, "2025", "higher"]]
+    assert benchmark.load_targets("Stockton-on-Tees", tmp_path).empty   # its file is in targets/, not here
+
+
+def test_no_neighbour_model_leaves_the_neighbour_columns_empty():
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), NO_NEIGHBOURS)
+    assert (out["sn_missing"] == "").all() and out["sn_mean"].isna().all() and out["sn_n"].isna().all()
+    assert (out.loc[out["geographic_level"] == "Local authority", "vs_sn"] == "not compared").all()
+
+
+def test_an_la_without_a_region_has_no_regional_comparator():
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    computed.loc[computed["area_code"] == STOCKTON, "region_code"] = None
+    out = benchmark.benchmark(computed, FIXTURE_NEIGHBOURS)
+    st = _row(out, STOCKTON)
+    assert pd.isna(st["region_value"]) and st["vs_region"] == "not compared"
+    assert _row(out, DARLINGTON)["region_value"] == pytest.approx(95)
+
+
+def test_neighbour_ranks_read_as_decimals_and_lists_of_different_lengths():
+    """Ranks 1.0, 2.0 (as a spreadsheet gives them) are the slots 1, 2; an LA with one neighbour beside one with three
+    names its own missing neighbour only."""
+    model = pd.concat([FIXTURE_NEIGHBOURS, pd.DataFrame({
+        "area_code": [DARLINGTON], "neighbour_code": [GATESHEAD], "neighbour_name": ["Gateshead"],
+        "neighbour_rank": [1]})], ignore_index=True)
+    model["neighbour_rank"] = model["neighbour_rank"].astype(float)
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), model)
+    st, da = _row(out, STOCKTON), _row(out, DARLINGTON)
+    assert (st["sn_mean"], st["sn_n"], st["sn_missing"]) == (pytest.approx(85), 2, "Gateshead")
+    assert pd.isna(da["sn_mean"]) and (da["sn_n"], da["sn_missing"]) == (0, "Gateshead")
+
+
+def test_missing_neighbours_named_for_each_la_of_a_ring():
+    """Eight LAs, each with the next two round a ring as its neighbours (ranks 1, 2), three of them suppressed: every
+    LA's mean, count and missing names, worked here from the lists."""
+    codes = [f"E0600{i:04d}" for i in range(1, 9)]
+    suppressed = {1, 2, 6}
+    counts = [300 + 20 * i for i in range(8)]    # values 60, 64, ..., 88 per 10,000 over 50,000
+    rows = [("Local authority", code, "2024", np.nan if i in suppressed else counts[i], 50_000)
+            for i, code in enumerate(codes)]
+    model = pd.DataFrame([{"area_code": code, "neighbour_code": codes[(i + r) % 8],
+                           "neighbour_name": f"LA {(i + r) % 8}", "neighbour_rank": r}
+                          for i, code in enumerate(codes) for r in (1, 2)])
+    out = benchmark.benchmark(indicators.compute(_obs(rows)), model)
+    for i, code in enumerate(codes):
+        nbrs = [(i + r) % 8 for r in (1, 2)]
+        have = [counts[j] / 5 for j in nbrs if j not in suppressed]
+        r = _row(out, code)
+        assert r["sn_n"] == len(have), code
+        assert r["sn_missing"] == "; ".join(f"LA {j}" for j in nbrs if j in suppressed), code
+        assert (pd.isna(r["sn_mean"]) if not have else r["sn_mean"] == pytest.approx(sum(have) / len(have))), code
+
+
+def test_three_indicators_for_two_las_each_ranked_and_trended_on_its_own():
+    """More indicators than areas: every indicator, area and year is still its own series and ranking.
+
+    Counts over 50,000 (per 10,000: count / 5) for 2016-2020, the same for three rates (no polarity: rank 1 is the
+    lowest): Darlington 80, 90, 100, 110, 120 (increasing), Stockton 120, 110, 100, 90, 80 (decreasing), with 2018
+    a tie at 100."""
+    rows = []
+    for indicator in ("cla_rate", "cin_rate", "cp_rate"):
+        for code, counts in ((DARLINGTON, [400, 450, 500, 550, 600]), (STOCKTON, [600, 550, 500, 450, 400])):
+            rows.append(_obs([("Local authority", code, str(2016 + i), n, 50_000) for i, n in enumerate(counts)],
+                             indicator=indicator))
+    out = benchmark.benchmark(indicators.compute(pd.concat(rows, ignore_index=True)), NO_NEIGHBOURS)
+    last = out[out["time_period"] == "2020"]
+    got = {(r.indicator, r.area_code): (r.trend, r.rank, r.rank_of, r.quartile_band) for r in last.itertuples()}
+    # two values: type-7 quartiles of (80, 120) are 90, 100, 110: 80 is band A and 120 band D
+    assert got == {(ind, code): want for ind in ("cla_rate", "cin_rate", "cp_rate") for code, want in (
+        (DARLINGTON, ("increasing", 2, 2, "D")), (STOCKTON, ("decreasing", 1, 2, "A")))}
+    tie = out[out["time_period"] == "2018"]
+    assert tie["rank"].tolist() == [1] * 6 and tie["rank_of"].tolist() == [2] * 6
+
+
+def test_figures_held_as_objects_or_nullable_types_benchmark_the_same():
+    """Columns of Python objects, or of pandas' nullable types (pd.NA for missing), give the same figures; the input's
+    own columns are passed through as they are."""
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    want = _plain(benchmark.benchmark(computed, FIXTURE_NEIGHBOURS))
+    objects = computed.astype({"value": object, "lower_95": object, "upper_95": object})
+    assert _plain(benchmark.benchmark(objects, FIXTURE_NEIGHBOURS)) == want
+    nullable = computed.convert_dtypes()
+    assert str(nullable["value"].dtype) == "Float64" and str(nullable["numerator"].dtype) == "Int64"
+    out = benchmark.benchmark(nullable, FIXTURE_NEIGHBOURS)
+    assert _plain(out) == want
+    for col in ("value", "lower_95", "numerator", "denominator", "area_code"):
+        assert out[col].dtype == nullable[col].dtype, col
+
+
+def test_a_missing_aggregate_check_counts_as_a_disagreement():
+    """An England figure whose aggregate check is missing (pd.NA) is not used as a comparator, as one that failed."""
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    computed["aggregate_check"] = pd.array([None] + [""] * (len(computed) - 1), dtype="string")
+    st = _row(benchmark.benchmark(computed, FIXTURE_NEIGHBOURS), STOCKTON)
+    assert pd.isna(st["england_value"]) and st["vs_england"] == "not compared"
+    assert st["region_value"] == pytest.approx(95) and st["vs_region"] == "similar"
+
+
+def test_only_a_published_only_figure_without_an_interval_is_not_tested():
+    """A rate with a value and no interval is "not tested" only where its basis says "published only"; with no basis
+    (pd.NA, or a table made before value_basis) it is "not compared", as any figure without limits."""
+    computed = indicators.compute(_obs(FIXTURE_ROWS))
+    st = computed["area_code"].eq(STOCKTON) & computed["time_period"].eq("2024")
+    computed.loc[st, ["lower_95", "upper_95", "lower_99_8", "upper_99_8"]] = np.nan
+    computed["value_basis"] = computed["value_basis"].astype("string")
+    computed.loc[st, "value_basis"] = pd.NA
+    assert _row(benchmark.benchmark(computed, FIXTURE_NEIGHBOURS), STOCKTON)["vs_england"] == "not compared"
+    old = computed.drop(columns="value_basis")
+    assert _row(benchmark.benchmark(old, FIXTURE_NEIGHBOURS), STOCKTON)["vs_england"] == "not compared"
+    computed.loc[st, "value_basis"] = "published only"
+    assert _row(benchmark.benchmark(computed, FIXTURE_NEIGHBOURS), STOCKTON)["vs_england"] == "not tested"
+
+
+def test_decimals_given_as_decimals_in_the_registry_are_whole_numbers():
+    reg = {k: dict(v) for k, v in indicators.registry().items()}
+    reg["cla_rate"]["decimals"] = 1.0
+    out = benchmark.benchmark(indicators.compute(_obs(FIXTURE_ROWS)), FIXTURE_NEIGHBOURS, reg=reg)
+    assert out["decimals"].dtype.kind == "i" and (out["decimals"] == 1).all()
+
+
+def test_distinct_codes_as_numpy_unique():
+    """The helper counting distinct codes agrees with numpy.unique(codes, return_inverse=True), whatever the codes:
+    whole numbers below the size by counting, negative ones (a missing code is -1) or none by numpy itself."""
+    for codes in ([3, 1, 3, 0, 7], [5], [-1, 2, -1, 0], [], [0, 0]):
+        codes = np.asarray(codes, dtype=np.int64)
+        values, inverse = benchmark._distinct(codes, 8)
+        want_values, want_inverse = np.unique(codes, return_inverse=True)
+        assert values.tolist() == want_values.tolist() and inverse.tolist() == want_inverse.tolist(), codes
+
+
+def test_a_level_absent_from_the_table_matches_no_code():
+    levels = pd.Index(["National", "Regional", "Local authority"])
+    assert benchmark._position(levels, "Regional") == 1
+    # factorized codes are 0 to 2, and -1 for a missing level: the absent level's position is none of them
+    assert benchmark._position(levels, "Ward") not in range(-1, len(levels))
+
+
+def test_categorical_types_are_made_once(monkeypatch):
+    monkeypatch.setattr(benchmark, "_DTYPES", {})
+    first = benchmark._categories(("b", "a"))
+    assert isinstance(first, pd.CategoricalDtype) and list(first.categories) == ["b", "a"]
+    assert benchmark._categories(("b", "a")) is first

@@ -389,3 +389,23 @@ def test_the_multiplier_and_a_shift_do_not_matter(points, c, shift):
     _, chi2, slopes = fingertips_trend(rows_of(points))  # as above: leave out slopes of 0 and the threshold itself
     assume(min(abs(b) for b in slopes) > 1e-9 and abs(chi2 - CHI_SQUARE_THRESHOLD) > 1e-6)
     assert moved["trend"] == base["trend"]
+
+
+def test_four_points_with_limits_in_a_run_of_five():
+    # 2015-2019 all valid, 2017 without limits: Fingertips fits the four with limits, 1, 2, 4, 5 at t = 1..4 with
+    # se 1. By hand: mean t 2.5, mean y 3, Sxy = 7, Sxx = 5, slope 1.4 with variance 1 / Sxx = 0.2, so
+    # X2 = 1.4^2 / 0.2 = 9.8 (above 9.5495); leaving out each point in turn keeps the slope positive: increasing.
+    row = trend_of(unit_se([1, 2, 99, 4, 5], missing_limits=(2,)))
+    assert row["trend_statistic"] == pytest.approx(9.8, rel=1e-12)
+    assert (row["trend"], row["trend_points"]) == ("increasing", 4)
+
+
+def test_none_in_plain_lists_is_missing():
+    # the straight line 1..5 with se 1 (X2 = 10, increasing), then a sixth year with no value: the run is broken
+    years = list(range(2015, 2021))
+    values = [1.0, 2.0, 3.0, 4.0, 5.0, None]
+    lower = [None if v is None else v - 1.96 for v in values]
+    upper = [None if v is None else v + 1.96 for v in values]
+    code, statistic, points = trend_codes(["a"] * 6, years, values, lower, upper, [10] * 5 + [None], [100] * 6)
+    assert [TREND_VALUES[c] for c in code] == ["cannot be calculated"] * 4 + ["increasing", "cannot be calculated"]
+    assert statistic[4] == pytest.approx(10, rel=1e-12) and points.tolist() == [1, 2, 3, 4, 5, 0]
