@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.read import areas
 from analysis.read import targets as targets_mod
+from analysis.read.folder import folder_words
 from analysis.stats import compare, rates, trends
 from analysis import indicators
 from analysis import numbers
@@ -29,6 +30,13 @@ TABLE_COLUMNS = [
     "population_vintage", "denominator_kind", "source_file", "release", "data_kind", "value_basis", "neighbour_model",
     "period_label", "year_type", "aggregate_check",
 ]
+
+#: The columns :func:`benchmark` works out (from the registry, the neighbour model, the comparators and the targets):
+#: they replace any column of the same name in its input.
+_WORKED_OUT = frozenset({
+    "sn_mean", "sn_n", "sn_missing", "region_value", "england_value", "vs_england", "vs_sn", "vs_region", "rank",
+    "rank_of", "quartile_band", "previous_value", "change", "trend", "target", "target_year", "target_status",
+    "target_direction", "unit", "decimals", "polarity", "neighbour_model"})
 
 #: The comparison word for a figure with no confidence interval to test it by (a published-only figure, an average).
 NOT_TESTED = "not tested"
@@ -116,7 +124,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     ind_i, ind_list = pd.factorize(table["indicator"])  # instant when the column is categorical
     ind_list = pd.Index(np.asarray(ind_list, dtype=object))
     found = frame.index.get_indexer(ind_list)
-    reg_rows = frame.take(found) if (found >= 0).all() else frame.reindex(ind_list)
+    if (found < 0).any():
+        unknown = ", ".join(str(i) for i in ind_list[found < 0])
+        raise ParameterError(f"indicator {unknown} is not in the registry; expected one of {', '.join(frame.index)}")
+    reg_rows = frame.take(found)
     unit_codes, unit_names = pd.factorize(reg_rows["unit"])
     c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], dtype=_categories(tuple(unit_names)))
     c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
@@ -239,7 +250,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     if "value_basis" not in table.columns:  # observations made before releases could omit the published figure
         c["value_basis"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=["published"])
     # One construction, in the contract's column order, reusing the input's columns (no copies, no re-inference).
-    out = {col: (c[col] if col in c and col not in table.columns or col == "polarity" else table[col].array)
+    # What this function works out always replaces a column of that name in the input (a table benchmarked
+    # before, with another neighbour model or targets); the input's own figures are reused as they are.
+    out = {col: (c[col] if col in c and (col in _WORKED_OUT or col not in table.columns) else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
 
@@ -457,7 +470,7 @@ def indicator_table(data_dir, years=None, las=None, vintage: str = "release", ta
         have = set(out["time_period"])
         missing = [y for y in wanted if y not in have]
         if missing:
-            raise ParameterError(f"no data for year {', '.join(missing)} in {ds.data_dir}; years available: "
+            raise ParameterError(f"no data for year {', '.join(missing)} in {folder_words(ds.data_dirs or ds.data_dir)}; years available: "
                                  f"{min(have)} to {max(have)}")
         out = out[out["time_period"].isin(wanted)]
     if chosen:

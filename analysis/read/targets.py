@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from analysis.read import areas
+from analysis.read.workbooks import end_year
 from analysis.config import TARGETS_DIR
 from analysis.errors import InputError
 
@@ -71,8 +72,10 @@ def read_targets(path: str | Path, known: Iterable[str]) -> pd.DataFrame:
     Raises
     ------
     InputError
-        A target names an indicator not in ``known``, its target is not a number, or its direction is neither
-        ``lower`` nor ``higher``; the message names the file, the target's position and the field.
+        A target names an indicator not in ``known``, its target is not a number, its target year is not a year
+        (``2026``, or a period such as ``2025-26``, read as the year it ends, as the table's periods are), or its
+        direction is neither ``lower`` nor ``higher``; the message names the file, the target's position and the
+        field. A target without a year stands in every year.
     ParameterError
         The file's ``la`` is not an LA (:func:`analysis.read.areas.resolve_la`).
     """
@@ -92,8 +95,15 @@ def read_targets(path: str | Path, known: Iterable[str]) -> pd.DataFrame:
         if direction not in ("lower", "higher"):
             raise InputError(path.name, f"target {i}: direction '{direction}'; expected lower or higher",
                              column="direction")
+        year = str(t.get("target_year", "") or "").strip()
+        if year:  # the year the target period ends, as the table's periods are: 2025-26 is 2026
+            ended = end_year(year)
+            if not ended:
+                raise InputError(path.name, f"target {i} ({t['indicator']}): target_year '{year}'; expected a year "
+                                            "such as 2026 or 2025-26", column="target_year")
+            year = ended
         rows.append({"area_code": la["area_code"], "indicator": t["indicator"], "target": float(t["target"]),
-                     "target_year": str(t.get("target_year", "")), "direction": direction,
+                     "target_year": year, "direction": direction,
                      "baseline": t.get("baseline"), "baseline_year": str(t.get("baseline_year", "")),
                      "description": t.get("description", ""), "source": t.get("source", "")})
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

@@ -724,3 +724,21 @@ def test_categorical_types_are_made_once(monkeypatch):
     first = benchmark._categories(("b", "a"))
     assert isinstance(first, pd.CategoricalDtype) and list(first.categories) == ["b", "a"]
     assert benchmark._categories(("b", "a")) is first
+
+
+def test_a_table_benchmarked_again_takes_the_new_comparisons(table):
+    """Benchmarking a benchmarked table again (another neighbour model, other targets) replaces what was worked out
+    before: nothing stale is kept from the input."""
+    again = benchmark.benchmark(table, FIXTURE_NEIGHBOURS.iloc[0:0])  # no neighbour model now, no targets
+    st = _row(again, STOCKTON)
+    assert pd.isna(st["sn_mean"]) and pd.isna(st["sn_n"]) and st["vs_sn"] == "not compared"
+    assert pd.isna(st["target"]) and st["target_status"] == ""
+    # what was not worked out is as before: the figures and the other comparisons
+    assert st["value"] == pytest.approx(100) and st["england_value"] == pytest.approx(70)
+
+
+def test_an_indicator_not_in_the_registry_is_one_clear_error():
+    t = indicators.compute(_obs(FIXTURE_ROWS))
+    t["indicator"] = t["indicator"].astype(str).replace("cla_rate", "cla_rates")
+    with pytest.raises(ParameterError, match=r"^indicator cla_rates is not in the registry; expected one of cin_rate, .*\bcla_rate\b"):
+        benchmark.benchmark(t, FIXTURE_NEIGHBOURS)

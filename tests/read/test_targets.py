@@ -68,3 +68,21 @@ def test_an_unknown_la_is_a_parameter_error(tmp_path):
     with pytest.raises(ParameterError, match="unknown local authority 'Stockton-on-Teas'; did you mean "
                                              "Stockton-on-Tees"):
         targets.read_targets(path, KNOWN)
+
+
+def test_target_year_is_the_year_the_period_ends(tmp_path):
+    """Councils write targets for financial and academic years: 2025-26 is the table's 2026; none stands always."""
+    f = write(tmp_path / "t.yaml", "la: 808\ntargets:\n"
+              "  - {indicator: cla_rate, target: 100, target_year: 2025-26}\n"
+              "  - {indicator: cla_rate, target: 98, target_year: 2027/28}\n"
+              "  - {indicator: neet_nk_pct, target: 7}\n")
+    t = targets.read_targets(f, KNOWN)
+    assert list(t["target_year"]) == ["2026", "2028", ""]
+
+
+def test_a_target_year_that_is_not_a_year_is_located(tmp_path):
+    f = write(tmp_path / "t.yaml", "la: 808\ntargets:\n  - {indicator: cla_rate, target: 100, target_year: soon}\n")
+    with pytest.raises(InputError) as err:
+        targets.read_targets(f, KNOWN)
+    assert err.value.file == "t.yaml" and err.value.column == "target_year"
+    assert "target 1 (cla_rate): target_year 'soon'; expected a year such as 2026 or 2025-26" in str(err.value)
