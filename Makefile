@@ -33,7 +33,7 @@ bench: $(BIN)/needs  ## speed benchmarks (ratios against baselines measured in t
 	$(BIN)/python benchmarks/bench_pack.py
 	$(BIN)/python benchmarks/bench_records.py
 
-mutation: $(BIN)/needs  ## mutation testing of the statistics and benchmarking (mutmut; slow: about 25 minutes)
+mutation: $(BIN)/needs  ## mutation testing of the statistics and benchmarking (mutmut; slow: about 12 minutes on 2 cores)
 	rm -rf mutants
 	NEEDS_SHARED="$(abspath ..)/shared" $(BIN)/mutmut run >/dev/null || true
 	$(BIN)/mutmut export-cicd-stats >/dev/null
