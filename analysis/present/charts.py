@@ -38,6 +38,7 @@ import base64
 import html
 import io
 import math
+import re
 import struct
 import sys
 import textwrap
@@ -470,12 +471,26 @@ def _wrap(text: str, prop: FontProperties, width_px: float, renderer: Any) -> st
         chars = max(8, int(len(para) * width_px / full))
         while True:
             wrapped = textwrap.wrap(para, chars, break_long_words=False, break_on_hyphens=False)
-            # A single word wider than the room (a file name) stays whole: narrowing cannot help it.
+            # A single word wider than the room (a file name) is broken apart below: narrowing cannot help it.
             if chars <= 8 or all(width(w) <= width_px or " " not in w for w in wrapped):
                 break
             chars -= max(1, chars // 20)
-        lines.extend(wrapped)
+        for line in wrapped:
+            lines.extend(_break_word(line, width, width_px) if " " not in line and width(line) > width_px else [line])
     return "\n".join(lines)
+
+
+def _break_word(word: str, width: Any, width_px: float) -> list[str]:
+    """A word wider than the room (DfE's file names run to 80 characters) in lines that fit, broken after its
+    underscores, slashes, hyphens and dots; a piece with none of them that is still too wide stays whole."""
+    lines, line = [], ""
+    for piece in re.split(r"(?<=[_/.-])", word):
+        if line and width(line + piece) > width_px:
+            lines.append(line)
+            line = piece
+        else:
+            line += piece
+    return lines + [line]
 
 
 def _frame_texts(fig: Figure, title: str, subtitle: str, notes: list[str], min_plot: float = 2.2

@@ -616,3 +616,18 @@ def test_layout_box_is_matplotlibs_tight_box_with_leader_lines():
         renderer = fig.canvas.get_renderer()
         np.testing.assert_allclose(charts._tight_box(ax, renderer).bounds, ax.get_tightbbox(renderer).bounds,
                                    atol=1e-9)
+
+
+def test_a_long_file_name_in_the_source_breaks_at_its_underscores_in_the_narrow_layout():
+    """DfE's file names run to 80 characters and more, with no space: on a phone the source line must still fit."""
+    name = "la_children_who_were_missing_or_away_from_placement_without_authorisation_updated25.csv"
+    kw = {**_nofmt(TREND_KW), "source": f"DfE: {name}"}
+    for build, data in ((charts._trend_figure, trend_data()), (charts._benchmark_figure, bench_data())):
+        fig = build(data, **{**kw, **({} if build is charts._trend_figure else
+                                      {k: v for k, v in _nofmt(BENCH_KW).items() if k != "source"})},
+                    width=charts.NARROW_WIDTH)[0]
+        assert _outside_figure(fig) == []
+        source = next(t.get_text() for t in fig.texts if "Source" in t.get_text())
+        assert re.sub(r"\s", "", source) == re.sub(r"\s", "", f"Source: DfE: {name}")  # only broken, nothing lost
+        assert len(source.split("\n")) >= 3
+        assert all(line.endswith(("_", ":")) for line in source.split("\n")[:-1])
