@@ -1208,10 +1208,26 @@ def _scorecard_record(ctx: Context, kpi: str, ind: str | None) -> dict:
         label = f"{label[:4]}/{label[4:]}"
     return {**named, "Year": int(row["time_period"]), "Period as published": "" if label == row["time_period"] else label,
             ctx.la_name: cells([row["value"]], [row["status"]])[0],
-            "Target": row["target"] if has_target else "", "Target status": row["target_status"] if has_target else "",
+            **_target_cells(ctx, ind, row, has_target),
             "Neighbours' average": cells([row["sn_mean"]])[0], "England": cells([row["england_value"]])[0],
             "Compared with England": str(row["vs_england"]), "Trend": _scorecard_trend(row["trend"], e["polarity"], untested),
             "Note": note}
+
+
+def _target_cells(ctx: Context, ind: str, row: pd.Series, has_target: bool) -> dict:
+    """The scorecard's target and its status: the target in force for the row's year, or, where none is yet, the
+    next one the council has set, shown with the year it is due (it judges nothing before then)."""
+    if has_target:
+        return {"Target": row["target"], "Target status": row["target_status"]}
+    tg = ctx.targets
+    if tg is None or not len(tg):
+        return {"Target": "", "Target status": ""}
+    year = pd.to_numeric(tg["target_year"], errors="coerce")
+    later = tg[(tg["indicator"] == ind) & (tg["area_code"] == ctx.la_code) & (year > int(row["time_period"]))]
+    if not len(later):
+        return {"Target": "", "Target status": ""}
+    nxt = later.loc[pd.to_numeric(later["target_year"]).idxmin()]
+    return {"Target": float(nxt["target"]), "Target status": f"due {nxt['target_year']}"}
 
 
 def _scorecard_table(ctx: Context, name: str, records: list[dict], title: str, label: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import sys
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -265,3 +266,20 @@ def test_rows_follow_a_table_put_in_place_of_the_context_table(real_ctx):
 ])
 def test_scorecard_trend_says_whether_it_is_improving(trend, polarity, untested, words):
     assert report._scorecard_trend(trend, polarity, untested) == words
+
+
+def test_scorecard_shows_a_target_not_yet_due_with_its_year(real_ctx):
+    """A target the council has set for a later year is on the scorecard (it judges nothing before its year)."""
+    import copy
+
+    ctx = copy.copy(real_ctx)
+    ctx.targets = pd.DataFrame([
+        {"area_code": "E06000004", "indicator": "cla_rate", "target": 120.0, "target_year": "2027",
+         "direction": "lower"},
+        {"area_code": "E06000004", "indicator": "cla_rate", "target": 110.0, "target_year": "2029",
+         "direction": "lower"},
+    ])
+    rec = report._scorecard_record(ctx, "Safely reducing the number of children who need to be looked after",
+                                   "cla_rate")
+    assert (rec["Target"], rec["Target status"]) == (120.0, "due 2027")  # the next one, not the later
+    assert report._scorecard_record(real_ctx, "Looked after", "cla_rate")["Target"] == ""  # none set: none shown
