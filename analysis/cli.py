@@ -155,7 +155,7 @@ def cmd_pack(args) -> int:
     from analysis.demo import ensure_demo_data
     from analysis.indicators import local
     from analysis.pack import PackParams, build_many, build_pack, read_params_file, validate
-    from analysis.pack.build import _as_confidence, _as_year, national_data, prestart_kernels
+    from analysis.pack.build import _as_confidence, _as_year, check_data_dirs, national_data, prestart_kernels
     from analysis.pack.params import check_keys
     from analysis.read import areas
 
@@ -186,15 +186,13 @@ def cmd_pack(args) -> int:
         period = local.resolve_period(period)
     elif returns_dir and not period:
         period = "latest"
-    for folder in data_folders(data_dir) if data_dir else []:
-        if not folder.is_dir():
-            raise ParameterError(f"data folder not found: {folder}")
-    data_dir = join_folders(data_dir) if data_dir else str(ensure_demo_data())  # the embedded default
+    check_data_dirs(data_dir)
     out = get("out", "") or ""
     if out and Path(out).exists() and not Path(out).is_dir():
         raise ParameterError(f"output folder {out} is a file; expected a folder")
     absolute = lambda v: str(Path(v).resolve()) if v else ""  # noqa: E731  (paths mean the same from anywhere)
-    data_dir = join_folders([absolute(f) for f in data_folders(data_dir)])
+    data_dir = (join_folders([absolute(f) for f in data_folders(data_dir)]) if data_dir
+                else str(ensure_demo_data()))  # the embedded default
     returns_dir = absolute(returns_dir)
     base = dict(year=year, data_dir=data_dir, neighbour_model=absolute(get("neighbour_model", "") or ""),
                 confidence=_as_confidence(get("confidence", "0.95")), targets=absolute(get("targets", "") or ""),

@@ -107,43 +107,10 @@ def load(data_dir: str | Path, vintage: str = "release", reg: dict | None = None
          neighbour_model=None) -> Dataset:
     """Read every official file in a folder into observations, populations and the neighbour model.
 
-    Parameters
-    ----------
-    data_dir : str, Path or list of them
-        A folder of DfE/ONS CSVs as an analyst keeps it: file names and order do not matter (layouts are recognised
-        by their columns, releases by their content); several releases of a table, copies and unrelated files may sit
-        side by side. Several folders (a list, or joined by :data:`os.pathsep`) read as one holding all their files.
-    vintage : {"release", "latest"}
-        Which population estimates to divide by (see :mod:`analysis.read.population`).
-    reg : dict, optional
-        The registry; defaults to the package's.
-    indicators : list of str, optional
-        Registry ids the caller needs: the run fails if any has no source in the folder. Others without a source
-        give one warning each, naming the table that would provide them.
-    neighbour_model : str or Path, optional
-        The neighbour model to use: a file path, or the name of a file in ``data_dir``. Default: the newest model in
-        the folder (:func:`analysis.read.neighbours.choose`).
-
-    Returns
-    -------
-    Dataset
-        ``warnings`` has one line per file not used (unreadable, not recognised, an identical copy), per release pair
-        that disagrees, and per indicator without a source; :func:`inventory` lists every file.
-
-    Raises
-    ------
-    ParameterError
-        The folder does not exist, holds no CSV files, no file yields any indicator, an indicator in ``indicators``
-        has no source, or ``neighbour_model`` is not found or is not a neighbour model.
-    InputError
-        A file of a recognised table that is broken inside (a bad value, located by file, column and row), unless
-        a newer release holds every figure it has; a count above the population it is divided by.
-
-    Notes
-    -----
-    :func:`analysis.read.folder.read_folder` with the registry, which says how several releases of one table,
-    copies, unrelated files and population vintages are settled. What each file's content decides is kept for the
-    life of the process when the registry is the package's own (it does not change between calls).
+    :func:`analysis.read.folder.read_folder` with the package's registry (or ``reg``): its parameters, result and
+    errors, and how several folders, releases of one table, copies, unrelated files and population vintages are
+    settled, are described there. What each file's content decides is kept for the life of the process when the
+    registry is the package's own (it does not change between calls).
     """
     reg = reg or registry()
     return folder.read_folder(data_dir, reg, vintage=vintage, indicators=indicators, neighbour_model=neighbour_model,

@@ -178,7 +178,7 @@ def validate(params: PackParams, national: dict | None = None) -> dict:
     if out_root.exists() and not out_root.is_dir():
         raise ParameterError(f"output folder {out_root} is a file; expected a folder")
     check_writable(out_root)
-    _check_data_dir(params.data_dir)
+    check_data_dirs(params.data_dir)
     if params.targets and not Path(params.targets).is_file():
         raise ParameterError(f"targets file not found: {params.targets}")
     if params.returns_dir and not Path(params.returns_dir).is_dir():
@@ -189,7 +189,8 @@ def validate(params: PackParams, national: dict | None = None) -> dict:
                               national=national)
 
 
-def _check_data_dir(data_dir: str) -> None:
+def check_data_dirs(data_dir) -> None:
+    """Every folder ``data_dir`` names (one, a list, or joined by os.pathsep) exists, or a one-line error names it."""
     for folder in folders.data_folders(data_dir) if data_dir else []:
         if not folder.is_dir():
             raise ParameterError(f"data folder not found: {folder}")
@@ -203,7 +204,7 @@ def national_data(params: PackParams) -> dict:
     """
     from analysis.pack.report import national_data as national
 
-    _check_data_dir(params.data_dir)
+    check_data_dirs(params.data_dir)
     return national(params.data_dir, params.neighbour_model, params.population, params.confidence)
 
 
