@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -45,6 +47,22 @@ def round_half_up(values, decimals: int = 0):
     if isinstance(values, pd.Series):
         return pd.Series(out, index=values.index, name=values.name)
     return out if out.ndim else float(out)
+
+
+def format_value(value, decimals: int, status=None, thousands: bool = True) -> str:
+    """One number as text for readers, exactly as :func:`format_values` shows it (the quick way for one number:
+    a sentence formats numbers one at a time)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if math.isfinite(number):
+        d = int(decimals)
+        rounded = round_half_up(number, d)
+        if math.isfinite(rounded):
+            return f"{rounded:{',' if thousands else ''}.{d}f}"
+    symbol = "" if status is None or (isinstance(status, float) and math.isnan(status)) else str(status)
+    return symbol if symbol in SYMBOLS else "x"
 
 
 def format_values(values, decimals, status=None, thousands: bool = True) -> pd.Series:

@@ -31,6 +31,7 @@ from contextlib import contextmanager  # noqa: E402
 import papermill as pm  # noqa: E402
 
 from analysis import pack  # noqa: E402
+from analysis.pack import build  # noqa: E402
 from analysis.demo import ensure_demo_data  # noqa: E402
 
 
@@ -72,8 +73,8 @@ def run_floor(paths: list[Path], out: Path, parameters: dict) -> float:
                                 progress_bar=False, log_output=False, cwd=str(path.parent),
                                 request_save_on_cell_execute=False, autosave_cell_every=0)
         nb = nbformat.read(executed, as_version=4)
-        body = pack._wrap_tables(pack.notebook_body(nb))
-        (out / f"{path.stem}.html").write_text(pack._page("floor", body, [], "", "floor"), "utf-8")
+        body = build._wrap_tables(build.notebook_body(nb))
+        (out / f"{path.stem}.html").write_text(build._page("floor", body, [], "", "floor"), "utf-8")
     return time.perf_counter() - t0
 
 
@@ -85,8 +86,8 @@ def run_floor_shared(paths: list[Path], out: Path, parameters: dict) -> float:
             executed = out / path.name
             kernel.run(path, executed, parameters, "floor")
             nb = nbformat.read(executed, as_version=4)
-            body = pack._wrap_tables(pack.notebook_body(nb))
-            (out / f"{path.stem}.html").write_text(pack._page("floor", body, [], "", "floor"), "utf-8")
+            body = build._wrap_tables(build.notebook_body(nb))
+            (out / f"{path.stem}.html").write_text(build._page("floor", body, [], "", "floor"), "utf-8")
     return time.perf_counter() - t0
 
 

@@ -78,29 +78,51 @@ class Context:
     def registry(self) -> dict:
         return indicators.registry()
 
-    def indicator_rows(self, indicator: str) -> pd.DataFrame:
-        """Every area's rows for an indicator, in the table's order (found once per table and indicator: a page
-        asks for the same indicator's rows many times, and the table holds every indicator)."""
+    def _cache(self) -> dict:
+        """What :meth:`indicator_rows`, :meth:`rows` and :meth:`latest` found, for the table as it is now: a page
+        asks for the same rows many times, and the table holds every indicator and area (an analyst may put a
+        filtered table in ``ctx.table``: the cache starts again)."""
         t = self.table
         cache = self.__dict__.setdefault("_by_indicator", {})
-        if cache.get("table") is not t:  # a table put in its place (an analyst may filter ctx.table)
+        if cache.get("table") is not t:
             cache.clear()
             cache["table"] = t
+        return cache
+
+    def indicator_rows(self, indicator: str) -> pd.DataFrame:
+        """Every area's rows for an indicator, in the table's order."""
+        cache = self._cache()
         found = cache.get(indicator)
         if found is None:
+            t = self.table
             found = cache[indicator] = t[t["indicator"] == indicator]
         return found
 
     def rows(self, indicator: str, area_code: str | None = None) -> pd.DataFrame:
-        """One area's rows for an indicator, all years, oldest first."""
-        t = self.indicator_rows(indicator)
-        return t[t["area_code"] == (area_code or self.la_code)].sort_values("period_end")
+        """One area's rows for an indicator, all years, oldest first (a copy: the caller may change it)."""
+        cache = self._cache()
+        key = ("rows", indicator, area_code or self.la_code)
+        found = cache.get(key)
+        if found is None:
+            by_area = cache.get(("areas", indicator))
+            if by_area is None:
+                t = self.indicator_rows(indicator)
+                by_area = cache["areas", indicator] = t.groupby("area_code", sort=False, observed=True).indices
+                cache["frame", indicator] = t
+            t = cache["frame", indicator]
+            found = cache[key] = t.take(by_area.get(key[2], [])).sort_values("period_end", kind="stable")
+        return found.copy(deep=False)
 
     def latest(self, indicator: str) -> pd.Series | None:
         """The LA's latest row up to the report year (releases come out at different times), or None."""
-        r = self.rows(indicator)
-        r = r[r["time_period"] <= self.year]
-        return r.iloc[-1] if len(r) else None
+        cache = self._cache()
+        key = ("latest", indicator)
+        if key not in cache:
+            r = self.rows(indicator)
+            r = r[r["time_period"] <= self.year]
+            cache[key] = r.iloc[-1] if len(r) else None
+        found = cache[key]
+        return None if found is None else found.copy(deep=False)
 
     def register(self, name: str, frame: pd.DataFrame, title: str = "", source: str = "", formats: dict | None = None,
                  label: str = "") -> pd.DataFrame:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.indicators import benchmark
-from analysis.numbers import SYMBOLS, format_values, round_half_up
+from analysis.numbers import SYMBOLS, format_value, round_half_up
 
 ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 
@@ -46,7 +46,7 @@ def ordinal(n: int) -> str:
 
 def fmt(value, decimals: int, status: str = "") -> str:
     """One number as readers see it (DfE rounding, thousands separators, symbol if missing)."""
-    return format_values([value], [decimals], [status or ""]).iloc[0]
+    return format_value(value, decimals, status or "")
 
 
 def figure(value, entry: dict, unit: bool = True, status: str = "") -> str:
@@ -105,11 +105,31 @@ def _series(row: pd.Series, history: pd.DataFrame | None) -> pd.DataFrame:
     """The row's own series up to it, oldest first: the rows of ``history`` (the benchmarked table, or any part of
     it) for its indicator and area, to its period; the row alone when there is no history."""
     if history is not None and len(history):
-        h = history[(history["indicator"] == row["indicator"]) & (history["area_code"] == row["area_code"])
-                    & (history["period_end"] <= row["period_end"])]
-        if len(h):
-            return h.sort_values("period_end")
+        at = _positions(history).get((str(row["indicator"]), str(row["area_code"])))
+        if at is not None:
+            h = history.take(at)
+            h = h[h["period_end"] <= row["period_end"]]
+            if len(h):
+                return h
     return row.to_frame().T
+
+
+#: The last history :func:`_positions` indexed, and its index: one paragraph asks for the same series several times.
+_INDEXED: list = [None, None, None]
+
+
+def _positions(history: pd.DataFrame) -> dict:
+    """``(indicator, area_code)`` -> the positions of that series' rows in ``history``, oldest first; remembered for
+    the last frame asked about (the same object, with the same row index: not sorted or filtered in place)."""
+    if _INDEXED[0] is history and _INDEXED[1] is history.index:
+        return _INDEXED[2]
+    order = np.argsort(history["period_end"].to_numpy(), kind="stable")
+    keys = zip(history["indicator"].astype(str).to_numpy()[order], history["area_code"].astype(str).to_numpy()[order])
+    found: dict = {}
+    for pos, key in zip(order.tolist(), keys):
+        found.setdefault(key, []).append(pos)
+    _INDEXED[:] = [history, history.index, found]
+    return found
 
 
 def _year(row) -> int:
@@ -119,10 +139,17 @@ def _year(row) -> int:
 
 def _window(series: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """The latest five points with a value (and a value in each of ``columns``): what a trend is tested on."""
-    ok = pd.to_numeric(series["value"], errors="coerce").notna()
+    ok = _has_number(series["value"])
     for col in columns:
-        ok &= pd.to_numeric(series[col], errors="coerce").notna()
+        ok &= _has_number(series[col])
     return series[ok].tail(POINTS)
+
+
+def _has_number(column: pd.Series) -> np.ndarray:
+    """Where a column holds a number (a float column is read as it is; anything else is parsed, text as NaN)."""
+    if column.dtype.kind == "f":
+        return ~np.isnan(column.to_numpy())
+    return pd.to_numeric(column, errors="coerce").notna().to_numpy()
 
 
 def _span(window: pd.DataFrame) -> str:

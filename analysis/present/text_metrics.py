@@ -27,7 +27,8 @@ _LIMIT = 100_000
 
 def _settings() -> tuple:
     rc = mpl.rcParams
-    return tuple(tuple(v) if isinstance(v, list) else v for v in (rc[k] for k in _SETTINGS))
+    get = dict.__getitem__  # the stored (validated) values, without RcParams' per-key lookup
+    return tuple(tuple(v) if isinstance(v, list) else v for v in (get(rc, k) for k in _SETTINGS))
 
 
 def _remembering(method, kind: str):

@@ -254,6 +254,29 @@ def test_rows_follow_a_table_put_in_place_of_the_context_table(real_ctx):
     assert ctx.latest("cla_rate")["time_period"] == "2023"
 
 
+def test_rows_are_each_area_s_rows_oldest_first_and_a_copy_the_caller_may_change(real_ctx):
+    """``rows`` is the table filtered to one indicator and area, sorted by period (found here with plain boolean
+    masks); what a caller does to the frame it gets does not reach the next caller."""
+    import copy
+
+    ctx = copy.copy(real_ctx)
+    ctx.__dict__.pop("_by_indicator", None)
+    t = ctx.table
+    for area in ("E06000004", "E06000005", "E92000001"):
+        want = t[(t["indicator"] == "cp_rate") & (t["area_code"] == area)].sort_values("period_end")
+        pd.testing.assert_frame_equal(ctx.rows("cp_rate", area), want)
+    mine = t[(t["indicator"] == "cp_rate") & (t["area_code"] == "E06000004")].sort_values("period_end")
+    got = ctx.rows("cp_rate")
+    got["value"] = -1.0
+    got["added"] = 1
+    got.loc[got.index[0], "status"] = "z"
+    pd.testing.assert_frame_equal(ctx.rows("cp_rate"), mine)
+    latest = ctx.latest("cp_rate")
+    latest["value"] = -1.0
+    assert ctx.latest("cp_rate")["value"] >= 0
+    assert ctx.rows("cp_rate", "E00000000").empty
+
+
 @pytest.mark.parametrize("trend, polarity, untested, words", [
     ("increasing", "low_is_good", False, "Rising (worsening)"),
     ("increasing", "high_is_good", False, "Rising (improving)"),

@@ -244,6 +244,20 @@ def test_a_gap_that_widens_and_one_that_narrows():
         "children aged 0-17.")
 
 
+def test_the_series_follows_a_history_sorted_or_changed_in_place():
+    """A sentence reads the row's own series from ``history`` (remembered for the last frame asked about): a frame
+    sorted in place, or another frame, gives its own rows, not those remembered."""
+    england = [70_000] * 5
+    up = benchmarked([400, 450, 500, 550, 600], england)
+    history = up.copy()
+    first = narrative.gap_sentence(up.iloc[-1], REG["cla_rate"], history)
+    history.sort_values("period_end", ascending=False, inplace=True)
+    assert narrative.gap_sentence(up.iloc[-1], REG["cla_rate"], history) == first
+    down = benchmarked([600, 550, 500, 450, 400], england)
+    assert "narrowed" in narrative.gap_sentence(down.iloc[-1], REG["cla_rate"], down)
+    assert "widened" in narrative.gap_sentence(up.iloc[-1], REG["cla_rate"], history)
+
+
 def test_a_gap_that_crosses_the_comparator_and_one_that_holds():
     """Stockton 120 down to 80 against England 100: from 20 above to 20 below, a significant move downwards;
     Stockton rising with England, 10 above every year: no significant change in the gap."""
