@@ -412,7 +412,8 @@ def gap_trends(rows: pd.DataFrame, comparator: str) -> pd.Series:
     is the mean of ten). A year without a comparator value breaks the run of points, as a missing value does.
     """
     comp = rows[comparator].to_numpy(dtype=float, na_value=np.nan)
-    series = pd.factorize(rows["indicator"].astype(str) + "|" + rows["area_code"].astype(str))[0]
+    # one key per (indicator, area): each column's codes are below len(rows), so code * len + code is unique
+    series = pd.factorize(rows["indicator"])[0] * len(rows) + pd.factorize(rows["area_code"])[0]
     value, lower, upper, num, den = (rows[c].to_numpy(dtype=float, na_value=np.nan) for c in
                                      ("value", "lower_95", "upper_95", "numerator", "denominator"))
     codes, _, _ = trends.trend_codes(series, rows["period_end"].to_numpy(), value - comp, lower - comp,

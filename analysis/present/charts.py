@@ -1627,7 +1627,8 @@ def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: st
         top = 1 - 0.9 / fig.get_figheight()
         fig.text(0.01, 1 - 0.25 / fig.get_figheight(), title, fontsize=13, fontweight="bold", va="top")
         fig.text(0.01, 1 - 0.6 / fig.get_figheight(), subtitle, fontsize=9.5, color="#505a5f", va="top")
-        grid = fig.add_gridspec(rows, columns, left=0.06, right=0.98, top=top - 0.04, bottom=0.5 / fig.get_figheight(),
+        grid = fig.add_gridspec(rows, columns, left=0.06, right=0.94,  # room for the last column's labels
+                                top=top - 0.04, bottom=0.5 / fig.get_figheight(),
                                 hspace=0.75, wspace=0.35)
         said = []
         for k, panel in enumerate(panels):
@@ -1647,7 +1648,10 @@ def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: st
                 ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
                             textcoords="offset points", fontsize=7.5, color="#12436d")
                 said.append(f"{panel}: {text} in {last['time_period']}")
-            ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left")
+            # y given: the title sits just above the axes, where matplotlib would put it, without measuring the
+            # tick labels at every drawing to check (no offset text at the top of the value axis to avoid)
+            ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left", y=1.0)
+            ax.ticklabel_format(axis="y", useOffset=False)
             ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
             ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
             ax.tick_params(axis="y", labelsize=7)

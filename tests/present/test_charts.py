@@ -631,3 +631,34 @@ def test_a_long_file_name_in_the_source_breaks_at_its_underscores_in_the_narrow_
         assert re.sub(r"\s", "", source) == re.sub(r"\s", "", f"Source: DfE: {name}")  # only broken, nothing lost
         assert len(source.split("\n")) >= 3
         assert all(line.endswith(("_", ":")) for line in source.split("\n")[:-1])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small multiples
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_small_multiples_keep_every_label_and_title_inside_the_image(monkeypatch):
+    """Four panels in a row: the last panel's latest value (its highest, labelled up and to the right of the line's
+    end) and every panel title stay inside the figure, so nothing is cut off at the image's edge."""
+    drawn = []
+    render = charts.render
+    monkeypatch.setattr(charts, "render", lambda fig, fmt=None: drawn.append(fig) or render(fig, fmt))
+    rows = []
+    for k, (name, la_values) in enumerate([("Children in need (per 10,000)", [300.0, 320.0, 310.0]),
+                                           ("Child protection plans (per 10,000)", [40.0, 45.0, 42.0]),
+                                           ("Looked-after children (per 10,000)", [90.0, 95.0, 99.0]),
+                                           ("Second or subsequent CP plans (%)", [18.0, 20.0, 22345.6])]):
+        for year, value in zip(("2022", "2023", "2024"), la_values):
+            rows += [{"panel": name, "time_period": year, "role": "la", "value": value, "decimals": 1},
+                     {"panel": name, "time_period": year, "role": "england", "value": value * 0.9, "decimals": 1}]
+    chart = charts.small_multiples(pd.DataFrame(rows), title="The council's KPIs", subtitle="Each on its own scale",
+                                   source="Demo data", la_name=LA)
+    assert chart.kind == "small multiples" and "22,345.6" in chart.alt
+    fig = drawn[-1]
+    FigureCanvasAgg(fig)  # measured as the Agg renderer lays text out
+    assert [t for t, _ in _text_boxes(fig) if t == "22,345.6"]  # the label is drawn, and measured below
+    assert _outside_figure(fig) == []
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(renderer)
+        assert box.x1 <= fig.bbox.width + 0.5 and box.y1 <= fig.bbox.height + 0.5
