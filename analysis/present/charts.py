@@ -1617,50 +1617,67 @@ def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: st
     Returns
     -------
     Chart
-        ``kind`` ``"small multiples"``; the alt text names each panel's latest value.
+        ``kind`` ``"small multiples"``; the alt text names each panel's latest value. Its narrow layout (for
+        small screens) has two columns.
     """
     frame = _check_frame(data, ("panel", "time_period", "role", "value", "decimals"), "small_multiples")
     panels = list(dict.fromkeys(frame["panel"]))
-    rows = max(1, -(-len(panels) // columns))
+    words = dict(title=title, subtitle=subtitle, source=source, la_name=la_name)
     with _style():  # matplotlib reads the style as each artist is made
-        fig = Figure(figsize=(FIG_WIDTH, 1.9 * rows + 1.2))
-        top = 1 - 0.9 / fig.get_figheight()
-        fig.text(0.01, 1 - 0.25 / fig.get_figheight(), title, fontsize=13, fontweight="bold", va="top")
-        fig.text(0.01, 1 - 0.6 / fig.get_figheight(), subtitle, fontsize=9.5, color="#505a5f", va="top")
-        grid = fig.add_gridspec(rows, columns, left=0.06, right=0.94,  # room for the last column's labels
-                                top=top - 0.04, bottom=0.5 / fig.get_figheight(),
-                                hspace=0.75, wspace=0.35)
-        said = []
-        for k, panel in enumerate(panels):
-            ax = fig.add_subplot(grid[k // columns, k % columns])
-            p = frame[frame["panel"] == panel]
-            periods = sorted(p["time_period"].astype(str).unique())
-            x = {t: i for i, t in enumerate(periods)}
-            for role, colour, width in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
-                s = p[p["role"] == role].sort_values("time_period")
-                ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=width,
-                        marker="o" if role == "la" else None, ms=2.5)
-            la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
-            d = int(p["decimals"].iloc[0])
-            if len(la):
-                last = la.iloc[-1]
-                text = _text(float(last["value"]), d)
-                ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
-                            textcoords="offset points", fontsize=7.5, color="#12436d")
-                said.append(f"{panel}: {text} in {last['time_period']}")
-            # y given: the title sits just above the axes, where matplotlib would put it, without measuring the
-            # tick labels at every drawing to check (no offset text at the top of the value axis to avoid)
-            ax.set_title(textwrap.fill(str(panel), 34), fontsize=7.5, loc="left", y=1.0)
-            ax.ticklabel_format(axis="y", useOffset=False)
-            ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
-            ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
-            ax.tick_params(axis="y", labelsize=7)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-        fig.text(0.01, 0.12 / fig.get_figheight(), f"{la_name}: dark line; England: grey line. {_source_line(source)}",
-                 fontsize=7.5, color="#505a5f")
+        fig, said = _multiples_figure(frame, panels, width=FIG_WIDTH, columns=columns, **words)
         image, mime, size = render(fig)
+        narrow, _, narrow_size = render(_multiples_figure(frame, panels, width=NARROW_WIDTH,
+                                                          columns=min(columns, 2), **words)[0])
     alt = (f"{len(panels)} small charts, one per indicator, of {_possessive(la_name)} figures over time beside "
            f"England's. Latest: " + "; ".join(said) + ".")
     return Chart(title=title, subtitle=subtitle, alt=alt, data=frame, image=image, kind="small multiples",
-                 mime=mime, size=size)
+                 mime=mime, size=size, narrow=narrow, narrow_size=narrow_size)
+
+
+def _multiples_figure(frame: pd.DataFrame, panels: list, *, width: float, columns: int, title: str, subtitle: str,
+                      source: str, la_name: str) -> tuple[Figure, list[str]]:
+    """The small multiples ``width`` inches wide in ``columns`` columns (four wide, two in the narrow layout, the
+    text the same size): the header and footer as on every chart, each panel's title wrapped to its column.
+    Returns the figure and, per panel, the words for the alternative text."""
+    rows = max(1, -(-len(panels) // columns))
+    fig = Figure(figsize=(width, 1.9 * rows + 1.2), dpi=DPI)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    note = f"{la_name}: dark line; England: grey line. {_source_line(source)}"
+    top, bottom = _frame_texts(fig, title, subtitle, [note], min_plot=1.9 * rows)
+    w, h, dpi = fig.bbox.width, fig.bbox.height, fig.dpi
+    left, right, title_room, tick_room = 0.55 * dpi, 0.5 * dpi, 0.45 * dpi, 0.3 * dpi  # tick labels, end labels
+    wspace = 0.45
+    grid = fig.add_gridspec(rows, columns, left=left / w, right=1 - right / w, top=(top - title_room) / h,
+                            bottom=(bottom + tick_room) / h, hspace=0.75, wspace=wspace)
+    panel_px = (w - left - right) / (columns + wspace * (columns - 1))
+    title_prop = FontProperties(family="DejaVu Sans", size=7.5)
+    said = []
+    for k, panel in enumerate(panels):
+        ax = fig.add_subplot(grid[k // columns, k % columns])
+        p = frame[frame["panel"] == panel]
+        periods = sorted(p["time_period"].astype(str).unique())
+        x = {t: i for i, t in enumerate(periods)}
+        for role, colour, line in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
+            s = p[p["role"] == role].sort_values("time_period")
+            ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=line,
+                    marker="o" if role == "la" else None, ms=2.5)
+        la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
+        d = int(p["decimals"].iloc[0])
+        if len(la):
+            last = la.iloc[-1]
+            text = _text(float(last["value"]), d)
+            ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
+                        textcoords="offset points", fontsize=7.5, color="#12436d")
+            said.append(f"{panel}: {text} in {last['time_period']}")
+        # y given: the title sits just above the axes, where matplotlib would put it, without measuring the tick
+        # labels at every drawing to check (no offset text at the top of the value axis to avoid)
+        ax.set_title(_wrap(str(panel), title_prop, panel_px * (1 + 0.8 * wspace), renderer),
+                     fontproperties=title_prop, loc="left", y=1.0)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
+        ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return fig, said

@@ -654,11 +654,14 @@ def test_small_multiples_keep_every_label_and_title_inside_the_image(monkeypatch
     chart = charts.small_multiples(pd.DataFrame(rows), title="The council's KPIs", subtitle="Each on its own scale",
                                    source="Demo data", la_name=LA)
     assert chart.kind == "small multiples" and "22,345.6" in chart.alt
-    fig = drawn[-1]
-    FigureCanvasAgg(fig)  # measured as the Agg renderer lays text out
-    assert [t for t, _ in _text_boxes(fig) if t == "22,345.6"]  # the label is drawn, and measured below
-    assert _outside_figure(fig) == []
-    renderer = fig.canvas.get_renderer()
-    for ax in fig.axes:
-        box = ax.title.get_window_extent(renderer)
-        assert box.x1 <= fig.bbox.width + 0.5 and box.y1 <= fig.bbox.height + 0.5
+    assert chart.narrow and chart.narrow_size[0] == round(charts.NARROW_WIDTH * charts.DPI)
+    assert len(drawn) == 2  # four columns wide, two narrow
+    for fig, columns in zip(drawn, (4, 2)):
+        assert len({round(ax.get_position().x0, 3) for ax in fig.axes}) == columns
+        assert [t for t, _ in _text_boxes(fig) if t == "22,345.6"]  # the label is drawn, and measured below
+        assert _outside_figure(fig) == []
+        renderer = fig.canvas.get_renderer()
+        titles = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+        for i, box in enumerate(titles):
+            assert box.x1 <= fig.bbox.width + 0.5 and box.y1 <= fig.bbox.height + 0.5
+            assert not [b for b in titles[i + 1:] if b.overlaps(box)], "panel titles overlap"
