@@ -122,25 +122,24 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[sel] - ks + col[:, None], -1))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
-        v = ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2
-        yy, t = y[pick], (col + 1).astype("float64")[:, None]
-        sums = []
-        for term in (1 / v, yy * t / v, t / v, yy / v, t ** 2 / v):
-            # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the
-            # number used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out
-            # adds nothing, so a fit's sum is the running sum to the point before it, then the points after it.
-            w = np.where(used, term, 0.0)
-            running = [0 + w[0]]
-            for j in col[1:]:                              # five points, not rows
-                running.append(running[-1] + w[j])
-            fits = [running[-1]]
-            for left_out in col:
-                total = running[left_out - 1] if left_out else 0 + w[1]
-                for j in col[left_out + 1 + (left_out == 0):]:
-                    total = total + w[j]
-                fits.append(total)
-            sums.append(np.stack(fits))                    # (6 fits, rows)
-        s1, s2, s3, s4, s5 = sums
+        # A point not used adds nothing: its terms are made 0 (an infinite variance, no value).
+        v = np.where(used, ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2, np.inf)
+        yy, t = np.where(used, y[pick], 0.0), (col + 1).astype("float64")[:, None]
+        w = np.empty((POINTS, 5) + v.shape[1:])           # (point, term, row)
+        for i, term in enumerate((1 / v, yy * t / v, t / v, yy / v, t ** 2 / v)):
+            w[:, i] = term
+        # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the number
+        # used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out adds
+        # nothing, so a fit's sum is the running sum to the point before it, then the points after it.
+        fits = np.empty((POINTS + 1,) + w.shape[1:])      # (fit, term, row): fit 1 + j leaves out point j
+        fits[2] = 0 + w[0]
+        for j in col[1:-1]:                                # the running sums to points 1 to 3: the fits leaving
+            np.add(fits[j + 1], w[j], out=fits[j + 2])     # out points 2 to 4
+        fits[0] = fits[-1] + w[-1]                         # all the points
+        fits[1] = 0.0
+        for j in col[1:]:                                  # five points, not rows: each is added to the fits
+            fits[1:j + 1] += w[j]                          # that leave out an earlier point
+        s1, s2, s3, s4, s5 = (fits[:, i] for i in range(5))  # (6 fits, rows) each
         det = s1 * s5 - s3 ** 2
         slopes = (s1 * s2 - s3 * s4) / det                 # the slope of each fit: (6, rows)
         b, beta = slopes[0], np.sqrt(s1[0] / det[0])        # the fit of all the points, and Fingertips' beta
