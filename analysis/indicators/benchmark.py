@@ -191,7 +191,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         vals[~have] = 0
         c["sn_mean"][rows] = np.where(count > 0, vals.sum(axis=1) / np.maximum(count, 1), np.nan)
         c["sn_n"][rows] = count
-        sn_missing = _missing_names(n, rows, owner, real[owner] & ~have, NAMES)
+        lacking = count < real.sum(axis=1)[owner]                # a neighbour in the table without a value
+        sn_missing = _missing_names(n, rows[lacking], owner[lacking], real[owner[lacking]] & ~have[lacking], NAMES)
 
     # Significance by CI overlap
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
@@ -314,31 +315,31 @@ def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarray,
                    names: np.ndarray) -> pd.Categorical:
-    """The ``sn_missing`` column: for each of ``rows``, the names of the neighbours (in rank order, ``; ``
-    between) whose slot is set in ``gaps``; empty elsewhere.
+    """The ``sn_missing`` column: for each of ``rows`` (positions, ascending), the names of the neighbours (in rank
+    order, ``; `` between) whose slot is set in ``gaps``; empty elsewhere.
 
     ``owners`` is each row's area (a row of ``names``, its neighbours' names by slot). The names are joined once
     per distinct area and set of gaps, not once per row.
     """
-    codes = np.zeros(n, dtype=np.int64)
-    lacking = gaps.any(axis=1)
-    if not lacking.any():
-        return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_categories(("",)))
-    some = np.flatnonzero(lacking)
+    if not len(rows):
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_categories(("",)))
     k = gaps.shape[1]
-    key = owners[some] * (1 << k) + (gaps[some] * (1 << np.arange(k))).sum(axis=1)
-    combos, first, which = np.unique(key, return_index=True, return_inverse=True)
-    listed = names[owners[some[first]]]
-    missing = np.full(len(combos), "", dtype=object)
-    for j in range(k):  # ten neighbour slots, not rows
-        missing = missing + np.where(gaps[some[first], j], listed[:, j] + "; ", "")
-    joined = np.array([m[:-2] for m in missing], dtype=object)
+    _, first, which = np.unique(owners * (1 << k) + (gaps * (1 << np.arange(k))).sum(axis=1),
+                                     return_index=True, return_inverse=True)
+    # The names, joined once per distinct area and set of gaps (a few dozen), not once per row
+    listed = names[owners[first]].tolist()
+    gapped = gaps[first].tolist()
+    joined = ["; ".join(name for name, gap in zip(slots, gap_row) if gap) for slots, gap_row in zip(listed, gapped)]
     # Categories in order of first appearance, as factorizing the whole column gives them (two areas' gaps may
-    # read the same).
-    codes[rows[some]] = which + 1
-    first_seen, seen = pd.factorize(codes)
-    order, words = pd.factorize(np.append(np.array([""], dtype=object), joined)[seen])
-    return pd.Categorical.from_codes(order[first_seen], categories=words)
+    # read the same); "" where a row lacks none, if any row does.
+    blank = np.ones(n, dtype=bool)
+    blank[rows] = False
+    seen = [(int(p), word) for p, word in zip(rows[first], joined)] + [(int(p), "") for p in np.flatnonzero(blank)[:1]]
+    words = list(dict.fromkeys(word for _, word in sorted(seen)))
+    position = {word: i for i, word in enumerate(words)}
+    codes = np.full(n, position.get("", -1), dtype=np.int64)
+    codes[rows] = np.array([position[word] for word in joined], dtype=np.int64)[which]
+    return pd.Categorical.from_codes(codes, categories=words)
 
 
 def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:

@@ -119,7 +119,7 @@ def _polarity_names(codes: np.ndarray) -> np.ndarray:
 
 def _result_codes(direction: np.ndarray, polarity: Any) -> np.ndarray:
     """Direction codes (not compared / higher / lower / similar) judged by polarity: codes into RESULT_WORDS."""
-    return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
+    return np.take(_RESULT_CODES, _polarity_codes(polarity, direction.shape) * _RESULT_CODES.shape[1] + direction)
 
 
 def _judge(direction: np.ndarray, polarity: Any, index: pd.Index | None, scalar: bool) -> Any:

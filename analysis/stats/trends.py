@@ -114,12 +114,34 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     before_run = np.where(run_start > 0, upto[np.maximum(run_start - 1, 0)], 0)
     k = np.minimum(POINTS, np.where(valid, upto - before_run, 0))
     col = np.arange(POINTS)
-    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing).
+    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing), a
+    # thousand or so at a time: a part's arrays stay in the processor's cache, and the memory is used again.
+    code = np.zeros(n, dtype=np.int8)
+    stat = np.full(n, np.nan)
     sel = np.flatnonzero(calculable)
-    ks = k[sel]
-    used = col[:, None] < ks                              # (point, row): points in time order, one row each
-    # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0) and are masked.
-    pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[sel] - ks + col[:, None], -1))
+    usable_rows = np.append(np.flatnonzero(usable), 0)
+    for part in range(0, len(sel), _FIT_ROWS):
+        at = sel[part:part + _FIT_ROWS]
+        ks = k[at]
+        used = col[:, None] < ks                          # (point, row): points in time order, one row each
+        # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0), masked.
+        pick = usable_rows.take(np.where(used, upto[at] - ks + col[:, None], -1))
+        code[at], stat[at] = _fit(y, lo, up, pick, used)
+    out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
+    out_code[rows] = code
+    out_stat[rows] = stat
+    out_points[rows] = k
+    return out_code, out_stat, out_points
+
+
+#: How many rows :func:`trend_codes` fits at once.
+_FIT_ROWS = 1024
+
+
+def _fit(y: np.ndarray, lo: np.ndarray, up: np.ndarray, pick: np.ndarray, used: np.ndarray):
+    """The code and statistic of the trend of each column of ``pick`` (the rows of its points, in time order,
+    where ``used``): :func:`trend_codes`, steps 3 to 5."""
+    col = np.arange(POINTS)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
         # A point not used adds nothing: its terms are made 0 (an infinite variance, no value).
@@ -146,16 +168,7 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
         statistic = (b / beta) ** 2
         votes = np.where(slopes < 0, -1, 1).sum(axis=0)     # a slope below 0 counts -1, any other +1
         significant = (np.abs(votes) == POINTS + 1) & (statistic > CHI_SQUARE_THRESHOLD)
-
-    code = np.zeros(n, dtype=np.int8)
-    code[sel] = np.where(significant, np.where(b > 0, 2, 3), 1)
-    stat = np.full(n, np.nan)
-    stat[sel] = statistic
-    out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
-    out_code[rows] = code
-    out_stat[rows] = stat
-    out_points[rows] = k
-    return out_code, out_stat, out_points
+    return np.where(significant, np.where(b > 0, 2, 3), 1), statistic
 
 
 def recent_trend(
