@@ -39,6 +39,9 @@ _WORKED_OUT = frozenset({
     "rank_of", "quartile_band", "previous_value", "change", "trend", "target", "target_year", "target_status",
     "target_direction", "unit", "decimals", "polarity", "neighbour_model"})
 
+#: How many rows' neighbours :func:`benchmark` gathers at once.
+_GATHER_ROWS = 2048
+
 #: The comparison word for a figure with no confidence interval to test it by (a published-only figure, an average).
 NOT_TESTED = "not tested"
 
@@ -183,13 +186,18 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         owner = area_i[rows]
         VN = np.full((shape[0], no_area + 1, shape[2]), np.nan)
         VN[:, :no_area] = V
-        at = (NB * shape[2])[owner]                              # (rows, k): each neighbour's value in VN, flat
-        at += (ind_i[rows, None] * (no_area + 1)) * shape[2] + year_i[rows, None]
-        vals = VN.ravel().take(at)
-        have = np.isfinite(vals)
+        step = NB * shape[2]                                      # each neighbour's place in VN, flat, but for
+        cell = (ind_i[rows] * (no_area + 1)) * shape[2] + year_i[rows]  # the row's indicator and year
+        have = np.empty((len(rows), k), dtype=bool)
+        total = np.empty(len(rows))
+        for part in range(0, len(rows), _GATHER_ROWS):  # a few thousand rows at a time: the memory is used again
+            at = slice(part, part + _GATHER_ROWS)
+            vals = VN.ravel().take(step[owner[at]] + cell[at, None])  # (rows, k)
+            np.isfinite(vals, out=have[at])
+            vals[~have[at]] = 0
+            total[at] = vals.sum(axis=1)
         count = have.sum(axis=1)
-        vals[~have] = 0
-        c["sn_mean"][rows] = np.where(count > 0, vals.sum(axis=1) / np.maximum(count, 1), np.nan)
+        c["sn_mean"][rows] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         c["sn_n"][rows] = count
         lacking = count < real.sum(axis=1)[owner]                # a neighbour in the table without a value
         sn_missing = _missing_names(n, rows[lacking], owner[lacking], real[owner[lacking]] & ~have[lacking], NAMES)
