@@ -100,19 +100,34 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     rows = np.lexsort((np.asarray(order), series))        # by series, then time
     s, y, lo, up, o, d = (a[rows] for a in (series, value, lower, upper, num, den))
     idx = np.arange(n)
-    start = np.maximum.accumulate(np.where(np.r_[True, s[1:] != s[:-1]], idx, 0))  # first row of the series
+    # (Running maxima and the like are worked out in place: fewer arrays the size of the table.)
+    new_series = np.ones(n, dtype=bool)
+    np.not_equal(s[1:], s[:-1], out=new_series[1:])
+    start = np.where(new_series, idx, 0)
+    np.maximum.accumulate(start, out=start)               # first row of the series
 
     valid = ~np.isnan(y) & ~np.isnan(o) & (d > 0)
-    run_start = np.maximum(start, np.maximum.accumulate(np.where(valid, -1, idx)) + 1)
-    run_length = np.where(valid, idx - run_start + 1, 0)
-    last_equal = np.maximum.accumulate(np.where(valid & (o == d), idx, -1))
-    calculable = (run_length >= POINTS) & (last_equal < run_start)
+    run_start = np.where(valid, -1, idx)
+    np.maximum.accumulate(run_start, out=run_start)
+    run_start += 1
+    np.maximum(run_start, start, out=run_start)
+    last_equal = np.where(valid & (o == d), idx, -1)
+    np.maximum.accumulate(last_equal, out=last_equal)
+    calculable = (last_equal < run_start)
+    run_length = np.subtract(idx, run_start, out=last_equal)  # idx - run_start + 1 where valid, else 0
+    run_length += 1
+    calculable &= (run_length >= POINTS) & valid
 
     # The latest POINTS points of the run with both limits, left-aligned so that column j holds t = j + 1.
     usable = valid & ~np.isnan(lo) & ~np.isnan(up)
     upto = np.cumsum(usable)                               # usable rows at or before each row
-    before_run = np.where(run_start > 0, upto[np.maximum(run_start - 1, 0)], 0)
-    k = np.minimum(POINTS, np.where(valid, upto - before_run, 0))
+    np.subtract(run_start, 1, out=start)
+    np.maximum(start, 0, out=start)
+    before_run = upto.take(start)
+    before_run[run_start == 0] = 0
+    k = np.subtract(upto, before_run, out=before_run)
+    k[~valid] = 0
+    np.minimum(k, POINTS, out=k)
     col = np.arange(POINTS)
     # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing), a
     # thousand or so at a time: a part's arrays stay in the processor's cache, and the memory is used again.
