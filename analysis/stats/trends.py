@@ -97,8 +97,13 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     n = series.shape[0]
     value, lower, upper, num, den = (np.asarray(a, dtype="float64").reshape(n)
                                      for a in (value, lower_95, upper_95, numerator, denominator))
-    rows = np.lexsort((np.asarray(order), series))        # by series, then time
-    s, y, lo, up, o, d = (a[rows] for a in (series, value, lower, upper, num, den))
+    order = np.asarray(order)
+    # By series, then time: tables usually come in that order already, and are then used as they are.
+    later = series[1:] > series[:-1]
+    in_order = bool((later | ((series[1:] == series[:-1]) & (order[1:] > order[:-1]))).all())
+    rows = None if in_order else np.lexsort((order, series))
+    s, y, lo, up, o, d = ((series, value, lower, upper, num, den) if in_order else
+                          (a[rows] for a in (series, value, lower, upper, num, den)))
     idx = np.arange(n)
     # (Running maxima and the like are worked out in place: fewer arrays the size of the table.)
     new_series = np.ones(n, dtype=bool)
@@ -142,6 +147,8 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
         # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0), masked.
         pick = usable_rows.take(np.where(used, upto[at] - ks + col[:, None], -1))
         code[at], stat[at] = _fit(y, lo, up, pick, used)
+    if in_order:
+        return code, stat, k
     out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
     out_code[rows] = code
     out_stat[rows] = stat
