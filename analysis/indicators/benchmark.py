@@ -196,7 +196,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
             np.isfinite(vals, out=have[at])
             vals[~have[at]] = 0
             total[at] = vals.sum(axis=1)
-        count = have.sum(axis=1)
+        count = np.zeros(len(rows), dtype=np.int64)
+        for j in range(k):  # ten neighbour slots, not rows
+            count += have[:, j]
         c["sn_mean"][rows] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         c["sn_n"][rows] = count
         lacking = count < real.sum(axis=1)[owner]                # a neighbour in the table without a value
@@ -376,7 +378,8 @@ def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFr
 
 def _period_year(table: pd.DataFrame) -> np.ndarray:
     """The year of each row's period end: 31 March Y, or the end of February Y for NEET (December-February)."""
-    return table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    codes, ends = pd.factorize(table["period_end"].to_numpy(), use_na_sentinel=False)  # a few distinct dates
+    return (ends.astype("datetime64[Y]").astype(int) + 1970)[codes]
 
 
 def _target_columns(c: dict, year: np.ndarray, targets: pd.DataFrame | None) -> dict:

@@ -156,7 +156,9 @@ def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polari
 
     ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words; :func:`compare_ci` does.
     """
-    (val, lo, up, comp), _, _ = _broadcast(value, lower, upper, comparator)
+    _index_of(value, lower, upper, comparator)  # Series must share an index
+    # Read only: the arrays are broadcast, not copied again as _broadcast copies them.
+    val, lo, up, comp = np.broadcast_arrays(*(_to_float(a) for a in (value, lower, upper, comparator)))
     return _result_codes(_ci_direction(val, lo, up, comp), polarity)
 
 
