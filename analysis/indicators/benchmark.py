@@ -8,6 +8,7 @@ data folder.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -215,8 +216,9 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     for col, comparator, keep in (("vs_england", c["england_value"], not_national),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
         codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
-        codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
-        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), dtype=words)
+        codes[untestable & np.isfinite(comparator)] = len(compare.RESULT_WORDS)
+        codes[~keep] = 0
+        c[col] = pd.Categorical.from_codes(codes, dtype=words)
 
     # Rank and quartile band among LAs, per indicator and year, as LAIT: with a polarity, rank 1 and band A are
     # the best; without one, the lowest (ties share the rank)
@@ -339,7 +341,7 @@ def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarra
     # The names, joined once per distinct area and set of gaps (a few dozen), not once per row
     listed = names[owners[first]].tolist()
     gapped = gaps[first].tolist()
-    joined = ["; ".join(name for name, gap in zip(slots, gap_row) if gap) for slots, gap_row in zip(listed, gapped)]
+    joined = ["; ".join(compress(slots, gap_row)) for slots, gap_row in zip(listed, gapped)]
     # Categories in order of first appearance, as factorizing the whole column gives them (two areas' gaps may
     # read the same); "" where a row lacks none, if any row does.
     blank = np.ones(n, dtype=bool)
