@@ -477,16 +477,21 @@ def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1, polarity: Any 
     order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
     s = np.take_along_axis(v, order, axis=-1)
     m = s.shape[-1]
-    idx = np.broadcast_to(np.arange(m), s.shape)
+    idx = np.broadcast_to(np.arange(m, dtype=np.int32), s.shape)  # (positions: running extremes in place)
     new_run = np.ones(s.shape, dtype=bool)
-    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)       # first position of each tie run
+    np.not_equal(s[..., 1:], s[..., :-1], out=new_run[..., 1:])
+    first = np.where(new_run, idx, 0)
+    np.maximum.accumulate(first, axis=-1, out=first)                      # first position of each tie run
     run_end = np.ones(s.shape, dtype=bool)
     run_end[..., :-1] = new_run[..., 1:]
-    last = np.minimum.accumulate(np.where(run_end, idx, m - 1)[..., ::-1], axis=-1)[..., ::-1]  # and its last
-    count = (~np.isnan(s)).sum(axis=-1)
+    last = np.where(run_end, idx, m - 1)[..., ::-1]
+    np.minimum.accumulate(last, axis=-1, out=last)
+    last = last[..., ::-1]                                                # and its last
+    missing = np.isnan(s)
+    count = m - missing.sum(axis=-1)
     # Ascending: 1 + how many are lower; descending: 1 + how many are higher (= count - last position).
-    ranked = np.where(np.isnan(s), np.nan, np.where(high[..., None], count[..., None] - last, first + 1.0))
+    ranked = np.where(high[..., None], count[..., None] - last, first + 1.0)
+    ranked[missing] = np.nan
     ranks = np.empty_like(ranked)
     np.put_along_axis(ranks, order, ranked, axis=-1)
     if m == 0:  # nothing to take quantiles of: one missing value stands in
