@@ -223,9 +223,10 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     # Rank and quartile band among LAs, per indicator and year, as LAIT: with a polarity, rank 1 and band A are
     # the best; without one, the lowest (ties share the rank)
     c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
-    c["quartile_band"] = np.full(n, "", dtype=object)
     r_rows = np.flatnonzero(is_la)
-    if len(r_rows):
+    if not len(r_rows):
+        c["quartile_band"] = np.full(n, "", dtype=object)
+    else:
         la_areas, _ = _distinct(area_i[r_rows], shape[1])
         # One row of LAs per indicator and year that has LA rows, ranked along it
         groups, g = _distinct(ind_i[r_rows] * shape[2] + year_i[r_rows], shape[0] * shape[2])
