@@ -352,7 +352,7 @@ def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarra
     position = {word: i for i, word in enumerate(words)}
     codes = np.full(n, position.get("", -1), dtype=np.int64)
     codes[rows] = np.array([position[word] for word in joined], dtype=np.int64)[which]
-    return pd.Categorical.from_codes(codes, categories=words)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(words), validate=False)
 
 
 def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:

@@ -91,12 +91,13 @@ def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(polarity, pd.Categorical) and polarity.shape == shape:  # fast path: codes are already there
         lut = np.array([_POLARITY_CODE.get(u, -1) for u in polarity.categories], dtype=np.int8)
         codes = polarity.codes
-        if (codes < 0).any() or (lut[codes] < 0).any():
+        out = lut[codes]
+        if (codes < 0).any() or (out < 0).any():
             bad = (codes < 0) | (lut[np.maximum(codes, 0)] < 0)
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{int(bad.sum())} rows have an unknown polarity (first at position {first}: "
                              f"{polarity[first]!r}); use one of {', '.join(POLARITIES)}")
-        return lut[codes]
+        return out
     pol = polarity.to_numpy(dtype=object) if isinstance(polarity, (pd.Series, pd.Index)) else np.asarray(polarity, dtype=object)
     pol = np.broadcast_to(pol, shape)
     codes, uniques = pd.factorize(pol.ravel())
@@ -148,7 +149,9 @@ def _ci_direction(val: np.ndarray, lo: np.ndarray, up: np.ndarray, comp: np.ndar
     """Direction codes by CI overlap: higher when the comparator is below the lower limit, lower when above the
     upper, similar otherwise (on a limit counts as similar), not compared when anything is missing."""
     ok = _present(val, lo, up, comp)
-    return np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+    direction = np.where(comp < lo, np.int8(_HIGHER), np.where(comp > up, np.int8(_LOWER), np.int8(_SIMILAR)))
+    direction[~ok] = _NOT
+    return direction
 
 
 def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> np.ndarray:
