@@ -162,7 +162,8 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     eng = area_at.get(areas.ENGLAND_CODE, -1)
     c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
     region_i, regions = pd.factorize(table["region_code"])
-    region_area = np.array([area_at.get(r, -1) for r in regions.tolist()] + [-1])[region_i]  # -1: no region, or not an area here
+    # -1: no region, or not an area here
+    region_area = np.array([area_at.get(r, -1) for r in regions.tolist()] + [-1])[region_i]
     region = is_la & (region_area >= 0)
     c["region_value"] = np.full(n, np.nan)
     c["region_value"][region] = VC[ind_i[region], region_area[region], year_i[region]]
@@ -338,8 +339,8 @@ def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarra
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_categories(("",)))
     k = gaps.shape[1]
     _, first, which = np.unique(owners * (1 << k) + (gaps * (1 << np.arange(k))).sum(axis=1),
-                                     return_index=True, return_inverse=True)
-    # The names, joined once per distinct area and set of gaps (a few dozen), not once per row
+                                return_index=True, return_inverse=True)
+    # The names, joined once per distinct area and set of gaps (a few hundred), not once per row
     listed = names[owners[first]].tolist()
     gapped = gaps[first].tolist()
     joined = ["; ".join(compress(slots, gap_row)) for slots, gap_row in zip(listed, gapped)]

@@ -524,7 +524,8 @@ def quartile_codes(values: np.ndarray, q1: np.ndarray, q2: np.ndarray, q3: np.nd
     Where high is good the same cut points give the bands in reverse: A above Q3, B above Q2, C above Q1, D at
     or below Q1 (LAIT's ``calculate_quartile_band``). ``polarity`` is one for all or one per value.
     """
-    code = np.where(values <= q1, 1, np.where(values <= q2, 2, np.where(values <= q3, 3, np.where(np.isnan(values), 0, 4))))
+    code = np.where(values <= q1, 1, np.where(values <= q2, 2, np.where(values <= q3, 3,
+                                                                         np.where(np.isnan(values), 0, 4))))
     high = _polarity_codes(polarity, np.shape(code)) == _POLARITY_CODE["high_is_good"]
     return np.where(high & (code > 0), 5 - code, code).astype(np.int8)
 
