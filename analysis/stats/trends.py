@@ -188,8 +188,9 @@ def _fit(y: np.ndarray, lo: np.ndarray, up: np.ndarray, pick: np.ndarray, used: 
         slopes = (s1 * s2 - s3 * s4) / det                 # the slope of each fit: (6, rows)
         b, beta = slopes[0], np.sqrt(s1[0] / det[0])        # the fit of all the points, and Fingertips' beta
         statistic = (b / beta) ** 2
-        votes = np.where(slopes < 0, -1, 1).sum(axis=0)     # a slope below 0 counts -1, any other +1
-        significant = (np.abs(votes) == POINTS + 1) & (statistic > CHI_SQUARE_THRESHOLD)
+        # A slope below 0 counts -1, any other +1, and all six must agree: none falls, or all do.
+        falling = (slopes < 0).sum(axis=0)
+        significant = ((falling == 0) | (falling == POINTS + 1)) & (statistic > CHI_SQUARE_THRESHOLD)
     return np.where(significant, np.where(b > 0, 2, 3), 1), statistic
 
 
