@@ -209,12 +209,12 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     # Significance by CI overlap
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
     # a figure with no interval to test it by (published only, or an average) is "not tested", never guessed
-    # (the basis, text, is read only for the rows with a value and no interval: few or none)
     untestable = np.isfinite(value) & ~np.isfinite(lower)
     some = np.flatnonzero(untestable)
-    untestable[some] = np.array(untested, dtype=bool)[ind_i[some]] | (
-        table["value_basis"].iloc[some].eq("published only").to_numpy(dtype=bool, na_value=False)
-        if "value_basis" in table.columns else False)
+    if len(some):  # the basis, text, is read only for the rows with a value and no interval: few or none
+        untestable[some] = np.array(untested, dtype=bool)[ind_i[some]] | (
+            table["value_basis"].iloc[some].eq("published only").to_numpy(dtype=bool, na_value=False)
+            if "value_basis" in table.columns else False)
     words = _categories((*compare.RESULT_WORDS, NOT_TESTED))
     for col, comparator, keep in (("vs_england", c["england_value"], not_national),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
