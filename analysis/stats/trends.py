@@ -134,8 +134,8 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     k[~valid] = 0
     np.minimum(k, POINTS, out=k)
     col = np.arange(POINTS)
-    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing), a
-    # thousand or so at a time: a part's arrays stay in the processor's cache, and the memory is used again.
+    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing), a few
+    # thousand at a time: a part's arrays stay small, and their memory is used again.
     code = np.zeros(n, dtype=np.int8)
     stat = np.full(n, np.nan)
     sel = np.flatnonzero(calculable)
@@ -156,8 +156,8 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     return out_code, out_stat, out_points
 
 
-#: How many rows :func:`trend_codes` fits at once.
-_FIT_ROWS = 1024
+#: How many rows :func:`trend_codes` fits at once (a part of the table, its arrays a megabyte or two).
+_FIT_ROWS = 4096
 
 
 def _fit(y: np.ndarray, lo: np.ndarray, up: np.ndarray, pick: np.ndarray, used: np.ndarray):
