@@ -169,9 +169,12 @@ def _fit(y: np.ndarray, lo: np.ndarray, up: np.ndarray, pick: np.ndarray, used: 
         # A point not used adds nothing: its terms are made 0 (an infinite variance, no value).
         v = np.where(used, ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2, np.inf)
         yy, t = np.where(used, y[pick], 0.0), (col + 1).astype("float64")[:, None]
-        w = np.empty((POINTS, 5) + v.shape[1:])           # (point, term, row)
-        for i, term in enumerate((1 / v, yy * t / v, t / v, yy / v, t ** 2 / v)):
-            w[:, i] = term
+        w = np.empty((POINTS, 5) + v.shape[1:])           # (point, term, row), each term worked out in its place
+        np.divide(1, v, out=w[:, 0])
+        np.divide(np.multiply(yy, t, out=w[:, 1]), v, out=w[:, 1])
+        np.divide(t, v, out=w[:, 2])
+        np.divide(yy, v, out=w[:, 3])
+        np.divide(t ** 2, v, out=w[:, 4])
         # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the number
         # used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out adds
         # nothing, so a fit's sum is the running sum to the point before it, then the points after it.
