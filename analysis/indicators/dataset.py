@@ -185,9 +185,9 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     """
     fields = _package_methods() if reg is None or reg is registry() else _methods(_registry_frame(reg))
     codes, found = pd.factorize(obs["indicator"])
-    found = [fields.get(ind, (np.nan, np.nan)) for ind in found.tolist()]  # one per indicator: compared once each
-    mult = np.array([m for m, _ in found], dtype=float)[codes]
-    kinds = np.array([k for _, k in found], dtype=object)
+    each = [fields.get(ind, (np.nan, np.nan)) for ind in found.tolist()]  # one per indicator: compared once each
+    mult = np.array([m for m, _ in each], dtype=float)[codes]
+    kinds = np.array([k for _, k in each], dtype=object)
     num = obs["numerator"].to_numpy(dtype=float)
     den = obs["denominator"].to_numpy(dtype=float)
     n = len(obs)
