@@ -7,6 +7,8 @@ data folder.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,9 @@ _WORKED_OUT = frozenset({
     "sn_mean", "sn_n", "sn_missing", "region_value", "england_value", "vs_england", "vs_sn", "vs_region", "rank",
     "rank_of", "quartile_band", "previous_value", "change", "trend", "target", "target_year", "target_status",
     "target_direction", "unit", "decimals", "polarity", "neighbour_model"})
+
+#: How many rows' neighbours :func:`benchmark` gathers at once.
+_GATHER_ROWS = 2048
 
 #: The comparison word for a figure with no confidence interval to test it by (a published-only figure, an average).
 NOT_TESTED = "not tested"
@@ -113,36 +118,37 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
           ``lower`` or ``higher`` (which side of the target is on track).
     """
     reg = reg or indicators.registry()
-    frame = indicators.registry_frame(reg)
     if confidence not in (0.95, 0.998):
         raise ParameterError(f"confidence must be 0.95 or 0.998, not {confidence}")
     lo, hi = rates.limit_columns(confidence)
     # Work on numpy arrays throughout and build the output table once, in its final order. Text columns are
-    # never turned into Python strings: each is factorized (codes and a few distinct values) where it is needed.
+    # never turned into Python strings: each is factorized (codes and a few distinct values) once.
     c = {col: table[col].to_numpy() for col in ("value", "numerator", "denominator", lo, hi)}
     n = len(table)
     ind_i, ind_list = pd.factorize(table["indicator"])  # instant when the column is categorical
-    ind_list = pd.Index(np.asarray(ind_list, dtype=object))
-    found = frame.index.get_indexer(ind_list)
-    if (found < 0).any():
-        unknown = ", ".join(str(i) for i in ind_list[found < 0])
-        raise ParameterError(f"indicator {unknown} is not in the registry; expected one of {', '.join(frame.index)}")
-    reg_rows = frame.take(found)
-    unit_codes, unit_names = pd.factorize(reg_rows["unit"])
+    ind_list = ind_list.tolist()
+    fields = _package_fields() if reg is indicators.registry() else _indicator_fields(indicators.registry_frame(reg))
+    unknown = [i for i in ind_list if i not in fields]
+    if unknown:
+        raise ParameterError(f"indicator {', '.join(str(i) for i in unknown)} is not in the registry; expected one "
+                             f"of {', '.join(fields)}")
+    unit, decimals, polarity, untested = ([fields[i][f] for i in ind_list] for f in range(4))
+    unit_codes, unit_names = pd.factorize(np.array(unit, dtype=object))
     c["unit"] = pd.Categorical.from_codes(unit_codes[ind_i], dtype=_categories(tuple(unit_names)))
-    c["decimals"] = reg_rows["decimals"].to_numpy(dtype=int)[ind_i]
-    pol_codes, pol_names = pd.factorize(reg_rows["polarity"])
-    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], dtype=_categories(tuple(pol_names)))
+    c["decimals"] = np.array(decimals, dtype=int)[ind_i]
+    pol_codes, pol_names = pd.factorize(np.array(polarity, dtype=object))
+    pol_dtype = _categories(tuple(pol_names))
+    c["polarity"] = pd.Categorical.from_codes(pol_codes[ind_i], dtype=pol_dtype)
     level_i, levels = pd.factorize(table["geographic_level"])
     is_la = level_i == _position(levels, areas.LEVEL_LA)
     not_national = level_i != _position(levels, areas.LEVEL_NATIONAL)
 
     # The values as one dense array, indicator x area x year: every lookup below is array indexing.
     area_i, area_list = pd.factorize(table["area_code"])
-    area_list = pd.Index(np.asarray(area_list, dtype=object), dtype=object)  # looked up as Python strings: quicker
+    area_at = {code: i for i, code in enumerate(area_list.tolist())}  # looked up as Python strings: quicker
     year = _period_year(table)
     year_i = year - year.min()
-    shape = (len(ind_list), len(area_list), year_i.max() + 1)
+    shape = (len(ind_list), len(area_at), year_i.max() + 1)
 
     V = np.full(shape, np.nan)
     V[ind_i, area_i, year_i] = np.asarray(c["value"], dtype=float)
@@ -153,10 +159,11 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     VC[ind_i[flagged], area_i[flagged], year_i[flagged]] = np.nan
 
     # England and region
-    eng = area_list.get_indexer([areas.ENGLAND_CODE])[0]
+    eng = area_at.get(areas.ENGLAND_CODE, -1)
     c["england_value"] = VC[ind_i, eng, year_i] if eng >= 0 else np.full(n, np.nan)
     region_i, regions = pd.factorize(table["region_code"])
-    region_area = np.append(area_list.get_indexer(np.asarray(regions, dtype=object)), -1)[region_i]  # -1: no region, or not an area here
+    # -1: no region, or not an area here
+    region_area = np.array([area_at.get(r, -1) for r in regions.tolist()] + [-1])[region_i]
     region = is_la & (region_area >= 0)
     c["region_value"] = np.full(n, np.nan)
     c["region_value"][region] = VC[ind_i[region], region_area[region], year_i[region]]
@@ -168,50 +175,69 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
         nb = neighbours
         slot = nb["neighbour_rank"].to_numpy(dtype=int) - 1
         k = int(slot.max()) + 1
-        owners = area_list.get_indexer(nb["area_code"].to_numpy(dtype=object))
+        owners = np.array([area_at.get(a, -1) for a in nb["area_code"].tolist()], dtype=np.int64)
         keep = owners >= 0
-        NB = np.full((len(area_list), k), -1)
-        NB[owners[keep], slot[keep]] = area_list.get_indexer(nb["neighbour_code"].to_numpy(dtype=object))[keep]
-        NAMES = np.full((len(area_list), k), "", dtype=object)
+        no_area = shape[1]  # an area after the last, never filled: where a slot has no neighbour in the table
+        NB = np.full((no_area, k), no_area)                      # each area's neighbours by slot
+        NB[owners[keep], slot[keep]] = np.array([area_at.get(a, no_area) for a in nb["neighbour_code"].tolist()],
+                                                dtype=np.int64)[keep]
+        NAMES = np.full((no_area, k), "", dtype=object)
         NAMES[owners[keep], slot[keep]] = nb["neighbour_name"].to_numpy(dtype=object)[keep]
-        rows = np.flatnonzero(is_la & (NB >= 0).any(axis=1)[area_i])
-        nbi = NB[area_i[rows]]                                  # (rows, k) neighbour area indices
-        at = (ind_i[rows, None] * shape[1] + np.maximum(nbi, 0)) * shape[2] + year_i[rows, None]  # into V, flat
-        vals = np.where(nbi >= 0, V.ravel().take(at), np.nan)
-        have = np.isfinite(vals)
-        count = have.sum(axis=1)
-        c["sn_mean"][rows] = np.where(count > 0, np.where(have, vals, 0).sum(axis=1) / np.maximum(count, 1), np.nan)
+        real = NB < no_area
+        rows = np.flatnonzero(is_la & real.any(axis=1)[area_i])
+        owner = area_i[rows]
+        VN = np.full((shape[0], no_area + 1, shape[2]), np.nan)
+        VN[:, :no_area] = V
+        step = NB * shape[2]                                      # each neighbour's place in VN, flat, but for
+        cell = (ind_i[rows] * (no_area + 1)) * shape[2] + year_i[rows]  # the row's indicator and year
+        have = np.empty((len(rows), k), dtype=bool)
+        total = np.empty(len(rows))
+        for part in range(0, len(rows), _GATHER_ROWS):  # a few thousand rows at a time: the memory is used again
+            at = slice(part, part + _GATHER_ROWS)
+            vals = VN.ravel().take(step[owner[at]] + cell[at, None])  # (rows, k)
+            np.isfinite(vals, out=have[at])
+            vals[~have[at]] = 0
+            total[at] = vals.sum(axis=1)
+        count = np.zeros(len(rows), dtype=np.int64)
+        for j in range(k):  # ten neighbour slots, not rows
+            count += have[:, j]
+        c["sn_mean"][rows] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
         c["sn_n"][rows] = count
-        sn_missing = _missing_names(n, rows, area_i[rows], ~have & (nbi >= 0), NAMES)
+        lacking = count < real.sum(axis=1)[owner]                # a neighbour in the table without a value
+        sn_missing = _missing_names(n, rows[lacking], owner[lacking], real[owner[lacking]] & ~have[lacking], NAMES)
 
     # Significance by CI overlap
     value, lower, upper = (np.asarray(c[x], dtype=float) for x in ("value", lo, hi))
     # a figure with no interval to test it by (published only, or an average) is "not tested", never guessed
-    untestable = np.isfinite(value) & ~np.isfinite(lower) & (
-        reg_rows["method"].isin(["ratio", "published"]).to_numpy()[ind_i]
-        | (table["value_basis"].eq("published only").to_numpy(dtype=bool, na_value=False)
-           if "value_basis" in table.columns else False))
+    untestable = np.isfinite(value) & ~np.isfinite(lower)
+    some = np.flatnonzero(untestable)
+    if len(some):  # the basis, text, is read only for the rows with a value and no interval: few or none
+        untestable[some] = np.array(untested, dtype=bool)[ind_i[some]] | (
+            table["value_basis"].iloc[some].eq("published only").to_numpy(dtype=bool, na_value=False)
+            if "value_basis" in table.columns else False)
     words = _categories((*compare.RESULT_WORDS, NOT_TESTED))
     for col, comparator, keep in (("vs_england", c["england_value"], not_national),
                                   ("vs_sn", c["sn_mean"], is_la), ("vs_region", c["region_value"], is_la)):
         codes = compare.compare_ci_codes(value, lower, upper, comparator, c["polarity"])
-        codes = np.where(untestable & np.isfinite(comparator), len(compare.RESULT_WORDS), codes)
-        c[col] = pd.Categorical.from_codes(np.where(keep, codes, 0), dtype=words)
+        codes[untestable & np.isfinite(comparator)] = len(compare.RESULT_WORDS)
+        codes[~keep] = 0
+        c[col] = pd.Categorical.from_codes(codes, dtype=words)
 
     # Rank and quartile band among LAs, per indicator and year, as LAIT: with a polarity, rank 1 and band A are
     # the best; without one, the lowest (ties share the rank)
     c["rank"], c["rank_of"] = np.full(n, np.nan), np.full(n, np.nan)
-    c["quartile_band"] = np.full(n, "", dtype=object)
     r_rows = np.flatnonzero(is_la)
-    if len(r_rows):
-        la_areas, _ = _distinct(area_i[r_rows], len(area_list))
+    if not len(r_rows):
+        c["quartile_band"] = np.full(n, "", dtype=object)
+    else:
+        la_areas, _ = _distinct(area_i[r_rows], shape[1])
         # One row of LAs per indicator and year that has LA rows, ranked along it
         groups, g = _distinct(ind_i[r_rows] * shape[2] + year_i[r_rows], shape[0] * shape[2])
         gi, gy = np.divmod(groups, shape[2])
         VL = V[gi[:, None], la_areas, gy[:, None]]
         ranks, (q1, q2, q3), rank_of = compare.rank_and_quantiles(
-            VL, (0.25, 0.5, 0.75), axis=1, polarity=reg_rows["polarity"].to_numpy(dtype=object)[gi])
-        pos = np.full(len(area_list), -1)
+            VL, (0.25, 0.5, 0.75), axis=1, polarity=pd.Categorical.from_codes(pol_codes[gi], dtype=pol_dtype))
+        pos = np.full(shape[1], -1)
         pos[la_areas] = np.arange(len(la_areas))
         c["rank"][r_rows] = ranks[g, pos[area_i[r_rows]]]
         c["rank_of"][r_rows] = rank_of[g]
@@ -228,13 +254,13 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
 
     # Recent trend to each year, from the series' records up to that year (Fingertips' method, its 95% limits);
     # averages, spend and published-only figures have no limits, so no trend is tested for them
-    trend_code, _, _ = trends.trend_codes(ind_i * len(area_list) + area_i, year_i, value, table["lower_95"].to_numpy(),
+    trend_code, _, _ = trends.trend_codes(ind_i * shape[1] + area_i, year_i, value, table["lower_95"].to_numpy(),
                                           table["upper_95"].to_numpy(), c["numerator"], c["denominator"])
     c["trend"] = pd.Categorical.from_codes(trend_code, dtype=_categories(trends.TREND_VALUES))
 
     # Targets
     if targets is not None and len(targets):
-        c["indicator"] = np.asarray(ind_list, dtype=object)[ind_i]
+        c["indicator"] = np.array(ind_list, dtype=object)[ind_i]
         c["area_code"] = np.append(np.asarray(area_list, dtype=object), None)[area_i]
     c.update(_target_columns(c, year, targets))
 
@@ -255,6 +281,19 @@ def benchmark(table: pd.DataFrame, neighbours: pd.DataFrame, reg: dict | None = 
     out = {col: (c[col] if col in c and (col in _WORKED_OUT or col not in table.columns) else table[col].array)
            for col in TABLE_COLUMNS}
     return pd.DataFrame(out, index=table.index, copy=False)
+
+
+def _indicator_fields(frame: pd.DataFrame) -> dict:
+    """What benchmarking needs of each indicator in a registry table: ``{id: (unit, decimals, polarity, untested)}``,
+    ``untested`` where the method gives no interval to compare by (an average or spend, a published figure)."""
+    return {ind: (unit, decimals, polarity, method in ("ratio", "published")) for ind, unit, decimals, polarity, method
+            in zip(frame.index, frame["unit"], frame["decimals"], frame["polarity"], frame["method"])}
+
+
+@lru_cache(maxsize=1)
+def _package_fields() -> dict:
+    """:func:`_indicator_fields` of the package's registry, read once (it does not change between calls)."""
+    return _indicator_fields(indicators.registry_frame())
 
 
 def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -292,31 +331,31 @@ def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _missing_names(n: int, rows: np.ndarray, owners: np.ndarray, gaps: np.ndarray,
                    names: np.ndarray) -> pd.Categorical:
-    """The ``sn_missing`` column: for each of ``rows``, the names of the neighbours (in rank order, ``; ``
-    between) whose slot is set in ``gaps``; empty elsewhere.
+    """The ``sn_missing`` column: for each of ``rows`` (positions, ascending), the names of the neighbours (in rank
+    order, ``; `` between) whose slot is set in ``gaps``; empty elsewhere.
 
     ``owners`` is each row's area (a row of ``names``, its neighbours' names by slot). The names are joined once
     per distinct area and set of gaps, not once per row.
     """
-    codes = np.zeros(n, dtype=np.int64)
-    lacking = gaps.any(axis=1)
-    if not lacking.any():
-        return pd.Categorical.from_codes(codes.astype(np.int8), dtype=_categories(("",)))
-    some = np.flatnonzero(lacking)
+    if not len(rows):
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_categories(("",)))
     k = gaps.shape[1]
-    key = owners[some] * (1 << k) + (gaps[some] * (1 << np.arange(k))).sum(axis=1)
-    combos, first, which = np.unique(key, return_index=True, return_inverse=True)
-    listed = names[owners[some[first]]]
-    missing = np.full(len(combos), "", dtype=object)
-    for j in range(k):  # ten neighbour slots, not rows
-        missing = missing + np.where(gaps[some[first], j], listed[:, j] + "; ", "")
-    joined = np.array([m[:-2] for m in missing], dtype=object)
+    _, first, which = np.unique(owners * (1 << k) + (gaps * (1 << np.arange(k))).sum(axis=1),
+                                return_index=True, return_inverse=True)
+    # The names, joined once per distinct area and set of gaps (a few hundred), not once per row
+    listed = names[owners[first]].tolist()
+    gapped = gaps[first].tolist()
+    joined = ["; ".join(compress(slots, gap_row)) for slots, gap_row in zip(listed, gapped)]
     # Categories in order of first appearance, as factorizing the whole column gives them (two areas' gaps may
-    # read the same).
-    codes[rows[some]] = which + 1
-    first_seen, seen = pd.factorize(codes)
-    order, words = pd.factorize(np.append(np.array([""], dtype=object), joined)[seen])
-    return pd.Categorical.from_codes(order[first_seen], categories=words)
+    # read the same); "" where a row lacks none, if any row does.
+    blank = np.ones(n, dtype=bool)
+    blank[rows] = False
+    seen = [(int(p), word) for p, word in zip(rows[first], joined)] + [(int(p), "") for p in np.flatnonzero(blank)[:1]]
+    words = list(dict.fromkeys(word for _, word in sorted(seen)))
+    position = {word: i for i, word in enumerate(words)}
+    codes = np.full(n, position.get("", -1), dtype=np.int64)
+    codes[rows] = np.array([position[word] for word in joined], dtype=np.int64)[which]
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(words), validate=False)
 
 
 def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
@@ -345,7 +384,8 @@ def with_targets(table: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFr
 
 def _period_year(table: pd.DataFrame) -> np.ndarray:
     """The year of each row's period end: 31 March Y, or the end of February Y for NEET (December-February)."""
-    return table["period_end"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    codes, ends = pd.factorize(table["period_end"].to_numpy(), use_na_sentinel=False)  # a few distinct dates
+    return (ends.astype("datetime64[Y]").astype(int) + 1970)[codes]
 
 
 def _target_columns(c: dict, year: np.ndarray, targets: pd.DataFrame | None) -> dict:

@@ -94,6 +94,17 @@ def _default_registry_frame() -> pd.DataFrame:
     return _registry_frame(registry())
 
 
+def _methods(frame: pd.DataFrame) -> dict:
+    """``{id: (multiplier, method)}`` from a registry table: what :func:`compute` needs of each indicator."""
+    return dict(zip(frame.index, zip(frame["multiplier"], frame["method"])))
+
+
+@lru_cache(maxsize=1)
+def _package_methods() -> dict:
+    """:func:`_methods` of the package's registry, read once."""
+    return _methods(_default_registry_frame())
+
+
 def _registry_frame(reg: dict) -> pd.DataFrame:
     fields = ["title", "short_title", "theme", "unit", "multiplier", "method", "polarity", "decimals", "source",
               "period", "definition", "outcome"]
@@ -172,11 +183,11 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
     (:mod:`analysis.stats.rates`, after PHEindicatormethods). Limits are computed on the unit scale and multiplied, which
     is exact because both methods scale linearly.
     """
-    frame = registry_frame(reg)
+    fields = _package_methods() if reg is None or reg is registry() else _methods(_registry_frame(reg))
     codes, found = pd.factorize(obs["indicator"])
-    found = pd.Index(np.asarray(found, dtype=object))
-    mult = frame["multiplier"].reindex(found).to_numpy(dtype=float)[codes]
-    kinds = frame["method"].reindex(found).to_numpy(dtype=object)  # one per indicator: compared once each
+    each = [fields.get(ind, (np.nan, np.nan)) for ind in found.tolist()]  # one per indicator: compared once each
+    mult = np.array([m for m, _ in each], dtype=float)[codes]
+    kinds = np.array([k for _, k in each], dtype=object)
     num = obs["numerator"].to_numpy(dtype=float)
     den = obs["denominator"].to_numpy(dtype=float)
     n = len(obs)
@@ -188,9 +199,10 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
         if not m.any():
             continue
         value, limits = func(num[m], den[m], 1.0)
-        cols["value"][m] = value * mult[m]
+        scale = mult[m]
+        cols["value"][m] = value * scale
         for col, arr in limits.items():
-            cols[col][m] = arr * mult[m]
+            cols[col][m] = arr * scale
         code[m] = np.where(num[m] < rates.BYARS_FROM, 1, 2) if kind == "rate" else 3
     code[np.isnan(num)] = 0
     ratio = (kinds == "ratio")[codes] & (den > 0)  # an average or spend per child: no sampling model, no limits
@@ -199,7 +211,7 @@ def compute(obs: pd.DataFrame, reg: dict | None = None) -> pd.DataFrame:
         only = obs["value_basis"].eq(sources.PUBLISHED_ONLY).to_numpy(dtype=bool, na_value=False)
         cols["value"][only] = obs["published_value"].to_numpy(dtype=float)[only]
     cols["ci_method"] = pd.Categorical.from_codes(code, dtype=_CI_METHODS)
-    if obs.index.is_unique and not obs.columns.intersection(list(cols)).size:
+    if obs.index.is_unique and not any(col in obs.columns for col in cols):
         return pd.concat([obs, pd.DataFrame(cols, index=obs.index)], axis=1)  # no copy of the observations
     out = obs.copy()
     for col, arr in cols.items():

@@ -91,12 +91,13 @@ def _polarity_codes(polarity: Any, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(polarity, pd.Categorical) and polarity.shape == shape:  # fast path: codes are already there
         lut = np.array([_POLARITY_CODE.get(u, -1) for u in polarity.categories], dtype=np.int8)
         codes = polarity.codes
-        if (codes < 0).any() or (lut[codes] < 0).any():
+        out = lut[codes]
+        if (codes < 0).any() or (out < 0).any():
             bad = (codes < 0) | (lut[np.maximum(codes, 0)] < 0)
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{int(bad.sum())} rows have an unknown polarity (first at position {first}: "
                              f"{polarity[first]!r}); use one of {', '.join(POLARITIES)}")
-        return lut[codes]
+        return out
     pol = polarity.to_numpy(dtype=object) if isinstance(polarity, (pd.Series, pd.Index)) else np.asarray(polarity, dtype=object)
     pol = np.broadcast_to(pol, shape)
     codes, uniques = pd.factorize(pol.ravel())
@@ -119,7 +120,7 @@ def _polarity_names(codes: np.ndarray) -> np.ndarray:
 
 def _result_codes(direction: np.ndarray, polarity: Any) -> np.ndarray:
     """Direction codes (not compared / higher / lower / similar) judged by polarity: codes into RESULT_WORDS."""
-    return _RESULT_CODES[_polarity_codes(polarity, direction.shape), direction]
+    return np.take(_RESULT_CODES, _polarity_codes(polarity, direction.shape) * _RESULT_CODES.shape[1] + direction)
 
 
 def _judge(direction: np.ndarray, polarity: Any, index: pd.Index | None, scalar: bool) -> Any:
@@ -148,7 +149,9 @@ def _ci_direction(val: np.ndarray, lo: np.ndarray, up: np.ndarray, comp: np.ndar
     """Direction codes by CI overlap: higher when the comparator is below the lower limit, lower when above the
     upper, similar otherwise (on a limit counts as similar), not compared when anything is missing."""
     ok = _present(val, lo, up, comp)
-    return np.select([~ok, comp < lo, comp > up], [_NOT, _HIGHER, _LOWER], default=_SIMILAR).astype(np.int8)
+    direction = np.where(comp < lo, np.int8(_HIGHER), np.where(comp > up, np.int8(_LOWER), np.int8(_SIMILAR)))
+    direction[~ok] = _NOT
+    return direction
 
 
 def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polarity: Any) -> np.ndarray:
@@ -156,7 +159,9 @@ def compare_ci_codes(value: Any, lower: Any, upper: Any, comparator: Any, polari
 
     ``pandas.Categorical.from_codes(codes, RESULT_WORDS)`` turns them into words; :func:`compare_ci` does.
     """
-    (val, lo, up, comp), _, _ = _broadcast(value, lower, upper, comparator)
+    _index_of(value, lower, upper, comparator)  # Series must share an index
+    # Read only: the arrays are broadcast, not copied again as _broadcast copies them.
+    val, lo, up, comp = np.broadcast_arrays(*(_to_float(a) for a in (value, lower, upper, comparator)))
     return _result_codes(_ci_direction(val, lo, up, comp), polarity)
 
 
@@ -475,16 +480,21 @@ def rank_and_quantiles(values: np.ndarray, probs, axis: int = -1, polarity: Any 
     order = np.argsort(v, axis=-1, kind="stable")            # NaN sort last
     s = np.take_along_axis(v, order, axis=-1)
     m = s.shape[-1]
-    idx = np.broadcast_to(np.arange(m), s.shape)
+    idx = np.broadcast_to(np.arange(m, dtype=np.int32), s.shape)  # (positions: running extremes in place)
     new_run = np.ones(s.shape, dtype=bool)
-    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
-    first = np.maximum.accumulate(np.where(new_run, idx, 0), axis=-1)       # first position of each tie run
+    np.not_equal(s[..., 1:], s[..., :-1], out=new_run[..., 1:])
+    first = np.where(new_run, idx, 0)
+    np.maximum.accumulate(first, axis=-1, out=first)                      # first position of each tie run
     run_end = np.ones(s.shape, dtype=bool)
     run_end[..., :-1] = new_run[..., 1:]
-    last = np.minimum.accumulate(np.where(run_end, idx, m - 1)[..., ::-1], axis=-1)[..., ::-1]  # and its last
-    count = (~np.isnan(s)).sum(axis=-1)
+    last = np.where(run_end, idx, m - 1)[..., ::-1]
+    np.minimum.accumulate(last, axis=-1, out=last)
+    last = last[..., ::-1]                                                # and its last
+    missing = np.isnan(s)
+    count = m - missing.sum(axis=-1)
     # Ascending: 1 + how many are lower; descending: 1 + how many are higher (= count - last position).
-    ranked = np.where(np.isnan(s), np.nan, np.where(high[..., None], count[..., None] - last, first + 1.0))
+    ranked = np.where(high[..., None], count[..., None] - last, first + 1.0)
+    ranked[missing] = np.nan
     ranks = np.empty_like(ranked)
     np.put_along_axis(ranks, order, ranked, axis=-1)
     if m == 0:  # nothing to take quantiles of: one missing value stands in
@@ -514,7 +524,8 @@ def quartile_codes(values: np.ndarray, q1: np.ndarray, q2: np.ndarray, q3: np.nd
     Where high is good the same cut points give the bands in reverse: A above Q3, B above Q2, C above Q1, D at
     or below Q1 (LAIT's ``calculate_quartile_band``). ``polarity`` is one for all or one per value.
     """
-    code = np.select([values <= q1, values <= q2, values <= q3, ~np.isnan(values)], [1, 2, 3, 4], 0)
+    code = np.where(values <= q1, 1, np.where(values <= q2, 2, np.where(values <= q3, 3,
+                                                                         np.where(np.isnan(values), 0, 4))))
     high = _polarity_codes(polarity, np.shape(code)) == _POLARITY_CODE["high_is_good"]
     return np.where(high & (code > 0), 5 - code, code).astype(np.int8)
 

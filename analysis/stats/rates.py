@@ -342,11 +342,18 @@ def exact_upper(x: Any, confidence: float | str = 0.95) -> Any:
 
 def _wilson(x: np.ndarray, n: np.ndarray, level: float, sign: int) -> np.ndarray:
     """Wilson score limit (``sign`` -1 lower, +1 upper) as a proportion; NaN where n is 0 or missing."""
+    return _wilson_limits(x, n, level)[sign > 0]
+
+
+def _wilson_limits(x: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Both Wilson score limits, lower and upper, as proportions: ``(2x + z^2 -/+ z root) / 2 / (n + z^2)``; NaN
+    where n is 0 or missing."""
     z = special.ndtri(level + (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(z**2 + 4 * x * (1 - x / n))
-        out = (2 * x + z**2 + sign * z * root) / 2 / (n + z**2)
-    return np.where(n > 0, out, np.nan)
+        centre, half, scale = 2 * x + z**2, z * root, n + z**2
+        lower, upper = (centre - half) / 2 / scale, (centre + half) / 2 / scale
+    return np.where(n > 0, lower, np.nan), np.where(n > 0, upper, np.nan)
 
 
 def wilson_lower(x: Any, n: Any, confidence: float | str = 0.95) -> Any:
@@ -617,8 +624,9 @@ def proportion_limits(num: np.ndarray, den: np.ndarray, mult, confidence=(0.95, 
     limits = {}
     for level in _levels(confidence):
         low_col, up_col = _LEVEL_COLUMNS[level]
-        limits[low_col] = np.where(usable, _wilson(num, den, level, -1) * mult, np.nan)
-        limits[up_col] = np.where(usable, _wilson(num, den, level, +1) * mult, np.nan)
+        lower, upper = _wilson_limits(num, den, level)
+        limits[low_col] = np.where(usable, lower * mult, np.nan)
+        limits[up_col] = np.where(usable, upper * mult, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(usable, num / den * mult, np.nan)
     return value, limits

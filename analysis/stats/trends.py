@@ -97,66 +97,104 @@ def trend_codes(series, order, value, lower_95, upper_95, numerator, denominator
     n = series.shape[0]
     value, lower, upper, num, den = (np.asarray(a, dtype="float64").reshape(n)
                                      for a in (value, lower_95, upper_95, numerator, denominator))
-    rows = np.lexsort((np.asarray(order), series))        # by series, then time
-    s, y, lo, up, o, d = (a[rows] for a in (series, value, lower, upper, num, den))
+    order = np.asarray(order)
+    # By series, then time: tables usually come in that order already, and are then used as they are.
+    later = series[1:] > series[:-1]
+    in_order = bool((later | ((series[1:] == series[:-1]) & (order[1:] > order[:-1]))).all())
+    rows = None if in_order else np.lexsort((order, series))
+    s, y, lo, up, o, d = ((series, value, lower, upper, num, den) if in_order else
+                          (a[rows] for a in (series, value, lower, upper, num, den)))
     idx = np.arange(n)
-    start = np.maximum.accumulate(np.where(np.r_[True, s[1:] != s[:-1]], idx, 0))  # first row of the series
+    # (Running maxima and the like are worked out in place: fewer arrays the size of the table.)
+    new_series = np.ones(n, dtype=bool)
+    np.not_equal(s[1:], s[:-1], out=new_series[1:])
+    start = np.where(new_series, idx, 0)
+    np.maximum.accumulate(start, out=start)               # first row of the series
 
     valid = ~np.isnan(y) & ~np.isnan(o) & (d > 0)
-    run_start = np.maximum(start, np.maximum.accumulate(np.where(valid, -1, idx)) + 1)
-    run_length = np.where(valid, idx - run_start + 1, 0)
-    last_equal = np.maximum.accumulate(np.where(valid & (o == d), idx, -1))
-    calculable = (run_length >= POINTS) & (last_equal < run_start)
+    run_start = np.where(valid, -1, idx)
+    np.maximum.accumulate(run_start, out=run_start)
+    run_start += 1
+    np.maximum(run_start, start, out=run_start)
+    last_equal = np.where(valid & (o == d), idx, -1)
+    np.maximum.accumulate(last_equal, out=last_equal)
+    calculable = (last_equal < run_start)
+    run_length = np.subtract(idx, run_start, out=last_equal)  # idx - run_start + 1 where valid, else 0
+    run_length += 1
+    calculable &= (run_length >= POINTS) & valid
 
     # The latest POINTS points of the run with both limits, left-aligned so that column j holds t = j + 1.
     usable = valid & ~np.isnan(lo) & ~np.isnan(up)
     upto = np.cumsum(usable)                               # usable rows at or before each row
-    before_run = np.where(run_start > 0, upto[np.maximum(run_start - 1, 0)], 0)
-    k = np.minimum(POINTS, np.where(valid, upto - before_run, 0))
+    np.subtract(run_start, 1, out=start)
+    np.maximum(start, 0, out=start)
+    before_run = upto.take(start)
+    before_run[run_start == 0] = 0
+    k = np.subtract(upto, before_run, out=before_run)
+    k[~valid] = 0
+    np.minimum(k, POINTS, out=k)
     col = np.arange(POINTS)
-    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing).
-    sel = np.flatnonzero(calculable)
-    ks = k[sel]
-    used = col[:, None] < ks                              # (point, row): points in time order, one row each
-    # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0) and are masked.
-    pick = np.append(np.flatnonzero(usable), 0).take(np.where(used, upto[sel] - ks + col[:, None], -1))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
-        v = ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2
-        yy, t = y[pick], (col + 1).astype("float64")[:, None]
-        sums = []
-        for term in (1 / v, yy * t / v, t / v, yy / v, t ** 2 / v):
-            # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the
-            # number used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out
-            # adds nothing, so a fit's sum is the running sum to the point before it, then the points after it.
-            w = np.where(used, term, 0.0)
-            running = [0 + w[0]]
-            for j in col[1:]:                              # five points, not rows
-                running.append(running[-1] + w[j])
-            fits = [running[-1]]
-            for left_out in col:
-                total = running[left_out - 1] if left_out else 0 + w[1]
-                for j in col[left_out + 1 + (left_out == 0):]:
-                    total = total + w[j]
-                fits.append(total)
-            sums.append(np.stack(fits))                    # (6 fits, rows)
-        s1, s2, s3, s4, s5 = sums
-        det = s1 * s5 - s3 ** 2
-        slopes = (s1 * s2 - s3 * s4) / det                 # the slope of each fit: (6, rows)
-        b, beta = slopes[0], np.sqrt(s1[0] / det[0])        # the fit of all the points, and Fingertips' beta
-        statistic = (b / beta) ** 2
-        votes = np.where(slopes < 0, -1, 1).sum(axis=0)     # a slope below 0 counts -1, any other +1
-        significant = (np.abs(votes) == POINTS + 1) & (statistic > CHI_SQUARE_THRESHOLD)
-
+    # Only rows where the trend can be calculated are fitted (the others' code is 0 and statistic missing), a few
+    # thousand at a time: a part's arrays stay small, and their memory is used again.
     code = np.zeros(n, dtype=np.int8)
-    code[sel] = np.where(significant, np.where(b > 0, 2, 3), 1)
     stat = np.full(n, np.nan)
-    stat[sel] = statistic
+    sel = np.flatnonzero(calculable)
+    usable_rows = np.append(np.flatnonzero(usable), 0)
+    for part in range(0, len(sel), _FIT_ROWS):
+        at = sel[part:part + _FIT_ROWS]
+        ks = k[at]
+        used = col[:, None] < ks                          # (point, row): points in time order, one row each
+        # Row of each used point: the (upto - k + col)-th usable row; unused slots point anywhere (row 0), masked.
+        pick = usable_rows.take(np.where(used, upto[at] - ks + col[:, None], -1))
+        code[at], stat[at] = _fit(y, lo, up, pick, used)
+    if in_order:
+        return code, stat, k
     out_code, out_stat, out_points = np.empty(n, np.int8), np.empty(n), np.empty(n, dtype=np.int64)
     out_code[rows] = code
     out_stat[rows] = stat
     out_points[rows] = k
     return out_code, out_stat, out_points
+
+
+#: How many rows :func:`trend_codes` fits at once (a part of the table, its arrays a megabyte or two).
+_FIT_ROWS = 4096
+
+
+def _fit(y: np.ndarray, lo: np.ndarray, up: np.ndarray, pick: np.ndarray, used: np.ndarray):
+    """The code and statistic of the trend of each column of ``pick`` (the rows of its points, in time order,
+    where ``used``): :func:`trend_codes`, steps 3 to 5."""
+    col = np.arange(POINTS)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Fingertips' five terms per point, written as it writes them: 1/v, y t/v, t/v, y/v, t^2/v with v = se^2.
+        # A point not used adds nothing: its terms are made 0 (an infinite variance, no value).
+        v = np.where(used, ((up[pick] - lo[pick]) / _WIDTH_PER_SE) ** 2, np.inf)
+        yy, t = np.where(used, y[pick], 0.0), (col + 1).astype("float64")[:, None]
+        w = np.empty((POINTS, 5) + v.shape[1:])           # (point, term, row), each term worked out in its place
+        np.divide(1, v, out=w[:, 0])
+        np.divide(np.multiply(yy, t, out=w[:, 1]), v, out=w[:, 1])
+        np.divide(t, v, out=w[:, 2])
+        np.divide(yy, v, out=w[:, 3])
+        np.divide(t ** 2, v, out=w[:, 4])
+        # Six fits: all the points, then each of the five left out in turn (leaving out a point beyond the number
+        # used leaves out nothing). Each sum runs in time order, as Fingertips sums: a point left out adds
+        # nothing, so a fit's sum is the running sum to the point before it, then the points after it.
+        fits = np.empty((POINTS + 1,) + w.shape[1:])      # (fit, term, row): fit 1 + j leaves out point j
+        fits[2] = 0 + w[0]
+        for j in col[1:-1]:                                # the running sums to points 1 to 3: the fits leaving
+            np.add(fits[j + 1], w[j], out=fits[j + 2])     # out points 2 to 4
+        fits[0] = fits[-1] + w[-1]                         # all the points
+        fits[1] = 0.0
+        for j in col[1:]:                                  # five points, not rows: each is added to the fits
+            fits[1:j + 1] += w[j]                          # that leave out an earlier point
+        s1, s2, s3, s4, s5 = (fits[:, i] for i in range(5))  # (6 fits, rows) each
+        det = s1 * s5 - s3 ** 2
+        slopes = (s1 * s2 - s3 * s4) / det                 # the slope of each fit: (6, rows)
+        b, beta = slopes[0], np.sqrt(s1[0] / det[0])        # the fit of all the points, and Fingertips' beta
+        statistic = (b / beta) ** 2
+        # A slope below 0 counts -1, any other +1, and all six must agree: none falls, or all do.
+        falling = (slopes < 0).sum(axis=0)
+        significant = ((falling == 0) | (falling == POINTS + 1)) & (statistic > CHI_SQUARE_THRESHOLD)
+    return np.where(significant, np.where(b > 0, 2, 3), 1), statistic
 
 
 def recent_trend(

@@ -742,3 +742,33 @@ def test_an_indicator_not_in_the_registry_is_one_clear_error():
     t["indicator"] = t["indicator"].astype(str).replace("cla_rate", "cla_rates")
     with pytest.raises(ParameterError, match=r"^indicator cla_rates is not in the registry; expected one of cin_rate, .*\bcla_rate\b"):
         benchmark.benchmark(t, FIXTURE_NEIGHBOURS)
+
+
+def test_neighbours_of_many_rows_are_gathered_a_part_at_a_time_with_the_same_answers():
+    """More LA rows than benchmark gathers neighbours for at once: twelve LAs in a ring (each with the next three
+    as neighbours), three rates over 150 years, counts suppressed here and there. Each row's neighbour mean, count
+    and missing names, worked out here neighbour by neighbour, are the table's."""
+    codes = [f"E06{i:06d}" for i in range(12)]
+    rng = np.random.default_rng(11)
+    rows, values = [], {}
+    for indicator in ("cla_rate", "cin_rate", "cp_rate"):
+        counts = [(code, str(year), np.nan if rng.random() < 0.2 else float(rng.integers(100, 900)))
+                  for code in codes for year in range(1900, 2050)]
+        rows.append(_obs([("Local authority", code, year, count, 50_000) for code, year, count in counts],
+                         indicator=indicator))
+        values.update({(indicator, code, year): count / 5 for code, year, count in counts})  # per 10,000
+    neighbours = pd.DataFrame([{"area_code": code, "neighbour_code": codes[(i + j) % 12], "neighbour_rank": j,
+                                "neighbour_name": f"LA {(i + j) % 12}"} for i, code in enumerate(codes)
+                               for j in (1, 2, 3)])
+    out = benchmark.benchmark(indicators.compute(pd.concat(rows, ignore_index=True)), neighbours)
+    assert len(out) > 2 * benchmark._GATHER_ROWS
+    for r in out.itertuples():
+        i = codes.index(r.area_code)
+        theirs = [(f"LA {(i + j) % 12}", values[r.indicator, codes[(i + j) % 12], r.time_period]) for j in (1, 2, 3)]
+        present = [v for _, v in theirs if v == v]
+        assert r.sn_n == len(present)
+        assert r.sn_missing == "; ".join(name for name, v in theirs if v != v)
+        if present:
+            assert r.sn_mean == pytest.approx(sum(present) / len(present), rel=1e-12)
+        else:
+            assert pd.isna(r.sn_mean)

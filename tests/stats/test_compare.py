@@ -14,6 +14,7 @@ import pytest
 
 from analysis.stats.compare import (
     compare_ci,
+    compare_ci_codes,
     compare_spc_dsr,
     compare_spc_proportion,
     funnel_limits_proportion,
@@ -338,6 +339,8 @@ def test_series_with_different_indexes_are_refused():
         compare_ci(a, [3.2, 3.2], [3.5, 3.5], [3.0, 3.0], b.map(lambda _: "none"))
     with pytest.raises(ValueError, match="different indexes"):
         compare_spc_proportion(a, [100, 100], [50, 50], 2, pd.Series(["none"] * 2, index=["x", "y"]))
+    with pytest.raises(ValueError, match="different indexes"):
+        compare_ci_codes(a, [3.2, 3.2], [3.5, 3.5], pd.Series([3.0, 3.0], index=["x", "y"]), "none")
 
 
 def test_spc_default_scales_are_a_percentage_and_a_rate_per_100000():

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from analysis.stats import trends
 from analysis.stats.trends import CHI_SQUARE_THRESHOLD, TREND_COLUMNS, TREND_VALUES, recent_trend, trend_codes
 
 COLUMNS = ["year", "num", "den", "value", "lower_95", "upper_95"]
@@ -409,3 +410,25 @@ def test_none_in_plain_lists_is_missing():
     code, statistic, points = trend_codes(["a"] * 6, years, values, lower, upper, [10] * 5 + [None], [100] * 6)
     assert [TREND_VALUES[c] for c in code] == ["cannot be calculated"] * 4 + ["increasing", "cannot be calculated"]
     assert statistic[4] == pytest.approx(10, rel=1e-12) and points.tolist() == [1, 2, 3, 4, 5, 0]
+
+
+def test_many_rows_are_fitted_a_part_at_a_time_with_the_same_answers():
+    """More rows than trend_codes fits at once (its parts of a few thousand), shuffled so that every part holds
+    series of each kind: each row's trend is Fingertips' (the transcription) for its series up to that row."""
+    kinds = [SET1, SET2, unit_se([1, 2, 3, 4, 5, 6]), unit_se([6, 5, 4, 3, 2, 1]), unit_se([3, 1, 4, 1, 5, 9]),
+             unit_se([1, 2, 3, 4, 5], missing_limits=(2,))]
+    rows = [(s, r) for s in range(6000) for r in kinds[s % len(kinds)]]
+    rows = [rows[i] for i in np.random.default_rng(7).permutation(len(rows))]
+    key = [s for s, _ in rows]
+    year = [r[0] for _, r in rows]
+    num, den, value, lower, upper = ([np.nan if r[j] is None else r[j] for _, r in rows] for j in range(1, 6))
+    code, statistic, _ = trend_codes(key, year, value, lower, upper, num, den)
+    assert (code > 0).sum() > 2 * trends._FIT_ROWS  # several parts' worth of rows fitted
+    expected = {}
+    for i, (s, r) in enumerate(rows):
+        kind = kinds[s % len(kinds)]
+        if (s % len(kinds), r[0]) not in expected:
+            expected[s % len(kinds), r[0]] = fingertips_trend([q for q in kind if q[0] <= r[0]])
+        want, chi2, _ = expected[s % len(kinds), r[0]]
+        assert TREND_VALUES[code[i]] == want
+        assert np.isnan(statistic[i]) if chi2 is None else statistic[i] == pytest.approx(chi2, rel=1e-9)
