@@ -104,12 +104,10 @@ class Context:
         key = ("rows", indicator, area_code or self.la_code)
         found = cache.get(key)
         if found is None:
+            t = self.indicator_rows(indicator)
             by_area = cache.get(("areas", indicator))
             if by_area is None:
-                t = self.indicator_rows(indicator)
                 by_area = cache["areas", indicator] = t.groupby("area_code", sort=False, observed=True).indices
-                cache["frame", indicator] = t
-            t = cache["frame", indicator]
             found = cache[key] = t.take(by_area.get(key[2], [])).sort_values("period_end", kind="stable")
         return found.copy(deep=False)
 

@@ -1623,23 +1623,40 @@ def small_multiples(data: pd.DataFrame, *, title: str, subtitle: str, source: st
     frame = _check_frame(data, ("panel", "time_period", "role", "value", "decimals"), "small_multiples")
     panels = list(dict.fromkeys(frame["panel"]))
     words = dict(title=title, subtitle=subtitle, source=source, la_name=la_name)
+    drawn = [_panel(frame[frame["panel"] == panel], panel) for panel in panels]  # once for both layouts
     with _style():  # matplotlib reads the style as each artist is made
-        fig, said = _multiples_figure(frame, panels, width=FIG_WIDTH, columns=columns, **words)
-        image, mime, size = render(fig)
-        narrow, _, narrow_size = render(_multiples_figure(frame, panels, width=NARROW_WIDTH,
-                                                          columns=min(columns, 2), **words)[0])
+        image, mime, size = render(_multiples_figure(drawn, width=FIG_WIDTH, columns=columns, **words))
+        narrow, _, narrow_size = render(_multiples_figure(drawn, width=NARROW_WIDTH, columns=min(columns, 2),
+                                                          **words))
+    said = [f"{p['panel']}: {p['label']} in {p['last'][0]}" for p in drawn if p["last"]]
     alt = (f"{len(panels)} small charts, one per indicator, of {_possessive(la_name)} figures over time beside "
            f"England's. Latest: " + "; ".join(said) + ".")
     return Chart(title=title, subtitle=subtitle, alt=alt, data=frame, image=image, kind="small multiples",
                  mime=mime, size=size, narrow=narrow, narrow_size=narrow_size)
 
 
-def _multiples_figure(frame: pd.DataFrame, panels: list, *, width: float, columns: int, title: str, subtitle: str,
-                      source: str, la_name: str) -> tuple[Figure, list[str]]:
+def _panel(p: pd.DataFrame, panel: str) -> dict:
+    """One panel's lines (x positions by period, values; England first, the LA on top) and the LA's latest point
+    and its label, from the panel's tidy rows."""
+    periods = sorted(p["time_period"].astype(str).unique())
+    x = {t: i for i, t in enumerate(periods)}
+    lines = []
+    for role in ("england", "la"):
+        s = p[p["role"] == role].sort_values("time_period")
+        lines.append((role, [x[str(t)] for t in s["time_period"]], s["value"].astype(float).to_numpy()))
+    la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
+    last = (str(la["time_period"].iloc[-1]), x[str(la["time_period"].iloc[-1])], float(la["value"].iloc[-1])) \
+        if len(la) else None
+    label = _text(last[2], int(p["decimals"].iloc[0])) if last else ""
+    return {"panel": panel, "periods": periods, "lines": lines, "last": last, "label": label}
+
+
+def _multiples_figure(drawn: list[dict], *, width: float, columns: int, title: str, subtitle: str, source: str,
+                      la_name: str) -> Figure:
     """The small multiples ``width`` inches wide in ``columns`` columns (four wide, two in the narrow layout, the
-    text the same size): the header and footer as on every chart, each panel's title wrapped to its column.
-    Returns the figure and, per panel, the words for the alternative text."""
-    rows = max(1, -(-len(panels) // columns))
+    text the same size): the header and footer as on every chart, each panel (:func:`_panel`) titled with its
+    name wrapped to its column."""
+    rows = max(1, -(-len(drawn) // columns))
     fig = Figure(figsize=(width, 1.9 * rows + 1.2), dpi=DPI)
     FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
@@ -1652,32 +1669,24 @@ def _multiples_figure(frame: pd.DataFrame, panels: list, *, width: float, column
                             bottom=(bottom + tick_room) / h, hspace=0.75, wspace=wspace)
     panel_px = (w - left - right) / (columns + wspace * (columns - 1))
     title_prop = FontProperties(family="DejaVu Sans", size=7.5)
-    said = []
-    for k, panel in enumerate(panels):
+    style = {"england": ("#8a8a8a", 1.2, None), "la": ("#12436d", 2.0, "o")}
+    for k, p in enumerate(drawn):
         ax = fig.add_subplot(grid[k // columns, k % columns])
-        p = frame[frame["panel"] == panel]
-        periods = sorted(p["time_period"].astype(str).unique())
-        x = {t: i for i, t in enumerate(periods)}
-        for role, colour, line in (("england", "#8a8a8a", 1.2), ("la", "#12436d", 2.0)):
-            s = p[p["role"] == role].sort_values("time_period")
-            ax.plot([x[str(t)] for t in s["time_period"]], s["value"].astype(float), color=colour, lw=line,
-                    marker="o" if role == "la" else None, ms=2.5)
-        la = p[(p["role"] == "la") & p["value"].notna()].sort_values("time_period")
-        d = int(p["decimals"].iloc[0])
-        if len(la):
-            last = la.iloc[-1]
-            text = _text(float(last["value"]), d)
-            ax.annotate(text, (x[str(last["time_period"])], float(last["value"])), xytext=(3, 3),
-                        textcoords="offset points", fontsize=7.5, color="#12436d")
-            said.append(f"{panel}: {text} in {last['time_period']}")
+        for role, xs, ys in p["lines"]:
+            colour, line, marker = style[role]
+            ax.plot(xs, ys, color=colour, lw=line, marker=marker, ms=2.5)
+        if p["last"]:
+            ax.annotate(p["label"], p["last"][1:], xytext=(3, 3), textcoords="offset points", fontsize=7.5,
+                        color="#12436d")
         # y given: the title sits just above the axes, where matplotlib would put it, without measuring the tick
         # labels at every drawing to check (no offset text at the top of the value axis to avoid)
-        ax.set_title(_wrap(str(panel), title_prop, panel_px * (1 + 0.8 * wspace), renderer),
+        ax.set_title(_wrap(str(p["panel"]), title_prop, panel_px * (1 + 0.8 * wspace), renderer),
                      fontproperties=title_prop, loc="left", y=1.0)
         ax.ticklabel_format(axis="y", useOffset=False)
+        periods = p["periods"]
         ax.set_xticks([0, len(periods) - 1] if len(periods) > 1 else [0])
         ax.set_xticklabels([periods[0], periods[-1]] if len(periods) > 1 else periods, fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    return fig, said
+    return fig
